@@ -1,0 +1,12 @@
+"""Liveness Guard function app: creates the FunctionApp and registers the blueprints. No logic here."""
+
+import azure.functions as func
+
+from shared.api import client_routes, manage_routes
+from shared.settings import load_settings
+
+load_settings()  # fail fast at start-up: a missing or malformed setting names itself here
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(client_routes.bp)
+app.register_functions(manage_routes.bp)

@@ -1,0 +1,58 @@
+"""The append-only audit log: who did what, when (UTC) and why. Nothing secret goes in.
+
+Rows are partitioned by UTC day (`yyyy-mm-dd`) with row keys `<iso time>_<random>`, so a time range
+is a parameterised range query and entries are only ever inserted, never updated.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from shared.adapters.tables import Tables, utc
+from shared.domain.secrets import new_id
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+MAX_FIELD = 500
+
+
+def clean(text: str | None) -> str | None:
+    """Neutralise log injection: control characters become spaces, length is capped."""
+    if text is None:
+        return None
+    return _CONTROL.sub(" ", text)[:MAX_FIELD]
+
+
+class AuditLog:
+    """Appends audit entries."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("audit")
+
+    def append(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        reason: str | None = None,
+        outcome: str = "ok",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        when = utc(at)
+        entity: dict[str, Any] = {
+            "PartitionKey": when.strftime("%Y-%m-%d"),
+            "RowKey": f"{when.isoformat()}_{new_id()}",
+            "at": when,
+            "actor": clean(actor),
+            "action": clean(action),
+            "outcome": clean(outcome),
+        }
+        for key, value in (("target", target), ("reason", reason)):
+            if value is not None:
+                entity[key] = clean(value)
+        for key, value in (detail or {}).items():
+            entity[key] = value if isinstance(value, int | bool) else clean(str(value))
+        self._table.create_entity(entity)

@@ -1,0 +1,152 @@
+"""Repositories over the tables: customers and subjects (with their sessions and attempts).
+
+One subject's row, sessions and attempts share the partition `<customerId>_<correlationId>`, so
+every change to a subject is one entity-group transaction guarded by the rows' ETags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity, submit, to_entity
+from shared.domain.records import Attempt, Customer, Record, Session, Subject
+
+R = TypeVar("R", bound=Record)
+
+CUSTOMER_ROW = "customer"
+SUBJECT_ROW = "subject"
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[R]):
+    """A record with the ETag it was read at."""
+
+    record: R
+    etag: str
+
+
+def subject_partition(customer_id: str, correlation_id: str) -> str:
+    return f"{customer_id}_{correlation_id}"
+
+
+def session_row(session_id: str) -> str:
+    return f"session_{session_id}"
+
+
+def attempt_row(session_id: str, attempt_id: int) -> str:
+    return f"attempt_{session_id}_{attempt_id:06d}"
+
+
+def row_key_of(record: Record) -> str:
+    """The row key a record is stored under within its subject partition."""
+    if isinstance(record, Subject):
+        return SUBJECT_ROW
+    if isinstance(record, Session):
+        return session_row(record.session_id)
+    if isinstance(record, Attempt):
+        return attempt_row(record.session_id, record.attempt_id)
+    raise TypeError(f"{type(record).__name__} is not stored in a subject partition")
+
+
+def _replace(entity: dict[str, Any], etag: str) -> tuple[Any, ...]:
+    return (
+        "update",
+        entity,
+        {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
+    )
+
+
+class CustomerStore:
+    """Customers, one row each (partition = customer id)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("customers")
+
+    def get(self, customer_id: str) -> Versioned[Customer] | None:
+        try:
+            entity = self._table.get_entity(customer_id, CUSTOMER_ROW)
+        except ResourceNotFoundError:
+            return None
+        return Versioned(from_entity(Customer, entity), etag_of(entity))
+
+    def create(self, customer: Customer) -> None:
+        self._table.create_entity(to_entity(customer, customer.customer_id, CUSTOMER_ROW))
+
+    def replace(self, customer: Customer, etag: str) -> None:
+        """Write a changed customer; StaleWrite when it changed since it was read."""
+        entity = to_entity(customer, customer.customer_id, CUSTOMER_ROW)
+        try:
+            self._table.update_entity(
+                entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+            )
+        except ResourceModifiedError as exc:
+            raise StaleWrite(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class SubjectChange:
+    """Rows to write in one transaction: replacements guarded by ETags, and new rows."""
+
+    replace: tuple[Versioned[Record], ...] = ()
+    create: tuple[Record, ...] = ()
+
+
+class SubjectStore:
+    """Subjects, their sessions and attempts (partition = `<customerId>_<correlationId>`)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("subjects")
+
+    def get(self, customer_id: str, correlation_id: str) -> Versioned[Subject] | None:
+        try:
+            entity = self._table.get_entity(subject_partition(customer_id, correlation_id), SUBJECT_ROW)
+        except ResourceNotFoundError:
+            return None
+        return Versioned(from_entity(Subject, entity), etag_of(entity))
+
+    def get_with_session(
+        self, customer_id: str, correlation_id: str, session_id: str
+    ) -> tuple[Versioned[Subject] | None, Versioned[Session] | None]:
+        """The subject row and one session row in a single round trip."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and ( RowKey eq @subject or RowKey eq @session )",
+            parameters={
+                "pk": subject_partition(customer_id, correlation_id),
+                "subject": SUBJECT_ROW,
+                "session": session_row(session_id),
+            },
+        )
+        subject: Versioned[Subject] | None = None
+        session: Versioned[Session] | None = None
+        for entity in rows:
+            if entity["RowKey"] == SUBJECT_ROW:
+                subject = Versioned(from_entity(Subject, entity), etag_of(entity))
+            else:
+                session = Versioned(from_entity(Session, entity), etag_of(entity))
+        return subject, session
+
+    def create_subject(self, subject: Subject) -> bool:
+        """Insert a new subject row; False when it already exists."""
+        try:
+            self._table.create_entity(to_entity(subject, self._pk(subject), SUBJECT_ROW))
+        except ResourceExistsError:
+            return False
+        return True
+
+    def commit(self, customer_id: str, correlation_id: str, change: SubjectChange) -> None:
+        """Apply a change to one subject atomically; StaleWrite if any guarded row moved."""
+        pk = subject_partition(customer_id, correlation_id)
+        operations: list[tuple[Any, ...]] = [
+            _replace(to_entity(v.record, pk, row_key_of(v.record)), v.etag) for v in change.replace
+        ]
+        operations += [("create", to_entity(record, pk, row_key_of(record))) for record in change.create]
+        submit(self._table, operations)
+
+    @staticmethod
+    def _pk(subject: Subject) -> str:
+        return subject_partition(subject.customer_id, subject.correlation_id)

@@ -1,0 +1,134 @@
+"""Azure Table Storage plumbing: the tables, the client, and the entity codec.
+
+Records are pydantic models; `to_entity`/`from_entity` map them to table rows: scalar fields become
+typed columns (timezone-aware UTC datetimes, Int64 where an int leaves the Int32 range), fields
+listed in a model's `json_fields` become JSON text columns.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+from azure.data.tables import EdmType, EntityProperty, TableClient, TableServiceClient, TableTransactionError
+
+from shared.domain.records import Record
+from shared.settings import Settings
+
+TABLES = ("customers", "subjects", "audit")
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+MAX_BATCH = 100  # entity-group transactions hold at most 100 operations
+
+
+class StaleWrite(Exception):
+    """An optimistic-concurrency check failed: someone else changed the rows first."""
+
+
+R = TypeVar("R", bound=Record)
+
+
+class Tables:
+    """The app's tables, named `<prefix><name>`, created on first use."""
+
+    def __init__(self, service: TableServiceClient, prefix: str) -> None:
+        self._service = service
+        self._prefix = prefix
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tables:
+        if settings.storage_connection_string:
+            service = TableServiceClient.from_connection_string(settings.storage_connection_string)
+        else:
+            from azure.identity import ManagedIdentityCredential  # only in Azure
+
+            credential = ManagedIdentityCredential(client_id=settings.storage_client_id)
+            service = TableServiceClient(endpoint=settings.storage_table_uri, credential=credential)
+        return cls(service, settings.table_prefix)
+
+    def name(self, table: str) -> str:
+        return f"{self._prefix}{table}"
+
+    def client(self, table: str) -> TableClient:
+        return self._service.get_table_client(self.name(table))
+
+    def ensure(self) -> None:
+        """Create every table the app uses if it is missing."""
+        for table in TABLES:
+            self._service.create_table_if_not_exists(self.name(table))
+
+
+def utc(value: datetime) -> datetime:
+    """A timezone-aware UTC datetime; naive datetimes are refused, not guessed."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: pass timezone-aware UTC")
+    return value.astimezone(UTC)
+
+
+def encode_value(value: Any) -> Any:
+    """Make one Python value safe to store as a typed column."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX:
+        return EntityProperty(value, EdmType.INT64)
+    if isinstance(value, datetime):
+        return utc(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def decode_value(value: Any) -> Any:
+    """Reverse of `encode_value` for values read back from a row."""
+    if isinstance(value, EntityProperty):
+        return value.value
+    if isinstance(value, datetime):
+        return datetime.fromtimestamp(value.timestamp(), UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value
+
+
+def to_entity(record: Record, partition_key: str, row_key: str) -> dict[str, Any]:
+    """The row for a record."""
+    entity: dict[str, Any] = {"PartitionKey": partition_key, "RowKey": row_key}
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if name in record.json_fields:
+            entity[name] = json.dumps(_jsonable(record, name), separators=(",", ":"))
+        else:
+            entity[name] = encode_value(value)
+    return entity
+
+
+def _jsonable(record: Record, name: str) -> Any:
+    return record.model_dump(mode="json", include={name})[name]
+
+
+def from_entity(model: type[R], entity: dict[str, Any]) -> R:
+    """The record stored in a row (unknown columns are ignored)."""
+    data: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name not in entity:
+            continue
+        value = decode_value(entity[name])
+        data[name] = json.loads(value) if name in model.json_fields and isinstance(value, str) else value
+    return model.model_validate(data)
+
+
+def etag_of(entity: Any) -> str:
+    return entity.metadata["etag"]
+
+
+def submit(table: TableClient, operations: list[tuple[Any, ...]]) -> None:
+    """Run operations on one partition as one entity-group transaction; StaleWrite on any conflict."""
+    if not operations:
+        return
+    if len(operations) > MAX_BATCH:
+        raise ValueError("one transaction holds at most 100 operations")
+    try:
+        table.submit_transaction(operations)
+    except (TableTransactionError, ResourceModifiedError, ResourceExistsError) as exc:
+        raise StaleWrite(str(exc)) from exc

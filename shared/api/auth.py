@@ -1,0 +1,96 @@
+"""Who is calling: customers by api key; reviewers and administrators by App Service
+Authentication (`X-MS-CLIENT-PRINCIPAL`, trusted only when EASY_AUTH_ENABLED=true) or `x-admin-key`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+import azure.functions as func
+
+from shared.adapters.audit_log import AuditLog
+from shared.domain.clock import Clock
+from shared.errors import Forbidden, Unauthorized
+
+PRINCIPAL_HEADER = "x-ms-client-principal"
+ADMIN_KEY_HEADER = "x-admin-key"
+
+
+class Role(StrEnum):
+    REVIEWER = "Reviewer"
+    ADMINISTRATOR = "Administrator"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    roles: frozenset[str]
+
+    def has(self, role: Role) -> bool:
+        """Administrator can do everything Reviewer can."""
+        return role in self.roles or Role.ADMINISTRATOR in self.roles
+
+
+def _admin_key_matches(presented: str, configured: str | None) -> bool:
+    if not configured:
+        return False
+    digest = hashlib.sha256
+    return hmac.compare_digest(digest(presented.encode()).digest(), digest(configured.encode()).digest())
+
+
+def _decode_principal(header: str) -> Principal | None:
+    try:
+        data = json.loads(base64.b64decode(header, validate=False))
+        claims = data.get("claims") or []
+        role_type = data.get("role_typ") or "roles"
+        name_type = data.get("name_typ") or "name"
+        roles = frozenset(str(c.get("val")) for c in claims if c.get("typ") in (role_type, "roles"))
+        name = next((str(c.get("val")) for c in claims if c.get("typ") == name_type), None) or "unknown"
+    except (ValueError, binascii.Error, TypeError, AttributeError):
+        return None
+    return Principal(name=f"user:{name}", roles=roles)
+
+
+@dataclass
+class StaffAuth:
+    """Resolves reviewer/administrator principals and audits every refusal."""
+
+    admin_api_key: str | None
+    easy_auth_enabled: bool
+    audit: AuditLog
+    clock: Clock
+
+    def principal(self, req: func.HttpRequest) -> Principal | None:
+        key = req.headers.get(ADMIN_KEY_HEADER)
+        if key and _admin_key_matches(key, self.admin_api_key):
+            return Principal(name="admin-key", roles=frozenset({Role.ADMINISTRATOR}))
+        header = req.headers.get(PRINCIPAL_HEADER)
+        if header and self.easy_auth_enabled:
+            return _decode_principal(header)
+        return None
+
+    def require(self, req: func.HttpRequest, role: Role, action: str) -> Principal:
+        """The caller if it holds `role`; otherwise 401/403, written to the audit log."""
+        principal = self.principal(req)
+        if principal is None:
+            self._refused(req, "anonymous", action, "unauthenticated")
+            raise Unauthorized("Sign in, or send a valid x-admin-key.")
+        if not principal.has(role):
+            self._refused(req, principal.name, action, f"missing role {role.value}")
+            raise Forbidden(f"This call needs the {role.value} role.")
+        return principal
+
+    def _refused(self, req: func.HttpRequest, actor: str, action: str, why: str) -> None:
+        self.audit.append(
+            at=self.clock(),
+            actor=actor,
+            action=action,
+            target=f"{req.method} {req.url.split('?')[0][-200:]}",
+            reason=why,
+            outcome="refused",
+        )

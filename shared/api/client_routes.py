@@ -1,0 +1,83 @@
+"""Client API (SPEC section 3): consents, sessions, results, health. Adapters only: parse, call, render."""
+
+from __future__ import annotations
+
+import azure.functions as func
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+from shared import __version__
+from shared.api.http import bearer_token, endpoint, json_response, parse_body
+from shared.api.models import (
+    ConsentRequest,
+    ConsentResponse,
+    HealthResponse,
+    ResultResponse,
+    SessionRequest,
+    SessionResponse,
+)
+from shared.bootstrap import services
+
+bp = func.Blueprint()
+
+
+@bp.route(route="v1/consents", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def create_consent(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    body = parse_body(req, ConsentRequest, s.settings.max_body_bytes)
+    subject = s.sessions.grant_consent(customer, body.correlation_id, body.policy_version, body.purpose)
+    return json_response(
+        ConsentResponse(
+            correlation_id=subject.correlation_id,
+            policy_version=subject.consent_policy_version,
+            granted_at=subject.consent_granted_at,
+        ),
+        201,
+    )
+
+
+@bp.route(route="v1/sessions", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def create_session(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    body = parse_body(req, SessionRequest, s.settings.max_body_bytes)
+    issued = s.sessions.create_session(
+        customer, body.correlation_id, body.liveness_operation_mode, body.client_request_id
+    )
+    response = SessionResponse(
+        session_id=issued.session.session_id,
+        face_auth_token=issued.face_auth_token,
+        session_token=issued.session_token,
+        expires_at=issued.session.expires_at,
+        calls_allowed=issued.session.calls_allowed - issued.session.calls_used,
+    )
+    return json_response(response, 200 if issued.replayed else 201)
+
+
+@bp.route(route="v1/sessions/{sessionId}/result", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def get_session_result(req: func.HttpRequest) -> func.HttpResponse:
+    result = services().sessions.get_result(req.route_params.get("sessionId", ""), bearer_token(req))
+    return json_response(
+        ResultResponse(
+            session_id=result.session_id,
+            status=result.status,
+            liveness_decision=result.liveness_decision,
+            attempts=result.attempts,
+        )
+    )
+
+
+@bp.route(route="v1/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    try:
+        s.tables.client("customers").get_entity("health-probe", "none")
+    except ResourceNotFoundError:
+        pass  # storage answered
+    except AzureError:
+        return json_response(HealthResponse(status="unavailable", storage="unreachable", version=__version__), 503)
+    return json_response(HealthResponse(status="ok", storage="ok", version=__version__))

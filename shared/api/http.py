@@ -1,0 +1,80 @@
+"""HTTP translation: parse bodies into models, render results and the SPEC section 3 error envelope."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import DomainError, InvalidRequest, PayloadTooLarge
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[func.HttpRequest], func.HttpResponse]
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    """A JSON response; pydantic models are written by alias (camelCase)."""
+    text = body.model_dump_json(by_alias=True) if isinstance(body, BaseModel) else json.dumps(body, default=str)
+    return func.HttpResponse(
+        text, status_code=status, mimetype="application/json", headers={**SECURITY_HEADERS, **(headers or {})}
+    )
+
+
+def error_response(error: DomainError) -> func.HttpResponse:
+    """The error envelope: {"error": {"code", "message", "details"?}}."""
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        body["details"] = error.details
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return json_response({"error": body}, error.status, headers)
+
+
+def parse_body(req: func.HttpRequest, model: type[M], max_bytes: int) -> M:
+    """Validate a JSON body against a model; 413 when too large, 400 naming each bad field."""
+    raw = req.get_body() or b""
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
+    if not raw.strip():
+        raise InvalidRequest("A JSON body is required.")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "body", "problem": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        fields = ", ".join(sorted({d["field"] for d in details}))
+        raise InvalidRequest(f"The body is not valid ({fields}).", details=details) from None
+
+
+def endpoint(handler: Handler) -> Handler:
+    """Wrap a handler: domain errors become their envelope, anything unexpected a logged 500."""
+
+    @functools.wraps(handler)
+    def wrapped(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            return handler(req)
+        except DomainError as error:
+            return error_response(error)
+        except Exception:
+            log.exception("unhandled error in %s", handler.__name__)
+            return error_response(DomainError("Something went wrong on our side.", status=500, code="internal_error"))
+
+    return wrapped
+
+
+def bearer_token(req: func.HttpRequest) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header."""
+    scheme, _, token = (req.headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -1,0 +1,66 @@
+"""Manage API (SPEC section 4): customers and their keys, for Administrators."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.api.auth import Role
+from shared.api.http import endpoint, json_response, parse_body
+from shared.api.models import CustomerCreateRequest, CustomerKeyResponse, CustomerView, ReasonRequest
+from shared.bootstrap import services
+from shared.domain.records import Customer
+
+bp = func.Blueprint()
+
+
+def _view(customer: Customer) -> CustomerView:
+    return CustomerView(
+        customer_id=customer.customer_id,
+        name=customer.name,
+        contact_email=customer.contact_email,
+        status=customer.status.value,
+        created_at=customer.created_at,
+        key_rotated_at=customer.key_rotated_at,
+        suspended_at=customer.suspended_at,
+    )
+
+
+@bp.route(route="v1/manage/customers", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def create_customer(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.create")
+    body = parse_body(req, CustomerCreateRequest, s.settings.max_body_bytes)
+    customer, api_key = s.customers.register(body.name, body.contact_email, admin.name)
+    return json_response(CustomerKeyResponse(customer_id=customer.customer_id, api_key=api_key), 201)
+
+
+@bp.route(route="v1/manage/customers/{customerId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def get_customer(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    s.staff.require(req, Role.ADMINISTRATOR, "customer.read")
+    return json_response(_view(s.customers.get(req.route_params.get("customerId", "")).record))
+
+
+@bp.route(route="v1/manage/customers/{customerId}/keys", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.rotate_key")
+    customer, api_key = s.customers.rotate_key(req.route_params.get("customerId", ""), admin.name)
+    return json_response(CustomerKeyResponse(customer_id=customer.customer_id, api_key=api_key))
+
+
+@bp.route(route="v1/manage/customers/{customerId}/reinstate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.reinstate")
+    body = (
+        parse_body(req, ReasonRequest, s.settings.max_body_bytes)
+        if (req.get_body() or b"").strip()
+        else ReasonRequest()
+    )
+    customer = s.customers.reinstate(req.route_params.get("customerId", ""), admin.name, body.reason)
+    return json_response(_view(customer))

@@ -1,0 +1,88 @@
+"""Request and response bodies of the HTTP API, validated with pydantic (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+UUID_PATTERN = r"^(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+CorrelationId = Annotated[str, StringConstraints(pattern=UUID_PATTERN), AfterValidator(str.lower)]
+ClientRequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$"),
+]
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire, unknown fields refused, strict types (no "5" for 5)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
+
+
+class ConsentRequest(ApiModel):
+    correlation_id: CorrelationId
+    policy_version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    purpose: Text | None = None
+
+
+class ConsentResponse(ApiModel):
+    correlation_id: str
+    policy_version: str
+    granted_at: datetime
+
+
+class SessionRequest(ApiModel):
+    correlation_id: CorrelationId
+    liveness_operation_mode: Literal["Passive", "PassiveActive"] | None = None
+    client_request_id: ClientRequestId | None = None
+
+
+class SessionResponse(ApiModel):
+    session_id: str
+    face_auth_token: str
+    session_token: str
+    expires_at: datetime
+    calls_allowed: int = Field(description="Calls the session token may still make.")
+
+
+class ResultResponse(ApiModel):
+    session_id: str
+    status: str
+    liveness_decision: Literal["realface", "spoofface", "uncertain"] | None
+    attempts: int
+
+
+class CustomerCreateRequest(ApiModel):
+    name: Text
+    contact_email: Email
+
+
+class ReasonRequest(ApiModel):
+    reason: Reason | None = None
+
+
+class CustomerView(ApiModel):
+    customer_id: str
+    name: str
+    contact_email: str
+    status: str
+    created_at: datetime
+    key_rotated_at: datetime | None = None
+    suspended_at: datetime | None = None
+
+
+class CustomerKeyResponse(ApiModel):
+    customer_id: str
+    api_key: str
+
+
+class HealthResponse(ApiModel):
+    status: Literal["ok", "unavailable"]
+    storage: str
+    version: str

@@ -1,0 +1,110 @@
+"""The one place where settings and real adapters are wired into services.
+
+Built lazily on the first request of a worker process (so importing `function_app` stays cheap)
+and reused afterwards; tests call `reset()` after changing the environment.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.adapters.audit_log import AuditLog
+from shared.adapters.face import FaceRestClient
+from shared.adapters.stores import CustomerStore, SubjectStore
+from shared.adapters.tables import Tables
+from shared.api.auth import StaffAuth
+from shared.domain.clock import Clock, utcnow
+from shared.domain.policy import Policy
+from shared.services.customers import CustomerService
+from shared.services.sessions import SessionService
+from shared.settings import Settings, load_settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    tables: Tables
+    audit: AuditLog
+    staff: StaffAuth
+    customers: CustomerService
+    sessions: SessionService
+    clock: Clock
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The abuse policy as the settings configure it."""
+    return Policy(
+        failed_checks_limit=settings.failed_checks_limit,
+        failed_checks_window=timedelta(seconds=settings.failed_checks_window_seconds),
+        timeout=timedelta(seconds=settings.timeout_seconds),
+        timeouts_to_flag=settings.timeouts_to_flag,
+        spoofs_to_flag=settings.spoofs_to_flag,
+        flag_window=timedelta(seconds=settings.flag_window_seconds),
+        sessions_per_window=settings.sessions_per_hour_limit,
+        session_window=timedelta(seconds=settings.session_window_seconds),
+    )
+
+
+def _face_client(settings: Settings) -> FaceRestClient:
+    credential = None
+    if not settings.face_api_key:
+        from azure.identity import ManagedIdentityCredential  # only when running in Azure
+
+        credential = ManagedIdentityCredential(client_id=settings.face_client_id)
+    return FaceRestClient(
+        settings.face_endpoint,
+        api_key=settings.face_api_key,
+        credential=credential,
+        timeout_seconds=settings.face_timeout_seconds,
+        max_retries=settings.face_max_retries,
+    )
+
+
+def build(settings: Settings, clock: Clock = utcnow) -> Services:
+    """Wire real adapters for the given settings (tables are created if missing)."""
+    tables = Tables.from_settings(settings)
+    tables.ensure()
+    audit = AuditLog(tables)
+    return Services(
+        settings=settings,
+        tables=tables,
+        audit=audit,
+        staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock),
+        customers=CustomerService(CustomerStore(tables), audit, clock),
+        sessions=SessionService(
+            subjects=SubjectStore(tables),
+            face=_face_client(settings),
+            policy=policy_from(settings),
+            clock=clock,
+            sealing_key=settings.sealing_key_bytes,
+            session_ttl=timedelta(seconds=settings.session_ttl_seconds),
+            call_budget=settings.session_call_budget,
+            default_mode=settings.liveness_operation_mode,
+        ),
+        clock=clock,
+    )
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+_clock: Clock = utcnow
+
+
+def services() -> Services:
+    """The process-wide services, built from the environment on first use."""
+    global _services
+    if _services is None:
+        with _lock:
+            if _services is None:
+                _services = build(load_settings(), _clock)
+    return _services
+
+
+def reset(clock: Clock = utcnow) -> None:
+    """Forget the wired services so the next call rebuilds them (tests: new settings or clock)."""
+    global _services, _clock
+    with _lock:
+        _services = None
+        _clock = clock

@@ -1,0 +1,170 @@
+"""The per-subject abuse policy of SPEC section 5, as pure functions on typed values.
+
+Nothing here does I/O or reads the clock: callers pass `now` (timezone-aware UTC) and get a new
+state back, which the session service then writes in one entity-group transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class SubjectStatus(StrEnum):
+    ACTIVE = "active"
+    FLAGGED = "flagged"
+    BLOCKED = "blocked"
+    RETIRED = "retired"
+
+
+class LivenessDecision(StrEnum):
+    REALFACE = "realface"
+    SPOOFFACE = "spoofface"
+    UNCERTAIN = "uncertain"
+
+
+FAILED_DECISIONS = frozenset({LivenessDecision.SPOOFFACE, LivenessDecision.UNCERTAIN})
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every threshold of the abuse policy; built from the settings."""
+
+    failed_checks_limit: int = 5
+    failed_checks_window: timedelta = timedelta(minutes=3)
+    timeout: timedelta = timedelta(minutes=30)
+    timeouts_to_flag: int = 3
+    spoofs_to_flag: int = 3
+    flag_window: timedelta = timedelta(hours=24)
+    sessions_per_window: int = 10
+    session_window: timedelta = timedelta(hours=1)
+
+
+class IssuedSession(BaseModel):
+    """A session counted against the hourly cap; remembers its clientRequestId for replays."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    at: AwareDatetime
+    expires_at: AwareDatetime
+    client_request_id: str | None = None
+
+
+class SubjectState(BaseModel):
+    """What the policy needs to know about one subject; stored on its subject row."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: SubjectStatus = SubjectStatus.ACTIVE
+    failures: tuple[AwareDatetime, ...] = ()
+    spoofs: tuple[AwareDatetime, ...] = ()
+    timeouts: tuple[AwareDatetime, ...] = ()
+    timed_out_until: AwareDatetime | None = None
+    sessions: tuple[IssuedSession, ...] = ()
+    flagged_at: AwareDatetime | None = None
+    flag_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a new session may not be issued now."""
+
+    code: str  # "correlation_id_blocked" | "retry_limited"
+    message: str
+    retry_after_seconds: int | None = None
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def find_replay(state: SubjectState, client_request_id: str | None, now: datetime) -> IssuedSession | None:
+    """The live session issued earlier for this clientRequestId, if any."""
+    if client_request_id is None:
+        return None
+    for issued in state.sessions:
+        if issued.client_request_id == client_request_id and issued.expires_at > now:
+            return issued
+    return None
+
+
+def refuse_new_session(state: SubjectState, now: datetime, policy: Policy) -> Refusal | None:
+    """Return the refusal for a new session request, or None when one may be issued."""
+    if state.status is not SubjectStatus.ACTIVE:
+        return Refusal("correlation_id_blocked", f"This correlation id is {state.status.value}.")
+    if state.timed_out_until is not None and state.timed_out_until > now:
+        return Refusal(
+            "retry_limited",
+            "Too many failed checks; this subject is timed out.",
+            _seconds_until(state.timed_out_until, now),
+        )
+    recent = sorted(s.at for s in state.sessions if s.at > now - policy.session_window)
+    if len(recent) >= policy.sessions_per_window:
+        # The window frees a slot when the oldest counted session leaves it.
+        frees_at = recent[len(recent) - policy.sessions_per_window] + policy.session_window
+        return Refusal(
+            "retry_limited",
+            "Too many sessions for this subject within the hour.",
+            _seconds_until(frees_at, now),
+        )
+    return None
+
+
+def prune(state: SubjectState, now: datetime, policy: Policy) -> SubjectState:
+    """Drop what no rule can look at any more, so the subject row stays small."""
+    keep_sessions_after = now - policy.session_window
+    return state.model_copy(
+        update={
+            "failures": tuple(t for t in state.failures if t > now - policy.failed_checks_window),
+            "spoofs": tuple(t for t in state.spoofs if t > now - policy.flag_window),
+            "timeouts": tuple(t for t in state.timeouts if t > now - policy.flag_window),
+            "timed_out_until": state.timed_out_until if state.timed_out_until and state.timed_out_until > now else None,
+            "sessions": tuple(s for s in state.sessions if s.at > keep_sessions_after or s.expires_at > now),
+        }
+    )
+
+
+def record_session(state: SubjectState, issued: IssuedSession, now: datetime, policy: Policy) -> SubjectState:
+    """Count a newly issued session against the hourly cap."""
+    pruned = prune(state, now, policy)
+    return pruned.model_copy(update={"sessions": (*pruned.sessions, issued)})
+
+
+def _flag(state: SubjectState, now: datetime, reason: str) -> SubjectState:
+    if state.status is not SubjectStatus.ACTIVE:
+        return state
+    return state.model_copy(update={"status": SubjectStatus.FLAGGED, "flagged_at": now, "flag_reason": reason})
+
+
+def record_decision(
+    state: SubjectState, decision: LivenessDecision, at: datetime, now: datetime, policy: Policy
+) -> SubjectState:
+    """Apply one liveness decision made at `at`: failures, timeouts and flagging."""
+    state = prune(state, now, policy)
+    if decision not in FAILED_DECISIONS:
+        return state
+    failures = tuple(t for t in (*state.failures, at) if t > now - policy.failed_checks_window)
+    spoofs = state.spoofs + ((at,) if decision is LivenessDecision.SPOOFFACE else ())
+    timeouts, timed_out_until = state.timeouts, state.timed_out_until
+    if len(failures) >= policy.failed_checks_limit:
+        timeouts = (*timeouts, now)
+        timed_out_until = now + policy.timeout
+        failures = ()
+    state = state.model_copy(
+        update={"failures": failures, "spoofs": spoofs, "timeouts": timeouts, "timed_out_until": timed_out_until}
+    )
+    if len(timeouts) >= policy.timeouts_to_flag:
+        return _flag(state, now, f"{len(timeouts)} timeouts within {_span(policy.flag_window)}")
+    if len(spoofs) >= policy.spoofs_to_flag:
+        return _flag(state, now, f"{len(spoofs)} spoofface decisions within {_span(policy.flag_window)}")
+    return state
+
+
+def _span(window: timedelta) -> str:
+    hours = window.total_seconds() / 3600
+    return f"{hours:g} hours" if hours >= 1 else f"{window.total_seconds():g} seconds"

@@ -1,0 +1,90 @@
+"""What Liveness Guard stores, as typed records (one record = one table row; see docs/storage.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from shared.domain.policy import SubjectState
+
+
+class Record(BaseModel):
+    """A model stored as one table row; `json_fields` are stored as JSON text columns."""
+
+    model_config = ConfigDict(frozen=True)
+    json_fields: ClassVar[frozenset[str]] = frozenset()
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    WARNED = "warned"
+    SUSPENDED = "suspended"
+
+
+class Customer(Record):
+    """A client application registered with Liveness Guard."""
+
+    json_fields: ClassVar[frozenset[str]] = frozenset({"confirmations"})
+
+    customer_id: str
+    name: str
+    contact_email: str
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    api_key_hash: str
+    created_at: AwareDatetime
+    key_rotated_at: AwareDatetime | None = None
+    suspended_at: AwareDatetime | None = None
+    confirmations: tuple[AwareDatetime, ...] = ()
+
+
+class Subject(Record):
+    """One correlation GUID under one customer: consent, policy state and links."""
+
+    json_fields: ClassVar[frozenset[str]] = frozenset({"state"})
+
+    customer_id: str
+    correlation_id: str
+    consent_policy_version: str
+    consent_purpose: str | None = None
+    consent_granted_at: AwareDatetime
+    state: SubjectState = SubjectState()
+    status: str = "active"  # mirror of state.status, as a column the retention sweep and review can filter on
+    created_at: AwareDatetime
+    last_activity_at: AwareDatetime
+    sessions_total: int = 0
+    attempts_total: int = 0
+    replaces: str | None = None
+    replaced_by: str | None = None
+
+
+class Session(Record):
+    """One liveness session: its token hash, budget and the attempts already recorded."""
+
+    json_fields: ClassVar[frozenset[str]] = frozenset({"recorded_attempts"})
+
+    session_id: str
+    customer_id: str
+    correlation_id: str
+    token_hash: str
+    sealed_face_token: str
+    client_request_id: str | None = None
+    operation_mode: str
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    calls_allowed: int
+    calls_used: int = 0
+    recorded_attempts: tuple[int, ...] = ()
+    face_status: str | None = None
+    last_decision: str | None = None
+
+
+class Attempt(Record):
+    """One attempt decision fetched from Face (the raw liveness result; short retention)."""
+
+    session_id: str
+    attempt_id: int
+    attempt_status: str | None = None
+    liveness_decision: str | None = None
+    recorded_at: AwareDatetime

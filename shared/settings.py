@@ -1,0 +1,104 @@
+"""One typed settings object, read from the app settings (environment) and validated at start-up.
+
+Every setting the app reads is a field here; `local.settings.sample.json` lists each with its
+local default and `tests/unit/test_settings.py` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class SettingsError(RuntimeError):
+    """A missing or malformed setting; the message names every offending setting."""
+
+
+class Settings(BaseModel):
+    """Typed view of the app settings. Field aliases are the exact setting names."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    # --- storage -------------------------------------------------------------------------
+    storage_connection_string: str | None = Field(None, alias="AzureWebJobsStorage")
+    storage_table_uri: str | None = Field(None, alias="AzureWebJobsStorage__tableServiceUri")
+    storage_queue_uri: str | None = Field(None, alias="AzureWebJobsStorage__queueServiceUri")
+    storage_client_id: str | None = Field(None, alias="AzureWebJobsStorage__clientId")
+    table_prefix: str = Field("lg", alias="TABLE_NAME_PREFIX", pattern=r"^[A-Za-z][A-Za-z0-9]{0,20}$")
+
+    # --- Face ----------------------------------------------------------------------------
+    face_endpoint: str = Field(alias="FACE_ENDPOINT")
+    face_api_key: str | None = Field(None, alias="FACE_API_KEY")
+    face_client_id: str | None = Field(None, alias="FACE_CLIENT_ID")
+    face_timeout_seconds: float = Field(10.0, alias="FACE_TIMEOUT_SECONDS", gt=0, le=120)
+    face_max_retries: int = Field(2, alias="FACE_MAX_RETRIES", ge=0, le=10)
+
+    # --- identities ----------------------------------------------------------------------
+    admin_api_key: str | None = Field(None, alias="ADMIN_API_KEY", min_length=16)
+    easy_auth_enabled: bool = Field(False, alias="EASY_AUTH_ENABLED")
+    session_sealing_key: str = Field(alias="SESSION_SEALING_KEY")
+
+    # --- sessions ------------------------------------------------------------------------
+    session_ttl_seconds: int = Field(600, alias="SESSION_TOKEN_TTL_SECONDS", ge=60, le=86400)
+    session_call_budget: int = Field(5, alias="SESSION_CALL_BUDGET", ge=1, le=100)
+    liveness_operation_mode: Literal["Passive", "PassiveActive"] = Field(
+        "Passive", alias="DEFAULT_LIVENESS_OPERATION_MODE"
+    )
+    max_body_bytes: int = Field(16384, alias="MAX_REQUEST_BODY_BYTES", ge=1024, le=1048576)
+
+    # --- abuse policy (SPEC section 5) ---------------------------------------------------
+    failed_checks_limit: int = Field(5, alias="POLICY_FAILED_CHECKS_LIMIT", ge=1)
+    failed_checks_window_seconds: int = Field(180, alias="POLICY_FAILED_CHECKS_WINDOW_SECONDS", ge=1)
+    timeout_seconds: int = Field(1800, alias="POLICY_TIMEOUT_SECONDS", ge=1)
+    timeouts_to_flag: int = Field(3, alias="POLICY_TIMEOUTS_TO_FLAG", ge=1)
+    spoofs_to_flag: int = Field(3, alias="POLICY_SPOOFS_TO_FLAG", ge=1)
+    flag_window_seconds: int = Field(86400, alias="POLICY_FLAG_WINDOW_SECONDS", ge=1)
+    sessions_per_hour_limit: int = Field(10, alias="POLICY_SESSIONS_PER_HOUR", ge=1)
+    session_window_seconds: int = Field(3600, alias="POLICY_SESSION_WINDOW_SECONDS", ge=1)
+
+    @field_validator("session_sealing_key")
+    @classmethod
+    def _sealing_key_is_32_bytes(cls, value: str) -> str:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError as exc:
+            raise ValueError("must be base64") from exc
+        if len(raw) != 32:
+            raise ValueError("must decode to 32 bytes (openssl rand -base64 32)")
+        return value
+
+    @model_validator(mode="after")
+    def _storage_is_configured(self) -> Settings:
+        if not self.storage_connection_string and not self.storage_table_uri:
+            raise ValueError(
+                "set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__tableServiceUri (managed identity)"
+            )
+        return self
+
+    @property
+    def sealing_key_bytes(self) -> bytes:
+        """The AES-256 key that seals Face auth tokens at rest."""
+        return base64.b64decode(self.session_sealing_key)
+
+
+def setting_names() -> set[str]:
+    """Every app-setting name the app reads."""
+    return {field.alias for field in Settings.model_fields.values() if field.alias}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise SettingsError naming each bad setting."""
+    source = os.environ if environ is None else environ
+    values = {name: source[name] for name in setting_names() if source.get(name, "") != ""}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "storage"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid app settings: " + "; ".join(problems)) from None

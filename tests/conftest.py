@@ -1,0 +1,90 @@
+"""Test fixtures: a real Azurite and Face emulator per test run, fresh tables per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devtools.stack import Azurite, FaceEmulator
+from tests.support import ApiClient, FakeClock
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ADMIN_KEY = "test-admin-key-0123456789abcdef"
+BASE_SETTINGS = {
+    "ADMIN_API_KEY": ADMIN_KEY,
+    "EASY_AUTH_ENABLED": "false",
+    "SESSION_SEALING_KEY": "dGVzdC1vbmx5LXNlYWxpbmcta2V5LTMyLWJ5dGVzISE=",
+    "FACE_TIMEOUT_SECONDS": "3",
+    "FACE_MAX_RETRIES": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    instance = Azurite().start(log=ARTIFACTS / "azurite.log")
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def face() -> Iterator[FaceEmulator]:
+    instance = FaceEmulator().start(log=ARTIFACTS / "face-emulator.log")
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def base_env(azurite: Azurite, face: FaceEmulator) -> dict[str, str]:
+    env = {
+        **BASE_SETTINGS,
+        "AzureWebJobsStorage": azurite.connection_string,
+        "FACE_ENDPOINT": face.endpoint,
+        "FACE_API_KEY": face.key,
+    }
+    os.environ.update(env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def router(base_env: dict[str, str]):
+    """The app's routes, read once from `function_app.app` (get_functions may run once per app)."""
+    import function_app
+    from devtools.localhost.routing import Router, http_functions
+
+    return Router(http_functions(function_app.app), "api")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def configure(base_env: dict[str, str], clock: FakeClock, monkeypatch: pytest.MonkeyPatch):
+    """Apply setting overrides on fresh tables and rebuild the services; returns the services."""
+    from shared import bootstrap
+
+    def apply(**overrides: str):
+        monkeypatch.setenv("TABLE_NAME_PREFIX", "t" + uuid.uuid4().hex[:12])
+        for name, value in overrides.items():
+            monkeypatch.setenv(name, value)
+        bootstrap.reset(clock)
+        return bootstrap.services()
+
+    yield apply
+    bootstrap.reset()
+
+
+@pytest.fixture
+def services(configure):
+    return configure()
+
+
+@pytest.fixture
+def api(router, services) -> ApiClient:
+    return ApiClient(router)

@@ -1,0 +1,57 @@
+"""Steps of the client story, shared by the integration tests."""
+
+from __future__ import annotations
+
+import uuid
+
+import requests
+
+from tests.conftest import ADMIN_KEY
+from tests.support import ApiClient, Response
+
+ADMIN = {"x-admin-key": ADMIN_KEY}
+
+
+def new_customer(api: ApiClient, name: str = "Contoso KYC") -> tuple[str, str]:
+    """Register a customer; returns (customerId, apiKey)."""
+    response = api.post(
+        "/api/v1/manage/customers", json={"name": name, "contactEmail": "ops@contoso.example"}, headers=ADMIN
+    )
+    assert response.status == 201, response.body
+    return response.json["customerId"], response.json["apiKey"]
+
+
+def consented_subject(api: ApiClient, api_key: str) -> str:
+    """A new GUID with consent recorded."""
+    guid = str(uuid.uuid4())
+    response = api.post(
+        "/api/v1/consents", json={"correlationId": guid, "policyVersion": "2026-01"}, headers={"x-api-key": api_key}
+    )
+    assert response.status == 201, response.body
+    return guid
+
+
+def new_session(api: ApiClient, api_key: str, guid: str, **extra: str) -> Response:
+    return api.post("/api/v1/sessions", json={"correlationId": guid, **extra}, headers={"x-api-key": api_key})
+
+
+def result(api: ApiClient, session_id: str, token: str) -> Response:
+    return api.get(f"/api/v1/sessions/{session_id}/result", headers={"Authorization": f"Bearer {token}"})
+
+
+def device_attempt(face_endpoint: str, session: dict, decision: str) -> requests.Response:
+    """What the device SDK does: submit an attempt to Face with the session's auth token."""
+    return requests.post(
+        f"{face_endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
+        json={"livenessDecision": decision},
+        headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
+        timeout=5,
+    )
+
+
+def checked_attempt(api: ApiClient, face_endpoint: str, session: dict, decision: str) -> Response:
+    """An attempt on the device, then the app server fetching the result."""
+    assert device_attempt(face_endpoint, session, decision).status_code == 200
+    response = result(api, session["sessionId"], session["sessionToken"])
+    assert response.status == 200, response.body
+    return response

@@ -1,0 +1,89 @@
+"""Test helpers: an in-process client that dispatches through the app's own HTTP metadata, and a clock."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from devtools.localhost.routing import MethodNotAllowed, RouteNotFound, Router, invoke
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return jsonlib.loads(self.body) if self.body else None
+
+    @property
+    def error_code(self) -> str | None:
+        payload = self.json
+        return payload["error"]["code"] if isinstance(payload, dict) and "error" in payload else None
+
+
+class ApiClient:
+    """Calls the function app's HTTP functions in-process, as the host would route them."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Response:
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        try:
+            function, route_params = self.router.match(method, path)
+        except RouteNotFound:
+            return Response(404, {}, b"")
+        except MethodNotAllowed:
+            return Response(405, {}, b"")
+        response = invoke(
+            function,
+            method=method,
+            url=f"http://127.0.0.1{path}",
+            headers=headers,
+            body=body or b"",
+            params=query or {},
+            route_params=route_params,
+        )
+        return Response(response.status_code, dict(response.headers), response.get_body())
+
+    def get(self, path: str, **kw: Any) -> Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Response:
+        return self.request("POST", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Response:
+        return self.request("DELETE", path, **kw)
+
+
+class FakeClock:
+    """A settable UTC clock, safe to read from many threads."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime.now(UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self._now += timedelta(**delta)
