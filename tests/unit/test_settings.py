@@ -1,0 +1,48 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.settings import SettingsError, load_settings, setting_names
+
+ROOT = Path(__file__).resolve().parents[2]
+VALID = {
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "FACE_ENDPOINT": "http://127.0.0.1:7081",
+    "SESSION_SEALING_KEY": "bG9jYWwtb25seS1zZWFsaW5nLWtleS0zMi1ieXRlcyE=",
+}
+
+
+def test_valid_settings_load_with_documented_defaults():
+    settings = load_settings(VALID)
+    assert settings.session_call_budget == 5 and settings.sessions_per_hour_limit == 10
+    assert settings.easy_auth_enabled is False
+
+
+@pytest.mark.parametrize("missing", ["FACE_ENDPOINT", "SESSION_SEALING_KEY"])
+def test_a_missing_setting_stops_start_up_and_is_named(missing):
+    values = {k: v for k, v in VALID.items() if k != missing}
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(values)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SESSION_CALL_BUDGET", "many"), ("SESSION_SEALING_KEY", "c2hvcnQ="), ("EASY_AUTH_ENABLED", "perhaps")],
+)
+def test_a_malformed_setting_is_named(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**VALID, name: value})
+
+
+def test_storage_must_be_configured_one_way_or_the_other():
+    values = {k: v for k, v in VALID.items() if k != "AzureWebJobsStorage"}
+    with pytest.raises(SettingsError, match="AzureWebJobsStorage"):
+        load_settings(values)
+    load_settings({**values, "AzureWebJobsStorage__tableServiceUri": "https://x.table.core.windows.net"})
+
+
+def test_sample_settings_list_every_setting_the_app_reads_and_load():
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    assert setting_names() <= set(sample), setting_names() - set(sample)
+    load_settings(sample)
