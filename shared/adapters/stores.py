@@ -13,6 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared.adapters.paging import read_page
 from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity, submit, to_entity
 from shared.domain.records import Attempt, Customer, Record, Session, Subject
 
@@ -76,6 +77,11 @@ class CustomerStore:
 
     def create(self, customer: Customer) -> None:
         self._table.create_entity(to_entity(customer, customer.customer_id, CUSTOMER_ROW))
+
+    def page(self, size: int, token: dict[str, str] | None) -> tuple[list[Customer], dict[str, str] | None]:
+        """One page of customers in id order."""
+        rows, next_token = read_page(lambda n: self._table.list_entities(results_per_page=n), size, token)
+        return [from_entity(Customer, row) for row in rows], next_token
 
     def replace(self, customer: Customer, etag: str) -> None:
         """Write a changed customer; StaleWrite when it changed since it was read."""

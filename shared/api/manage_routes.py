@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
 from shared.api.http import endpoint, json_response, parse_body
-from shared.api.models import CustomerCreateRequest, CustomerKeyResponse, CustomerView, ReasonRequest
+from shared.api.models import CustomerCreateRequest, CustomerKeyResponse, CustomerPage, CustomerView, ReasonRequest
 from shared.bootstrap import services
 from shared.domain.records import Customer
 
@@ -33,6 +34,16 @@ def create_customer(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, CustomerCreateRequest, s.settings.max_body_bytes)
     customer, api_key = s.customers.register(body.name, body.contact_email, admin.name)
     return json_response(CustomerKeyResponse(customer_id=customer.customer_id, api_key=api_key), 201)
+
+
+@bp.route(route="v1/manage/customers", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def list_customers(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    s.staff.require(req, Role.ADMINISTRATOR, "customer.list")
+    size = page_size(req.params.get("pageSize"))
+    customers, token = s.customers.store.page(size, decode_token(req.params.get("continuationToken")))
+    return json_response(CustomerPage(items=[_view(c) for c in customers], continuation_token=encode_token(token)))
 
 
 @bp.route(route="v1/manage/customers/{customerId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

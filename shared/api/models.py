@@ -77,6 +77,11 @@ class CustomerView(ApiModel):
     suspended_at: datetime | None = None
 
 
+class CustomerPage(ApiModel):
+    items: list[CustomerView]
+    continuation_token: str | None = None
+
+
 class CustomerKeyResponse(ApiModel):
     customer_id: str
     api_key: str

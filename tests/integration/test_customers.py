@@ -122,3 +122,26 @@ def test_health_is_503_when_storage_is_down(configure, router):
     services.tables = Tables(TableServiceClient.from_connection_string(down, retry_total=0), "lg")
     response = ApiClient(router).get("/api/v1/health")
     assert (response.status, response.json["status"]) == (503, "unavailable")
+
+
+def test_customers_are_listed_in_pages(api):
+    created = {new_customer(api, f"Customer {i}")[0] for i in range(5)}
+    seen, token, pages = set(), None, 0
+    while True:
+        query = {"pageSize": "2", **({"continuationToken": token} if token else {})}
+        response = api.get("/api/v1/manage/customers", headers=ADMIN, query=query)
+        assert response.status == 200
+        seen |= {c["customerId"] for c in response.json["items"]}
+        pages += 1
+        token = response.json.get("continuationToken")
+        if not token:
+            break
+    assert seen == created and pages >= 3
+
+
+@pytest.mark.parametrize(
+    "query", [{"pageSize": "0"}, {"pageSize": "x"}, {"continuationToken": "!!"}, {"continuationToken": "e30"}]
+)
+def test_bad_paging_parameters_are_400(api, query):
+    response = api.get("/api/v1/manage/customers", headers=ADMIN, query=query)
+    assert (response.status, response.error_code) == (400, "invalid_request")
