@@ -1,54 +1,218 @@
-"""`make run`: start Azurite and the Face emulator on the default local ports and keep them running.
+"""`make run`: the whole app locally — Azurite, the Face emulator and the functions — plus a demo customer.
 
-Ctrl-C stops everything this started, by process id.
+Ports default to the SPEC's (functions 7071, Face 7081, Azurite 10000-10002) and can be moved with
+LG_FUNCTIONS_PORT, LG_FACE_PORT, LG_AZURITE_BLOB_PORT, LG_AZURITE_QUEUE_PORT, LG_AZURITE_TABLE_PORT.
+Uses `func start` when Core Tools is on PATH, the project's local host otherwise. Ctrl-C stops
+everything this started, by process id.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
+import socket
+import subprocess
+import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.stack import ROOT, Azurite, FaceEmulator
+import requests
+
+from devtools.stack import ROOT, Azurite, FaceEmulator, stop, wait_for_port
 
 SETTINGS = ROOT / "local.settings.json"
 SAMPLE = ROOT / "local.settings.sample.json"
-LOGS = ROOT / ".run"
 
 
-def local_settings() -> dict[str, str]:
-    """local.settings.json Values, created from the sample on first run."""
-    if not SETTINGS.exists():
-        shutil.copy(SAMPLE, SETTINGS)
-    return json.loads(SETTINGS.read_text())["Values"]
+def local_settings(path: Path = SETTINGS) -> dict[str, str]:
+    """local.settings.json `Values`, created from the sample on first run."""
+    if not path.exists():
+        shutil.copy(SAMPLE, path)
+    return json.loads(path.read_text())["Values"]
+
+
+class PortBusy(RuntimeError):
+    pass
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+@dataclass
+class LocalStack:
+    """Azurite + Face emulator + the function host, as child processes."""
+
+    functions_port: int = field(default_factory=lambda: _port("LG_FUNCTIONS_PORT", 7071))
+    azurite: Azurite = field(
+        default_factory=lambda: Azurite(
+            blob_port=_port("LG_AZURITE_BLOB_PORT", 10000),
+            queue_port=_port("LG_AZURITE_QUEUE_PORT", 10001),
+            table_port=_port("LG_AZURITE_TABLE_PORT", 10002),
+        )
+    )
+    face: FaceEmulator = field(default_factory=lambda: FaceEmulator(port=_port("LG_FACE_PORT", 7081)))
+    log_dir: Path = ROOT / ".run"
+    settings_path: Path = SETTINGS
+    settings: dict[str, str] = field(default_factory=dict)
+    use_core_tools: bool = field(default_factory=lambda: shutil.which("func") is not None)
+    host: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.functions_port}/api"
+
+    def environment(self) -> dict[str, str]:
+        """The app settings the host runs with: local.settings.json, pointed at this stack's ports."""
+        values = {**local_settings(self.settings_path), **self.settings}
+        return {
+            **os.environ,
+            **{k: v for k, v in values.items() if v is not None},
+            "AzureWebJobsStorage": self.azurite.connection_string,
+            "FACE_ENDPOINT": self.face.endpoint,
+            "FACE_API_KEY": self.face.key,
+        }
+
+    def ports(self) -> dict[str, int]:
+        return {
+            "LG_FUNCTIONS_PORT": self.functions_port,
+            "LG_FACE_PORT": self.face.port,
+            "LG_AZURITE_BLOB_PORT": self.azurite.blob_port,
+            "LG_AZURITE_QUEUE_PORT": self.azurite.queue_port,
+            "LG_AZURITE_TABLE_PORT": self.azurite.table_port,
+        }
+
+    def start(self) -> LocalStack:
+        busy = [f"{port} ({name})" for name, port in self.ports().items() if port_in_use(port)]
+        if busy:
+            raise PortBusy(
+                "ports already in use: " + ", ".join(busy) + ". Is another `make run` going? "
+                "Stop it, or move this one with the LG_*_PORT variables."
+            )
+        self.log_dir.mkdir(exist_ok=True)
+        self.face.key = {**local_settings(self.settings_path), **self.settings}.get("FACE_API_KEY") or self.face.key
+        try:
+            self.azurite.start(log=self.log_dir / "azurite.log")
+            self.face.start(log=self.log_dir / "face-emulator.log")
+            if self.use_core_tools:
+                command = ["func", "start", "--port", str(self.functions_port)]
+            else:
+                command = [sys.executable, "-m", "devtools.localhost", "--script-root", str(ROOT)]
+                command += ["--port", str(self.functions_port)]
+            log = open(self.log_dir / "functions.log", "ab")  # noqa: SIM115 - lives as long as the host
+            self.host = subprocess.Popen(
+                command, cwd=ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            wait_for_port(self.functions_port, self.host, timeout=60)
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.base_url}/v1/health", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("the function host did not become healthy")
+
+    def stop(self) -> None:
+        if self.host is not None:
+            stop(self.host)
+        self.face.stop()
+        self.azurite.stop()
+
+    def create_demo_customer(self) -> dict[str, str]:
+        admin_key = self.environment()["ADMIN_API_KEY"]
+        response = requests.post(
+            f"{self.base_url}/v1/manage/customers",
+            json={"name": "Demo customer", "contactEmail": "demo@example.com"},
+            headers={"x-admin-key": admin_key},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def walkthrough(api: str, face: str, api_key: str) -> str:
+    """A copy-paste shell walkthrough: consent → session → simulated attempt → result."""
+
+    def pick(name: str) -> str:
+        return f"python3 -c \"import json,sys; print(json.load(sys.stdin)['{name}'])\""
+
+    return f"""\
+API={api}/v1
+KEY='{api_key}'
+GUID=$(python3 -c 'import uuid; print(uuid.uuid4())')
+curl -s -X POST "$API/consents" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
+  -d "{{\\"correlationId\\": \\"$GUID\\", \\"policyVersion\\": \\"2026-01\\"}}"; echo
+SESSION_JSON=$(curl -s -X POST "$API/sessions" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
+  -d "{{\\"correlationId\\": \\"$GUID\\"}}"); echo "$SESSION_JSON"
+SESSION=$(echo "$SESSION_JSON" | {pick("sessionId")})
+FACE_TOKEN=$(echo "$SESSION_JSON" | {pick("faceAuthToken")})
+SESSION_TOKEN=$(echo "$SESSION_JSON" | {pick("sessionToken")})
+# the device's part, simulated by the Face emulator:
+curl -s -X POST "{face}/face/v1.2/detectLiveness-sessions/$SESSION/attempts" \\
+  -H "Authorization: Bearer $FACE_TOKEN" -H 'content-type: application/json' \\
+  -d '{{"livenessDecision": "realface"}}'; echo
+curl -s "$API/sessions/$SESSION/result" -H "Authorization: Bearer $SESSION_TOKEN"; echo
+"""
 
 
 def main() -> None:
-    values = local_settings()
-    LOGS.mkdir(exist_ok=True)
-    azurite = Azurite(blob_port=10000, queue_port=10001, table_port=10002).start(log=LOGS / "azurite.log")
-    face = FaceEmulator(port=7081, key=values.get("FACE_API_KEY") or "local-face-key")
+    stack = LocalStack()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        face.start(log=LOGS / "face-emulator.log")
-        print("Azurite:        blob 10000, queue 10001, table 10002 (in memory)")
-        print(f"Face emulator:  {face.endpoint}")
-        print("Settings:       local.settings.json")
-        if shutil.which("func"):
-            print("Start the functions in another terminal:  func start")
-        else:
-            print("Core Tools (func) is not installed here; the local Functions host is the next step.")
-        print("Ctrl-C stops everything.")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while True:
-            time.sleep(1)
+        print("Starting Azurite, the Face emulator and the function host ...", flush=True)
+        stack.start()
+        demo = stack.create_demo_customer()
+        env = stack.environment()
+        print(
+            f"""
+Liveness Guard is running.
+  API:            {stack.base_url}/v1   (health: {stack.base_url}/v1/health)
+  Face emulator:  {stack.face.endpoint}
+  Azurite:        tables :{stack.azurite.table_port}, queues :{stack.azurite.queue_port}
+  Logs:           {stack.log_dir}/
+  Host:           {"func start (Core Tools)" if stack.use_core_tools else "devtools.localhost (no Core Tools here)"}
+
+  Admin key (x-admin-key):             {env["ADMIN_API_KEY"]}
+  Demo customer {demo["customerId"]}
+  Demo api key (x-api-key):            {demo["apiKey"]}
+
+Try it — paste into another terminal:
+
+{walkthrough(stack.base_url, stack.face.endpoint, demo["apiKey"])}
+Ctrl-C stops everything.""",
+            flush=True,
+        )
+        while stack.host is not None and stack.host.poll() is None:
+            time.sleep(0.5)
+        print("The function host exited; see .run/functions.log", file=sys.stderr)
     except KeyboardInterrupt:
         pass
+    except PortBusy as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)
     finally:
-        face.stop()
-        azurite.stop()
-        Path(LOGS).exists()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("\nStopping ...", flush=True)
+        stack.stop()
 
 
 if __name__ == "__main__":

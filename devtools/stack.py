@@ -110,7 +110,7 @@ class Azurite:
 
     def stop(self) -> None:
         if self.process is not None:
-            stop(self.process)
+            stop(self.process, timeout=3)  # in-memory: nothing to flush, and its graceful close is slow
 
 
 @dataclass

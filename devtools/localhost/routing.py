@@ -17,6 +17,7 @@ _CONSTRAINTS = {
     "alpha": r"[A-Za-z]+",
     "bool": r"(?i:true|false)",
 }
+ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?(\?)?\}")
 
 
@@ -65,31 +66,25 @@ def compile_route(template: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$", re.IGNORECASE)
 
 
+def http_function(fn: Any) -> HttpFunction:
+    """An indexed HTTP-triggered function (`azure.functions` Function) as the router sees it."""
+    spec = fn.get_trigger().get_dict_repr()
+    route = spec.get("route") or fn.get_function_name()
+    methods = frozenset(str(m).upper() for m in (spec.get("methods") or ALL_METHODS))
+    return HttpFunction(
+        name=fn.get_function_name(),
+        route=route,
+        methods=methods,
+        auth_level=str(spec.get("authLevel") or "FUNCTION").upper(),
+        handler=fn.get_user_function(),
+        pattern=compile_route(route),
+        trigger_arg=spec.get("name") or "req",
+    )
+
+
 def http_functions(app: func.FunctionApp) -> list[HttpFunction]:
-    """Every HTTP-triggered function of an app, from its indexed metadata."""
-    found = []
-    for fn in app.get_functions():
-        trigger = fn.get_trigger()
-        if trigger is None or trigger.get_binding_name() != "httpTrigger":
-            continue
-        spec = trigger.get_dict_repr()
-        route = spec.get("route") or fn.get_function_name()
-        methods = frozenset(
-            str(m).upper()
-            for m in (spec.get("methods") or ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
-        )
-        found.append(
-            HttpFunction(
-                name=fn.get_function_name(),
-                route=route,
-                methods=methods,
-                auth_level=str(spec.get("authLevel") or "FUNCTION").upper(),
-                handler=fn.get_user_function(),
-                pattern=compile_route(route),
-                trigger_arg=spec.get("name") or "req",
-            )
-        )
-    return found
+    """Every HTTP-triggered function of an app (calls `get_functions`, which works once per app)."""
+    return [http_function(fn) for fn in app.get_functions() if fn.get_trigger().get_binding_name() == "httpTrigger"]
 
 
 class Router:

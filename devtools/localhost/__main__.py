@@ -1,0 +1,3 @@
+from devtools.localhost.host import main
+
+main()

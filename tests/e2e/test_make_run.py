@@ -1,0 +1,146 @@
+"""`make run` as a newcomer meets it: start, follow what it prints, get a liveness result, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtools.stack import ROOT, free_port
+
+READY = "Ctrl-C stops everything."
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    ports = {
+        name: str(free_port())
+        for name in (
+            "LG_FUNCTIONS_PORT",
+            "LG_FACE_PORT",
+            "LG_AZURITE_BLOB_PORT",
+            "LG_AZURITE_QUEUE_PORT",
+            "LG_AZURITE_TABLE_PORT",
+        )
+    }
+    env = {**os.environ, **ports, "PATH": os.environ["PATH"]}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.strip() == READY:
+            break
+    printed = "".join(lines)
+    assert READY in printed, printed
+    yield {
+        "process": process,
+        "printed": printed,
+        "api": f"http://127.0.0.1:{ports['LG_FUNCTIONS_PORT']}/api/v1",
+        "ports": ports,
+    }
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_following_the_printed_walkthrough_gives_a_liveness_result(running):
+    script = running["printed"].split("paste into another terminal:", 1)[1].split(READY, 1)[0]
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert '"livenessDecision":"realface"' in last and '"attempts":1' in last
+
+
+def test_printed_keys_work_and_refusals_come_over_http_with_the_envelope(running):
+    printed = running["printed"]
+    admin = re.search(r"Admin key \(x-admin-key\):\s+(\S+)", printed).group(1)
+    key = re.search(r"Demo api key \(x-api-key\):\s+(\S+)", printed).group(1)
+    api = running["api"]
+    guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    cases = [
+        (requests.post(f"{api}/sessions", json={"correlationId": guid}, timeout=10), 401, "unauthorized"),
+        (
+            requests.post(f"{api}/sessions", json={"correlationId": "nope"}, headers={"x-api-key": key}, timeout=10),
+            400,
+            "invalid_request",
+        ),
+        (
+            requests.post(f"{api}/sessions", data=b"{oops", headers={"x-api-key": key}, timeout=10),
+            400,
+            "invalid_request",
+        ),
+        (
+            requests.post(f"{api}/sessions", json={"correlationId": guid}, headers={"x-api-key": key}, timeout=10),
+            403,
+            "consent_required",
+        ),
+        (
+            requests.get(f"{api}/sessions/abc/result", headers={"Authorization": "Bearer x"}, timeout=10),
+            401,
+            "token_invalid",
+        ),
+        (
+            requests.get(f"{api}/manage/customers", headers={"x-admin-key": "wrong-wrong-wrong-wrong"}, timeout=10),
+            401,
+            "unauthorized",
+        ),
+    ]
+    for response, status, code in cases:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["error"]["code"] == code
+    assert requests.get(f"{api}/manage/customers", headers={"x-admin-key": admin}, timeout=10).status_code == 200
+    assert requests.get(f"{api}/no-such-route", timeout=10).status_code == 404
+    assert requests.delete(f"{api}/sessions", timeout=10).status_code == 405
+
+
+def test_ctrl_c_stops_everything_it_started(running):
+    process = running["process"]
+    children = children_of(process.pid)
+    assert len(children) == 3  # Azurite, the Face emulator, the function host
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    time.sleep(0.5)
+    assert [pid for pid in children if alive(pid)] == []
+    for port in running["ports"].values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
