@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared.api import client_routes, manage_routes
+from shared.api import client_routes, manage_routes, review_routes
 from shared.settings import load_settings
 
 load_settings()  # fail fast at start-up: a missing or malformed setting names itself here
@@ -10,3 +10,4 @@ load_settings()  # fail fast at start-up: a missing or malformed setting names i
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(client_routes.bp)
 app.register_functions(manage_routes.bp)
+app.register_functions(review_routes.bp)

@@ -12,12 +12,14 @@ from datetime import timedelta
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.face import FaceRestClient
-from shared.adapters.stores import CustomerStore, SubjectStore
+from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
 from shared.domain.policy import Policy
 from shared.services.customers import CustomerService
+from shared.services.review import ReviewService, escalation_policy
 from shared.services.sessions import SessionService
 from shared.settings import Settings, load_settings
 
@@ -30,6 +32,7 @@ class Services:
     staff: StaffAuth
     customers: CustomerService
     sessions: SessionService
+    review: ReviewService
     clock: Clock
 
 
@@ -66,15 +69,19 @@ def build(settings: Settings, clock: Clock = utcnow) -> Services:
     """Wire real adapters for the given settings (tables are created if missing)."""
     tables = Tables.from_settings(settings)
     tables.ensure()
+    queue = NotificationQueue.from_settings(settings)
+    queue.ensure()
     audit = AuditLog(tables)
+    subjects, index, customers = SubjectStore(tables), ReviewIndex(tables), CustomerStore(tables)
     return Services(
         settings=settings,
         tables=tables,
         audit=audit,
         staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock),
-        customers=CustomerService(CustomerStore(tables), audit, clock),
+        customers=CustomerService(customers, audit, clock),
         sessions=SessionService(
-            subjects=SubjectStore(tables),
+            subjects=subjects,
+            index=index,
             face=_face_client(settings),
             policy=policy_from(settings),
             clock=clock,
@@ -82,6 +89,15 @@ def build(settings: Settings, clock: Clock = utcnow) -> Services:
             session_ttl=timedelta(seconds=settings.session_ttl_seconds),
             call_budget=settings.session_call_budget,
             default_mode=settings.liveness_operation_mode,
+        ),
+        review=ReviewService(
+            subjects=subjects,
+            index=index,
+            customers=customers,
+            queue=queue,
+            audit=audit,
+            clock=clock,
+            escalation=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
         ),
         clock=clock,
     )

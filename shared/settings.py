@@ -28,6 +28,9 @@ class Settings(BaseModel):
     storage_table_uri: str | None = Field(None, alias="AzureWebJobsStorage__tableServiceUri")
     storage_queue_uri: str | None = Field(None, alias="AzureWebJobsStorage__queueServiceUri")
     storage_client_id: str | None = Field(None, alias="AzureWebJobsStorage__clientId")
+    notification_queue: str = Field(
+        "abuse-notifications", alias="NOTIFICATION_QUEUE", pattern=r"^[a-z0-9][a-z0-9-]{1,50}[a-z0-9]$"
+    )
     table_prefix: str = Field("lg", alias="TABLE_NAME_PREFIX", pattern=r"^[A-Za-z][A-Za-z0-9]{0,20}$")
 
     # --- Face ----------------------------------------------------------------------------
@@ -59,6 +62,8 @@ class Settings(BaseModel):
     flag_window_seconds: int = Field(86400, alias="POLICY_FLAG_WINDOW_SECONDS", ge=1)
     sessions_per_hour_limit: int = Field(10, alias="POLICY_SESSIONS_PER_HOUR", ge=1)
     session_window_seconds: int = Field(3600, alias="POLICY_SESSION_WINDOW_SECONDS", ge=1)
+    customer_suspend_after: int = Field(5, alias="POLICY_CUSTOMER_SUSPEND_AFTER", ge=1)
+    customer_window_seconds: int = Field(2592000, alias="POLICY_CUSTOMER_WINDOW_SECONDS", ge=1)
 
     @field_validator("session_sealing_key")
     @classmethod

@@ -70,7 +70,9 @@ def configure(base_env: dict[str, str], clock: FakeClock, monkeypatch: pytest.Mo
     from shared import bootstrap
 
     def apply(**overrides: str):
-        monkeypatch.setenv("TABLE_NAME_PREFIX", "t" + uuid.uuid4().hex[:12])
+        unique = uuid.uuid4().hex[:12]
+        monkeypatch.setenv("TABLE_NAME_PREFIX", "t" + unique)
+        monkeypatch.setenv("NOTIFICATION_QUEUE", "notes-" + unique)
         for name, value in overrides.items():
             monkeypatch.setenv(name, value)
         bootstrap.reset(clock)

@@ -10,7 +10,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from shared.adapters.tables import Tables, utc
+from shared.adapters.paging import read_page
+from shared.adapters.tables import Tables, decode_value, utc
 from shared.domain.secrets import new_id
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -56,3 +57,25 @@ class AuditLog:
         for key, value in (detail or {}).items():
             entity[key] = value if isinstance(value, int | bool) else clean(str(value))
         self._table.create_entity(entity)
+
+    def page(
+        self, start: datetime, end: datetime, size: int, token: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        """Entries with start <= at < end (UTC), oldest first, one page at a time."""
+        start, end = utc(start), utc(end)
+        rows, next_token = read_page(
+            lambda n: self._table.query_entities(
+                "PartitionKey ge @first and PartitionKey le @last and RowKey ge @lo and RowKey lt @hi",
+                parameters={
+                    "first": start.strftime("%Y-%m-%d"),
+                    "last": end.strftime("%Y-%m-%d"),
+                    "lo": start.isoformat(),
+                    "hi": end.isoformat(),
+                },
+                results_per_page=n,
+            ),
+            size,
+            token,
+        )
+        entries = [{k: decode_value(v) for k, v in row.items() if k not in ("PartitionKey", "RowKey")} for row in rows]
+        return entries, next_token

@@ -6,6 +6,7 @@ every change to a subject is one entity-group transaction guarded by the rows' E
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -15,7 +16,7 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.paging import read_page
 from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity, submit, to_entity
-from shared.domain.records import Attempt, Customer, Record, Session, Subject
+from shared.domain.records import Attempt, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 
 R = TypeVar("R", bound=Record)
 
@@ -43,6 +44,10 @@ def attempt_row(session_id: str, attempt_id: int) -> str:
     return f"attempt_{session_id}_{attempt_id:06d}"
 
 
+def outbox_row(notification_id: str) -> str:
+    return f"outbox_{notification_id}"
+
+
 def row_key_of(record: Record) -> str:
     """The row key a record is stored under within its subject partition."""
     if isinstance(record, Subject):
@@ -51,6 +56,8 @@ def row_key_of(record: Record) -> str:
         return session_row(record.session_id)
     if isinstance(record, Attempt):
         return attempt_row(record.session_id, record.attempt_id)
+    if isinstance(record, OutboxEntry):
+        return outbox_row(record.notification_id)
     raise TypeError(f"{type(record).__name__} is not stored in a subject partition")
 
 
@@ -153,6 +160,73 @@ class SubjectStore:
         operations += [("create", to_entity(record, pk, row_key_of(record))) for record in change.create]
         submit(self._table, operations)
 
+    def partition(self, customer_id: str, correlation_id: str) -> list[dict[str, Any]]:
+        """Every row of one subject (subject, sessions, attempts, outbox)."""
+        return list(
+            self._table.query_entities(
+                "PartitionKey eq @pk", parameters={"pk": subject_partition(customer_id, correlation_id)}
+            )
+        )
+
+    def outbox(self, customer_id: str, correlation_id: str) -> list[OutboxEntry]:
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": subject_partition(customer_id, correlation_id), "lo": "outbox_", "hi": "outbox`"},
+        )
+        return [from_entity(OutboxEntry, row) for row in rows]
+
+    def all_outbox_entries(self) -> list[tuple[str, OutboxEntry]]:
+        """Outbox rows of every subject (repair: re-send what a crash left behind)."""
+        rows = self._table.query_entities(
+            "RowKey ge @lo and RowKey lt @hi", parameters={"lo": "outbox_", "hi": "outbox`"}
+        )
+        return [(row["PartitionKey"], from_entity(OutboxEntry, row)) for row in rows]
+
+    def with_status(self, status: str) -> list[Subject]:
+        """Subjects in a status (repair only: a filtered scan)."""
+        rows = self._table.query_entities(
+            "RowKey eq @row and status eq @status", parameters={"row": SUBJECT_ROW, "status": status}
+        )
+        return [from_entity(Subject, row) for row in rows]
+
+    def delete_row(self, customer_id: str, correlation_id: str, row_key: str) -> None:
+        self._table.delete_entity(subject_partition(customer_id, correlation_id), row_key)
+
     @staticmethod
     def _pk(subject: Subject) -> str:
         return subject_partition(subject.customer_id, subject.correlation_id)
+
+
+class ReviewIndex:
+    """Subjects listed by review status (`pending`, `blocked`, `retired`), so a listing costs what it lists.
+
+    The subject row is the truth. An index row is written *before* the subject change it announces,
+    and every listing checks each row against its subject and drops the ones that do not match — so
+    an interrupted or lost write can leave a stale index row (cleaned on read), never a missing one.
+    """
+
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("reviewindex")
+
+    def put(self, status: str, entry: ReviewIndexEntry) -> None:
+        self._table.upsert_entity(
+            to_entity(entry, status, subject_partition(entry.customer_id, entry.correlation_id)),
+            mode=UpdateMode.REPLACE,
+        )
+
+    def remove(self, status: str, customer_id: str, correlation_id: str, etag: str | None = None) -> None:
+        kwargs: dict[str, Any] = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+        with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
+            self._table.delete_entity(status, subject_partition(customer_id, correlation_id), **kwargs)
+
+    def page(
+        self, status: str, size: int, token: dict[str, str] | None
+    ) -> tuple[list[Versioned[ReviewIndexEntry]], dict[str, str] | None]:
+        rows, next_token = read_page(
+            lambda n: self._table.query_entities(
+                "PartitionKey eq @status", parameters={"status": status}, results_per_page=n
+            ),
+            size,
+            token,
+        )
+        return [Versioned(from_entity(ReviewIndexEntry, row), etag_of(row)) for row in rows], next_token

@@ -7,7 +7,14 @@ import azure.functions as func
 from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
 from shared.api.http import endpoint, json_response, parse_body
-from shared.api.models import CustomerCreateRequest, CustomerKeyResponse, CustomerPage, CustomerView, ReasonRequest
+from shared.api.models import (
+    CustomerCreateRequest,
+    CustomerKeyResponse,
+    CustomerPage,
+    CustomerView,
+    ReasonRequest,
+    RepairResponse,
+)
 from shared.bootstrap import services
 from shared.domain.records import Customer
 
@@ -75,3 +82,16 @@ def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
     )
     customer = s.customers.reinstate(req.route_params.get("customerId", ""), admin.name, body.reason)
     return json_response(_view(customer))
+
+
+@bp.route(route="v1/manage/repair", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def repair(req: func.HttpRequest) -> func.HttpResponse:
+    """Finish interrupted work: queue left-behind notifications, create missing successor subjects."""
+    s = services()
+    admin = s.staff.require(req, Role.ADMINISTRATOR, "system.repair")
+    done = s.review.repair()
+    s.audit.append(at=s.clock(), actor=admin.name, action="system.repair", detail=done)
+    return json_response(
+        RepairResponse(notifications_queued=done["notificationsQueued"], successors_created=done["successorsCreated"])
+    )

@@ -91,3 +91,91 @@ class HealthResponse(ApiModel):
     status: Literal["ok", "unavailable"]
     storage: str
     version: str
+
+
+class DecisionRequest(ApiModel):
+    decision: Literal["confirm", "override"]
+    reason: Reason
+
+
+class ResetRequest(ApiModel):
+    reason: Reason
+
+
+class Counters(ApiModel):
+    failed_checks_in_window: int
+    spoofface_in_window: int
+    timeouts_in_window: int
+    sessions_in_window: int
+    sessions_total: int
+    attempts_total: int
+    timed_out_until: datetime | None = None
+
+
+class FlagItem(ApiModel):
+    customer_id: str
+    correlation_id: str
+    status: str
+    flagged_at: datetime | None = None
+    reason: str | None = None
+    decided_at: datetime | None = None
+    counters: Counters
+
+
+class FlagPage(ApiModel):
+    items: list[FlagItem]
+    continuation_token: str | None = None
+
+
+class TimelineEvent(ApiModel):
+    at: datetime
+    kind: Literal["session", "attempt", "timeout", "flag", "decision"]
+    session_id: str | None = None
+    attempt_id: int | None = None
+    decision: str | None = None
+    detail: str | None = None
+
+
+class DecisionView(ApiModel):
+    decision: str
+    reason: str
+    by: str
+    at: datetime
+    new_correlation_id: str | None = None
+
+
+class SubjectDetailView(FlagItem):
+    consent_policy_version: str
+    consent_granted_at: datetime
+    replaces: str | None = None
+    replaced_by: str | None = None
+    decisions: list[DecisionView]
+    timeline: list[TimelineEvent]
+
+
+class DecisionResponse(ApiModel):
+    customer_id: str
+    correlation_id: str
+    status: str
+    new_correlation_id: str | None = None
+
+
+class AuditEntry(ApiModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    target: str | None = None
+    reason: str | None = None
+
+
+class AuditPage(ApiModel):
+    items: list[AuditEntry]
+    continuation_token: str | None = None
+
+
+class RepairResponse(ApiModel):
+    notifications_queued: int
+    successors_created: int

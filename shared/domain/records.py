@@ -23,6 +23,27 @@ class CustomerStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class Confirmation(BaseModel):
+    """One confirmed abuse determination counted against a customer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    correlation_id: str
+    at: AwareDatetime
+
+
+class ReviewDecision(BaseModel):
+    """A reviewer's decision on a subject (kept on the subject and in the audit log)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: str  # confirm | override | reset
+    reason: str
+    by: str
+    at: AwareDatetime
+    new_correlation_id: str | None = None
+
+
 class Customer(Record):
     """A client application registered with Liveness Guard."""
 
@@ -36,13 +57,13 @@ class Customer(Record):
     created_at: AwareDatetime
     key_rotated_at: AwareDatetime | None = None
     suspended_at: AwareDatetime | None = None
-    confirmations: tuple[AwareDatetime, ...] = ()
+    confirmations: tuple[Confirmation, ...] = ()
 
 
 class Subject(Record):
     """One correlation GUID under one customer: consent, policy state and links."""
 
-    json_fields: ClassVar[frozenset[str]] = frozenset({"state"})
+    json_fields: ClassVar[frozenset[str]] = frozenset({"state", "decisions"})
 
     customer_id: str
     correlation_id: str
@@ -57,6 +78,8 @@ class Subject(Record):
     attempts_total: int = 0
     replaces: str | None = None
     replaced_by: str | None = None
+    decisions: tuple[ReviewDecision, ...] = ()
+    decided_at: AwareDatetime | None = None  # when it became blocked or retired
 
 
 class Session(Record):
@@ -88,3 +111,22 @@ class Attempt(Record):
     attempt_status: str | None = None
     liveness_decision: str | None = None
     recorded_at: AwareDatetime
+
+
+class OutboxEntry(Record):
+    """A notification committed with the decision that caused it, until it is queued."""
+
+    json_fields: ClassVar[frozenset[str]] = frozenset({"message"})
+
+    notification_id: str
+    message: dict
+    created_at: AwareDatetime
+
+
+class ReviewIndexEntry(Record):
+    """One row of the review index: a subject listed under its review status."""
+
+    customer_id: str
+    correlation_id: str
+    since: AwareDatetime
+    reason: str | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionResult
-from shared.adapters.stores import SubjectChange, SubjectStore, Versioned
+from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned
 from shared.adapters.tables import StaleWrite
 from shared.domain.clock import Clock
 from shared.domain.policy import (
@@ -27,7 +27,7 @@ from shared.domain.policy import (
     record_session,
     refuse_new_session,
 )
-from shared.domain.records import Attempt, Customer, CustomerStatus, Session, Subject
+from shared.domain.records import Attempt, Customer, CustomerStatus, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import hash_secret, new_session_token, seal, secret_matches, session_token_address, unseal
 from shared.errors import (
     ConsentRequired,
@@ -60,13 +60,15 @@ class ResultView:
     attempts: int
 
 
-def _backoff(race: int) -> None:
+def backoff(race: int) -> None:
+    """A short random pause before retrying a lost optimistic-concurrency race."""
     time.sleep(random.uniform(0, 0.004 * (race + 1)))
 
 
 @dataclass
 class SessionService:
     subjects: SubjectStore
+    index: ReviewIndex
     face: FaceClient
     policy: Policy
     clock: Clock
@@ -103,7 +105,7 @@ class SessionService:
                     return subject
                 except StaleWrite:
                     pass
-            _backoff(race)
+            backoff(race)
         raise Contended("The subject is being changed concurrently; retry.", retry_after=1)
 
     # --- sessions -----------------------------------------------------------------------
@@ -129,7 +131,7 @@ class SessionService:
                     view = self._replay(customer, correlation_id, replay.session_id)
                     if view is not None:
                         return view
-                    _backoff(race)
+                    backoff(race)
                     continue
                 refusal = refuse_new_session(state, now, self.policy)
                 if refusal is not None:
@@ -146,7 +148,7 @@ class SessionService:
                 if view is not None:
                     committed = True
                     return view
-                _backoff(race)
+                backoff(race)
             raise Contended("Too many concurrent requests for this subject; retry.", retry_after=1)
         finally:
             if created is not None and not committed:
@@ -242,7 +244,7 @@ class SessionService:
             view = self._record(subject, session, fetched, now)
             if view is not None:
                 return view
-            _backoff(race)
+            backoff(race)
         raise Contended("Too many concurrent requests for this session; retry.", retry_after=1)
 
     def _record(
@@ -286,6 +288,17 @@ class SessionService:
                 }
             )
             replace.insert(0, Versioned(updated_subject, subject.etag))
+            if state.status is SubjectStatus.FLAGGED and subject.record.state.status is not SubjectStatus.FLAGGED:
+                # Written ahead of the commit: a lost race leaves a stale row the listing drops, never a gap.
+                self.index.put(
+                    "pending",
+                    ReviewIndexEntry(
+                        customer_id=session.record.customer_id,
+                        correlation_id=session.record.correlation_id,
+                        since=state.flagged_at or now,
+                        reason=state.flag_reason,
+                    ),
+                )
         try:
             self.subjects.commit(
                 session.record.customer_id,

@@ -55,3 +55,25 @@ def checked_attempt(api: ApiClient, face_endpoint: str, session: dict, decision:
     response = result(api, session["sessionId"], session["sessionToken"])
     assert response.status == 200, response.body
     return response
+
+
+def flagged_subject(api: ApiClient, face_endpoint: str, api_key: str) -> str:
+    """A consented GUID driven into the spoofface flagging rule (3 spoofface decisions)."""
+    guid = consented_subject(api, api_key)
+    session = new_session(api, api_key, guid).json
+    for _ in range(3):
+        checked_attempt(api, face_endpoint, session, "spoofface")
+    return guid
+
+
+def queued_notifications(services) -> list[dict]:
+    """Every message now on the notification queue, decoded."""
+    import base64
+    import json
+
+    from azure.storage.queue import QueueClient
+
+    client = QueueClient.from_connection_string(
+        services.settings.storage_connection_string, services.settings.notification_queue
+    )
+    return [json.loads(base64.b64decode(m.content)) for m in client.peek_messages(max_messages=32)]

@@ -1,0 +1,114 @@
+"""Review API (SPEC section 4): flags, subject detail, decisions, resets and the audit log, for Reviewers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import azure.functions as func
+
+from shared.adapters.paging import decode_token, encode_token, page_size
+from shared.api.auth import Role
+from shared.api.http import endpoint, json_response, parse_body
+from shared.api.models import (
+    AuditEntry,
+    AuditPage,
+    DecisionRequest,
+    DecisionResponse,
+    FlagPage,
+    ResetRequest,
+)
+from shared.api.review_views import detail_view, flag_item
+from shared.bootstrap import policy_from, services
+from shared.errors import InvalidRequest
+from shared.services.review import STATUS_OF_INDEX
+
+bp = func.Blueprint()
+SUBJECT = "v1/review/subjects/{customerId}/{correlationId}"
+
+
+def _address(req: func.HttpRequest) -> tuple[str, str]:
+    return req.route_params.get("customerId", ""), req.route_params.get("correlationId", "").lower()
+
+
+@bp.route(route="v1/review/flags", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def list_flags(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    s.staff.require(req, Role.REVIEWER, "review.list")
+    status = req.params.get("status") or "pending"
+    if status not in STATUS_OF_INDEX:
+        raise InvalidRequest("status must be pending, blocked or retired.")
+    subjects, token = s.review.list_flags(
+        status, page_size(req.params.get("pageSize")), decode_token(req.params.get("continuationToken"))
+    )
+    policy, now = policy_from(s.settings), s.clock()
+    return json_response(
+        FlagPage(items=[flag_item(x, policy, now) for x in subjects], continuation_token=encode_token(token))
+    )
+
+
+@bp.route(route=SUBJECT, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def get_subject(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    s.staff.require(req, Role.REVIEWER, "review.read")
+    detail = s.review.detail(*_address(req))
+    return json_response(detail_view(detail, policy_from(s.settings), s.clock()))
+
+
+@bp.route(route=SUBJECT + "/decision", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    reviewer = s.staff.require(req, Role.REVIEWER, "subject.decide")
+    body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
+    customer_id, correlation_id = _address(req)
+    subject = s.review.decide(customer_id, correlation_id, body.decision, body.reason, reviewer.name)
+    return json_response(_decision(subject))
+
+
+@bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    reviewer = s.staff.require(req, Role.REVIEWER, "subject.reset")
+    body = parse_body(req, ResetRequest, s.settings.max_body_bytes)
+    customer_id, correlation_id = _address(req)
+    return json_response(_decision(s.review.reset(customer_id, correlation_id, body.reason, reviewer.name)))
+
+
+@bp.route(route="v1/review/audit", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def read_audit(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    s.staff.require(req, Role.REVIEWER, "audit.read")
+    now = s.clock()
+    start = _moment(req.params.get("from"), "from") or now - timedelta(days=1)
+    end = _moment(req.params.get("to"), "to") or now + timedelta(seconds=1)
+    if end <= start:
+        raise InvalidRequest("to must be later than from.")
+    entries, token = s.audit.page(
+        start, end, page_size(req.params.get("pageSize"), 100), decode_token(req.params.get("continuationToken"))
+    )
+    return json_response(AuditPage(items=[AuditEntry(**e) for e in entries], continuation_token=encode_token(token)))
+
+
+def _decision(subject) -> DecisionResponse:
+    return DecisionResponse(
+        customer_id=subject.customer_id,
+        correlation_id=subject.correlation_id,
+        status=subject.state.status.value,
+        new_correlation_id=subject.replaced_by if subject.state.status.value == "retired" else None,
+    )
+
+
+def _moment(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(f"{name} must be an ISO 8601 date-time with a time zone.") from None
+    if moment.tzinfo is None:
+        raise InvalidRequest(f"{name} must carry a time zone (e.g. 2026-11-22T00:00:00Z).")
+    return moment

@@ -1,0 +1,70 @@
+"""Turn subjects into the review API's views (counters, timeline)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.api.models import Counters, DecisionView, FlagItem, SubjectDetailView, TimelineEvent
+from shared.domain.policy import Policy, prune
+from shared.domain.records import Subject
+from shared.services.review import SubjectDetail
+
+
+def counters(subject: Subject, policy: Policy, now: datetime) -> Counters:
+    state = prune(subject.state, now, policy)
+    return Counters(
+        failed_checks_in_window=len(state.failures),
+        spoofface_in_window=len(state.spoofs),
+        timeouts_in_window=len(state.timeouts),
+        sessions_in_window=len([s for s in state.sessions if s.at > now - policy.session_window]),
+        sessions_total=subject.sessions_total,
+        attempts_total=subject.attempts_total,
+        timed_out_until=state.timed_out_until,
+    )
+
+
+def flag_item(subject: Subject, policy: Policy, now: datetime) -> FlagItem:
+    return FlagItem(
+        customer_id=subject.customer_id,
+        correlation_id=subject.correlation_id,
+        status=subject.state.status.value,
+        flagged_at=subject.state.flagged_at,
+        reason=subject.state.flag_reason,
+        decided_at=subject.decided_at,
+        counters=counters(subject, policy, now),
+    )
+
+
+def timeline(detail: SubjectDetail) -> list[TimelineEvent]:
+    """Sessions, attempt decisions, timeouts, the flag and decisions, oldest first."""
+    subject = detail.subject
+    events = [TimelineEvent(at=s.created_at, kind="session", session_id=s.session_id) for s in detail.sessions]
+    events += [
+        TimelineEvent(
+            at=a.recorded_at,
+            kind="attempt",
+            session_id=a.session_id,
+            attempt_id=a.attempt_id,
+            decision=a.liveness_decision,
+            detail=a.attempt_status,
+        )
+        for a in detail.attempts
+    ]
+    events += [TimelineEvent(at=t, kind="timeout") for t in subject.state.timeouts]
+    if subject.state.flagged_at:
+        events.append(TimelineEvent(at=subject.state.flagged_at, kind="flag", detail=subject.state.flag_reason))
+    events += [TimelineEvent(at=d.at, kind="decision", decision=d.decision, detail=d.reason) for d in subject.decisions]
+    return sorted(events, key=lambda e: e.at)
+
+
+def detail_view(detail: SubjectDetail, policy: Policy, now: datetime) -> SubjectDetailView:
+    subject = detail.subject
+    return SubjectDetailView(
+        **flag_item(subject, policy, now).model_dump(),
+        consent_policy_version=subject.consent_policy_version,
+        consent_granted_at=subject.consent_granted_at,
+        replaces=subject.replaces,
+        replaced_by=subject.replaced_by,
+        decisions=[DecisionView(**d.model_dump()) for d in subject.decisions],
+        timeline=timeline(detail),
+    )

@@ -1,0 +1,44 @@
+"""Per-customer escalation (SPEC section 5), as a pure function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.domain.records import Confirmation, Customer, CustomerStatus
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    suspend_after: int = 5
+    window: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    customer: Customer
+    changed: bool
+    suspended_now: bool
+    in_window: int
+
+
+def escalate(
+    customer: Customer, correlation_id: str, at: datetime, now: datetime, policy: EscalationPolicy
+) -> Escalation:
+    """Count one confirmed determination (once per subject) and suspend at the threshold.
+
+    A customer with confirmations in the window is `warned`; reaching `suspend_after` of them
+    within the window suspends it. Counting the same subject twice changes nothing.
+    """
+    recent = tuple(c for c in customer.confirmations if c.at > now - policy.window)
+    if any(c.correlation_id == correlation_id for c in recent):
+        return Escalation(customer, changed=False, suspended_now=False, in_window=len(recent))
+    recent = (*recent, Confirmation(correlation_id=correlation_id, at=at))
+    status, suspended_at, suspended_now = customer.status, customer.suspended_at, False
+    if status is not CustomerStatus.SUSPENDED:
+        if len(recent) >= policy.suspend_after:
+            status, suspended_at, suspended_now = CustomerStatus.SUSPENDED, now, True
+        else:
+            status = CustomerStatus.WARNED
+    updated = customer.model_copy(update={"confirmations": recent, "status": status, "suspended_at": suspended_at})
+    return Escalation(updated, changed=True, suspended_now=suspended_now, in_window=len(recent))

@@ -1,0 +1,256 @@
+"""Human review: list flags, inspect a subject, confirm/override/reset, escalate per customer.
+
+Every transition is one ETag-guarded transaction on the subject's partition; the notification it
+causes is written in that same transaction as an outbox row, then queued and removed. A crash
+between the two leaves the outbox row, which `repair` (and the next flush) sends again with the
+same notification id, so the customer gets the email once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.adapters.audit_log import AuditLog
+from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectChange, SubjectStore, Versioned, outbox_row
+from shared.adapters.tables import StaleWrite, from_entity
+from shared.domain.clock import Clock
+from shared.domain.escalation import EscalationPolicy, escalate
+from shared.domain.notifications import Notification, NotificationKind, abuse_confirmed, customer_suspended
+from shared.domain.policy import SubjectStatus
+from shared.domain.records import (
+    Attempt,
+    CustomerStatus,
+    OutboxEntry,
+    ReviewDecision,
+    ReviewIndexEntry,
+    Session,
+    Subject,
+)
+from shared.errors import Conflict, Contended, NotFound
+from shared.services.sessions import MAX_RACES, backoff
+
+INDEX_OF_STATUS = {
+    SubjectStatus.FLAGGED: "pending",
+    SubjectStatus.BLOCKED: "blocked",
+    SubjectStatus.RETIRED: "retired",
+}
+STATUS_OF_INDEX = {index: status for status, index in INDEX_OF_STATUS.items()}
+_CUSTOMER_ID = re.compile(r"[0-9a-f]{32}")
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class SubjectDetail:
+    subject: Subject
+    sessions: list[Session]
+    attempts: list[Attempt]
+
+
+@dataclass
+class ReviewService:
+    subjects: SubjectStore
+    index: ReviewIndex
+    customers: CustomerStore
+    queue: NotificationQueue
+    audit: AuditLog
+    clock: Clock
+    escalation: EscalationPolicy
+
+    # --- reading ------------------------------------------------------------------------
+    def list_flags(
+        self, index_status: str, size: int, token: dict[str, str] | None
+    ) -> tuple[list[Subject], dict[str, str] | None]:
+        """One page of subjects under a review status; stale index rows are dropped on the way."""
+        expected = STATUS_OF_INDEX[index_status]
+        entries, next_token = self.index.page(index_status, size, token)
+        listed = []
+        for entry in entries:
+            found = self.subjects.get(entry.record.customer_id, entry.record.correlation_id)
+            if found is None or found.record.state.status is not expected:
+                self.index.remove(index_status, entry.record.customer_id, entry.record.correlation_id, entry.etag)
+                continue
+            listed.append(found.record)
+        return listed, next_token
+
+    def detail(self, customer_id: str, correlation_id: str) -> SubjectDetail:
+        """The subject with its retained sessions and attempt decisions."""
+        _check_address(customer_id, correlation_id)
+        subject, sessions, attempts = None, [], []
+        for row in self.subjects.partition(customer_id, correlation_id):
+            key = row["RowKey"]
+            if key == "subject":
+                subject = from_entity(Subject, row)
+            elif key.startswith("session_"):
+                sessions.append(from_entity(Session, row))
+            elif key.startswith("attempt_"):
+                attempts.append(from_entity(Attempt, row))
+        if subject is None:
+            raise NotFound("No such subject.")
+        return SubjectDetail(subject, sessions, attempts)
+
+    # --- deciding -----------------------------------------------------------------------
+    def decide(self, customer_id: str, correlation_id: str, decision: str, reason: str, reviewer: str) -> Subject:
+        """confirm → blocked (customer notified, escalation checked); override → retired with a new GUID."""
+        return self._transition(customer_id, correlation_id, decision, reason, reviewer)
+
+    def reset(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
+        """Retire a GUID and hand out a fresh one (consent carried over, counters fresh)."""
+        return self._transition(customer_id, correlation_id, "reset", reason, reviewer)
+
+    def _transition(self, customer_id: str, correlation_id: str, kind: str, reason: str, reviewer: str) -> Subject:
+        _check_address(customer_id, correlation_id)
+        for race in range(MAX_RACES):
+            current = self.subjects.get(customer_id, correlation_id)
+            if current is None:
+                raise NotFound("No such subject.")
+            subject, before = current.record, current.record.state.status
+            if kind != "reset" and before is not SubjectStatus.FLAGGED:
+                raise Conflict(f"This subject is {before.value}; only a pending flag can be decided.")
+            if kind == "reset" and before is SubjectStatus.RETIRED:
+                raise Conflict("This subject is already retired.")
+            now = self.clock()
+            after = SubjectStatus.BLOCKED if kind == "confirm" else SubjectStatus.RETIRED
+            successor = None if kind == "confirm" else str(uuid.uuid4())
+            outbox: tuple[OutboxEntry, ...] = ()
+            if kind == "confirm":
+                note = abuse_confirmed(
+                    customer_id,
+                    correlation_id,
+                    subject.state.flagged_at or now,
+                    now,
+                    subject.state.flag_reason or reason,
+                )
+                outbox = (
+                    OutboxEntry(
+                        notification_id=note.notification_id,
+                        message=note.model_dump(mode="json", by_alias=True),
+                        created_at=now,
+                    ),
+                )
+            updated = subject.model_copy(
+                update={
+                    "state": subject.state.model_copy(update={"status": after}),
+                    "status": after.value,
+                    "decided_at": now,
+                    "last_activity_at": now,
+                    "replaced_by": successor or subject.replaced_by,
+                    "decisions": (
+                        *subject.decisions,
+                        ReviewDecision(decision=kind, reason=reason, by=reviewer, at=now, new_correlation_id=successor),
+                    ),
+                }
+            )
+            self.index.put(
+                INDEX_OF_STATUS[after],
+                ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason),
+            )
+            try:
+                self.subjects.commit(
+                    customer_id,
+                    correlation_id,
+                    SubjectChange(replace=(Versioned(updated, current.etag),), create=outbox),
+                )
+            except StaleWrite:
+                backoff(race)
+                continue
+            if before in INDEX_OF_STATUS:
+                self.index.remove(INDEX_OF_STATUS[before], customer_id, correlation_id)
+            self.audit.append(
+                at=now,
+                actor=reviewer,
+                action=f"subject.{kind}",
+                target=f"{customer_id}/{correlation_id}",
+                reason=reason,
+                detail={"newCorrelationId": successor} if successor else None,
+            )
+            if successor:
+                self._ensure_successor(updated)
+            if outbox:
+                self.flush_outbox(customer_id, correlation_id)
+            return updated
+        raise Contended("The subject is being decided concurrently; retry.", retry_after=1)
+
+    def _ensure_successor(self, old: Subject) -> bool:
+        """Create the new GUID's subject (consent carried over, counters fresh); False if it exists."""
+        now = self.clock()
+        return self.subjects.create_subject(
+            Subject(
+                customer_id=old.customer_id,
+                correlation_id=old.replaced_by or "",
+                consent_policy_version=old.consent_policy_version,
+                consent_purpose=old.consent_purpose,
+                consent_granted_at=old.consent_granted_at,
+                created_at=now,
+                last_activity_at=now,
+                replaces=old.correlation_id,
+            )
+        )
+
+    # --- notifications and escalation ---------------------------------------------------
+    def flush_outbox(self, customer_id: str, correlation_id: str) -> int:
+        """Escalate and queue every pending notification of a subject; safe to run again."""
+        sent = 0
+        for entry in self.subjects.outbox(customer_id, correlation_id):
+            note = Notification.model_validate(entry.message)
+            if note.kind is NotificationKind.ABUSE_CONFIRMED:
+                self._escalate(note)
+            self.queue.send(note)
+            with contextlib.suppress(ResourceNotFoundError):
+                self.subjects.delete_row(customer_id, correlation_id, outbox_row(entry.notification_id))
+            sent += 1
+        return sent
+
+    def _escalate(self, note: Notification) -> None:
+        for race in range(MAX_RACES):
+            current = self.customers.get(note.customer_id)
+            if current is None:
+                return
+            now = self.clock()
+            result = escalate(current.record, note.correlation_id or "", note.determined_at, now, self.escalation)
+            if result.changed:
+                try:
+                    self.customers.replace(result.customer, current.etag)
+                except StaleWrite:
+                    backoff(race)
+                    continue
+            customer = result.customer
+            if result.suspended_now:
+                self.audit.append(
+                    at=now,
+                    actor="system",
+                    action="customer.suspend",
+                    target=customer.customer_id,
+                    reason=f"{result.in_window} confirmed determinations within the escalation window",
+                )
+            if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
+                # Same id every time for one suspension: re-sending after a crash cannot double-mail.
+                self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, result.in_window))
+            return
+
+    def repair(self) -> dict[str, Any]:
+        """Finish what an interrupted decision left: queue outbox rows, create missing successors."""
+        partitions = {pk for pk, _ in self.subjects.all_outbox_entries()}
+        flushed = sum(self.flush_outbox(*pk.split("_", 1)) for pk in partitions)
+        successors = sum(
+            1
+            for old in self.subjects.with_status(SubjectStatus.RETIRED.value)
+            if old.replaced_by and self._ensure_successor(old)
+        )
+        return {"notificationsQueued": flushed, "successorsCreated": successors}
+
+
+def escalation_policy(suspend_after: int, window_seconds: int) -> EscalationPolicy:
+    return EscalationPolicy(suspend_after=suspend_after, window=timedelta(seconds=window_seconds))
+
+
+def _check_address(customer_id: str, correlation_id: str) -> None:
+    if not _CUSTOMER_ID.fullmatch(customer_id) or not _GUID.fullmatch(correlation_id):
+        raise NotFound("No such subject.")

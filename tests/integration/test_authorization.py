@@ -1,0 +1,93 @@
+"""Who may call each review and manage route (SPEC sections 2 and 4); every refusal is audited."""
+
+import base64
+import json
+
+import pytest
+
+from tests.integration.helpers import ADMIN, consented_subject, new_customer
+from tests.support import ApiClient
+
+
+def principal(*roles: str) -> dict[str, str]:
+    claims = [{"typ": "name", "val": "pat@contoso.example"}] + [{"typ": "roles", "val": r} for r in roles]
+    raw = json.dumps({"auth_typ": "aad", "claims": claims, "name_typ": "name", "role_typ": "roles"})
+    return {"x-ms-client-principal": base64.b64encode(raw.encode()).decode()}
+
+
+# (method, path template, body, role, status when allowed); {c} customer, {g} an active subject
+ROUTES = [
+    ("GET", "/api/v1/review/flags", None, "Reviewer", 200),
+    ("GET", "/api/v1/review/subjects/{c}/{g}", None, "Reviewer", 200),
+    ("POST", "/api/v1/review/subjects/{c}/{g}/decision", {"decision": "confirm", "reason": "r"}, "Reviewer", 409),
+    ("POST", "/api/v1/review/subjects/{c}/{g}/reset", {"reason": "r"}, "Reviewer", 200),
+    ("GET", "/api/v1/review/audit", None, "Reviewer", 200),
+    ("POST", "/api/v1/manage/customers", {"name": "N", "contactEmail": "n@x.example"}, "Administrator", 201),
+    ("GET", "/api/v1/manage/customers", None, "Administrator", 200),
+    ("GET", "/api/v1/manage/customers/{c}", None, "Administrator", 200),
+    ("POST", "/api/v1/manage/customers/{c}/keys", None, "Administrator", 200),
+    ("POST", "/api/v1/manage/customers/{c}/reinstate", None, "Administrator", 200),
+    ("POST", "/api/v1/manage/repair", None, "Administrator", 200),
+]
+
+
+def refusals(services) -> int:
+    return sum(1 for e in services.tables.client("audit").list_entities() if e["outcome"] == "refused")
+
+
+def call(api, route, customer_id, guid, headers):
+    method, template, body, _, _ = route
+    return api.request(method, template.format(c=customer_id, g=guid), json=body, headers=headers)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r[0]} {r[1]}" for r in ROUTES])
+def test_authorization_matrix_with_app_service_authentication(configure, router, route):
+    services = configure(EASY_AUTH_ENABLED="true")
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    needed, allowed_status = route[3], route[4]
+    callers = {
+        "no credentials": ({}, 401),
+        "customer api key": ({"x-api-key": key}, 401),
+        "principal without a role": (principal(), 403),
+        "principal with an unrelated role": (principal("Auditor"), 403),
+        "Reviewer": (principal("Reviewer"), allowed_status if needed == "Reviewer" else 403),
+        "Administrator": (principal("Administrator"), allowed_status),
+        "admin key": (ADMIN, allowed_status),
+    }
+    guids = [consented_subject(api, key) for _ in callers]  # before a key rotation can change the key
+    for guid, (caller, (headers, expected)) in zip(guids, callers.items(), strict=True):
+        before = refusals(services)
+        response = call(api, route, customer_id, guid, headers)
+        assert response.status == expected, (caller, response.status, response.body)
+        if expected in (401, 403):
+            assert response.error_code == ("unauthorized" if expected == 401 else "forbidden")
+            assert refusals(services) == before + 1, caller
+        else:
+            assert refusals(services) == before, caller
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r[0]} {r[1]}" for r in ROUTES])
+def test_forged_principal_is_refused_while_easy_auth_is_off(configure, router, route):
+    services = configure(EASY_AUTH_ENABLED="false")
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+    for forged in (principal("Administrator"), principal("Reviewer")):
+        before = refusals(services)
+        response = call(api, route, customer_id, guid, forged)
+        assert (response.status, response.error_code) == (401, "unauthorized")
+        assert refusals(services) == before + 1
+
+
+def test_a_customer_cannot_reach_another_customers_subject(api, face):
+    owner_id, owner_key = new_customer(api, "Owner")
+    _, other_key = new_customer(api, "Other")
+    guid = consented_subject(api, owner_key)
+    for method, template, body, _, _ in ROUTES[:4]:
+        response = api.request(method, template.format(c=owner_id, g=guid), json=body, headers={"x-api-key": other_key})
+        assert response.status == 401
+    # the same GUID under the other customer is a different subject: no consent there
+    other_session = api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": other_key})
+    assert other_session.error_code == "consent_required"
+    assert api.get(f"/api/v1/review/subjects/{owner_id}/{guid}", headers=ADMIN).json["status"] == "active"
