@@ -4,6 +4,7 @@ import azure.functions as func
 
 from shared.api import client_routes, manage_routes, review_routes
 from shared.settings import load_settings
+from shared.triggers import notifications
 
 load_settings()  # fail fast at start-up: a missing or malformed setting names itself here
 
@@ -11,3 +12,4 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(client_routes.bp)
 app.register_functions(manage_routes.bp)
 app.register_functions(review_routes.bp)
+app.register_functions(notifications.bp)

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from devtools.serving import serve
+
 ROOT = "/face/v1.2/detectLiveness-sessions"
 MODES = {"Passive", "PassiveActive"}
 DECISIONS = {"realface", "spoofface", "uncertain"}
@@ -220,13 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--key", default="local-face-key")
     args = parser.parse_args(argv)
     server = make_server(args.host, args.port, args.key)
-    print(f"Face emulator listening on http://{args.host}:{server.server_port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(server, f"Face emulator listening on http://{args.host}:{server.server_port}")
 
 
 if __name__ == "__main__":

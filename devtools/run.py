@@ -1,7 +1,7 @@
 """`make run`: the whole app locally — Azurite, the Face emulator and the functions — plus a demo customer.
 
 Ports default to the SPEC's (functions 7071, Face 7081, Azurite 10000-10002) and can be moved with
-LG_FUNCTIONS_PORT, LG_FACE_PORT, LG_AZURITE_BLOB_PORT, LG_AZURITE_QUEUE_PORT, LG_AZURITE_TABLE_PORT.
+LG_FUNCTIONS_PORT, LG_FACE_PORT, LG_EMAIL_PORT, LG_AZURITE_BLOB_PORT, LG_AZURITE_QUEUE_PORT, LG_AZURITE_TABLE_PORT.
 Uses `func start` when Core Tools is on PATH, the project's local host otherwise. Ctrl-C stops
 everything this started, by process id.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from devtools.stack import ROOT, Azurite, FaceEmulator, stop, wait_for_port
+from devtools.stack import ROOT, Azurite, EmailSink, FaceEmulator, stop, wait_for_port
 
 SETTINGS = ROOT / "local.settings.json"
 SAMPLE = ROOT / "local.settings.sample.json"
@@ -60,6 +60,7 @@ class LocalStack:
         )
     )
     face: FaceEmulator = field(default_factory=lambda: FaceEmulator(port=_port("LG_FACE_PORT", 7081)))
+    email: EmailSink = field(default_factory=lambda: EmailSink(port=_port("LG_EMAIL_PORT", 7082)))
     log_dir: Path = ROOT / ".run"
     settings_path: Path = SETTINGS
     settings: dict[str, str] = field(default_factory=dict)
@@ -72,19 +73,24 @@ class LocalStack:
 
     def environment(self) -> dict[str, str]:
         """The app settings the host runs with: local.settings.json, pointed at this stack's ports."""
-        values = {**local_settings(self.settings_path), **self.settings}
+        # sample defaults first: a local.settings.json from an older checkout still gets new settings
+        sample = json.loads(SAMPLE.read_text())["Values"]
+        values = {**sample, **local_settings(self.settings_path), **self.settings}
         return {
             **os.environ,
             **{k: v for k, v in values.items() if v is not None},
             "AzureWebJobsStorage": self.azurite.connection_string,
             "FACE_ENDPOINT": self.face.endpoint,
             "FACE_API_KEY": self.face.key,
+            "ACS_CONNECTION_STRING": self.email.connection_string,
+            "EMAIL_CA_BUNDLE": str(self.email.ca_file),
         }
 
     def ports(self) -> dict[str, int]:
         return {
             "LG_FUNCTIONS_PORT": self.functions_port,
             "LG_FACE_PORT": self.face.port,
+            "LG_EMAIL_PORT": self.email.port,
             "LG_AZURITE_BLOB_PORT": self.azurite.blob_port,
             "LG_AZURITE_QUEUE_PORT": self.azurite.queue_port,
             "LG_AZURITE_TABLE_PORT": self.azurite.table_port,
@@ -102,6 +108,8 @@ class LocalStack:
         try:
             self.azurite.start(log=self.log_dir / "azurite.log")
             self.face.start(log=self.log_dir / "face-emulator.log")
+            self.email.ca_file = self.log_dir / "email-ca.pem"
+            self.email.start(log=self.log_dir / "email-sink.log")
             if self.use_core_tools:
                 command = ["func", "start", "--port", str(self.functions_port)]
             else:
@@ -133,6 +141,7 @@ class LocalStack:
         if self.host is not None:
             stop(self.host)
         self.face.stop()
+        self.email.stop()
         self.azurite.stop()
 
     def create_demo_customer(self) -> dict[str, str]:
@@ -186,6 +195,7 @@ def main() -> None:
 Liveness Guard is running.
   API:            {stack.base_url}/v1   (health: {stack.base_url}/v1/health)
   Face emulator:  {stack.face.endpoint}
+  Email sink:     {stack.email.url}/messages  (mail sent to customers; curl --cacert {stack.email.ca_file} ...)
   Azurite:        tables :{stack.azurite.table_port}, queues :{stack.azurite.queue_port}
   Logs:           {stack.log_dir}/
   Host:           {"func start (Core Tools)" if stack.use_core_tools else "devtools.localhost (no Core Tools here)"}

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -114,24 +115,58 @@ class Azurite:
 
 
 @dataclass
-class FaceEmulator:
-    """The Face emulator (devtools.face_emulator) as a child process."""
+class PythonService:
+    """A devtools module run as a child process that listens on one port."""
 
     port: int = field(default_factory=free_port)
-    key: str = "local-face-key"
     process: subprocess.Popen | None = None
 
-    def start(self, log: Path | None = None) -> FaceEmulator:
-        self.process = _spawn(
-            [sys.executable, "-m", "devtools.face_emulator", "--port", str(self.port), "--key", self.key], log
-        )
+    module: ClassVar[str] = ""
+
+    def arguments(self) -> list[str]:
+        return []
+
+    def start(self, log: Path | None = None) -> Self:
+        command = [sys.executable, "-m", self.module, "--port", str(self.port), *self.arguments()]
+        self.process = _spawn(command, log)
         wait_for_port(self.port, self.process)
         return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+
+@dataclass
+class FaceEmulator(PythonService):
+    """The Face emulator (devtools.face_emulator) as a child process."""
+
+    key: str = "local-face-key"
+    module: ClassVar[str] = "devtools.face_emulator"
+
+    def arguments(self) -> list[str]:
+        return ["--key", self.key]
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def stop(self) -> None:
-        if self.process is not None:
-            stop(self.process)
+
+@dataclass
+class EmailSink(PythonService):
+    """The local ACS Email endpoint (devtools.email_sink) as a child process, over TLS."""
+
+    access_key: str = "bG9jYWwtYWNzLWFjY2Vzcy1rZXk="
+    ca_file: Path = ROOT / ".run" / "email-ca.pem"
+    module: ClassVar[str] = "devtools.email_sink"
+
+    def arguments(self) -> list[str]:
+        return ["--access-key", self.access_key, "--ca-file", str(self.ca_file)]
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def connection_string(self) -> str:
+        return f"endpoint={self.url}/;accesskey={self.access_key}"

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.face import FaceRestClient
+from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
@@ -19,9 +20,23 @@ from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
 from shared.domain.policy import Policy
 from shared.services.customers import CustomerService
+from shared.services.notifier import Notifier
 from shared.services.review import ReviewService, escalation_policy
 from shared.services.sessions import SessionService
 from shared.settings import Settings, load_settings
+
+
+def _email_client(settings: Settings):
+    from azure.communication.email import EmailClient  # only the notification function needs it
+
+    options = {"retry_total": 0}  # the notifier retries itself, counting each attempt in its ledger
+    if settings.email_ca_bundle:
+        options["connection_verify"] = settings.email_ca_bundle
+    if settings.acs_connection_string:
+        return EmailClient.from_connection_string(settings.acs_connection_string, **options)
+    from azure.identity import ManagedIdentityCredential
+
+    return EmailClient(settings.acs_endpoint, ManagedIdentityCredential(client_id=settings.acs_client_id), **options)
 
 
 @dataclass
@@ -34,6 +49,25 @@ class Services:
     sessions: SessionService
     review: ReviewService
     clock: Clock
+    _notifier: Notifier | None = None
+
+    def notifier(self) -> Notifier:
+        """The email notifier, built on first use (it alone needs the ACS Email SDK)."""
+        if self._notifier is None:
+            self._notifier = Notifier(
+                ledger=NotificationLedger(self.tables),
+                customers=self.customers.store,
+                queue=self.review.queue,
+                email=_email_client(self.settings),
+                clock=self.clock,
+                sender_address=self.settings.email_sender,
+                support_contact=self.settings.support_contact,
+                window_days=max(1, self.settings.customer_window_seconds // 86400),
+                send_attempts=self.settings.email_send_attempts,
+                poll_interval=self.settings.email_poll_interval_seconds,
+                max_dequeue=self.settings.notification_max_dequeue,
+            )
+        return self._notifier
 
 
 def policy_from(settings: Settings) -> Policy:

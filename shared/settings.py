@@ -40,6 +40,19 @@ class Settings(BaseModel):
     face_timeout_seconds: float = Field(10.0, alias="FACE_TIMEOUT_SECONDS", gt=0, le=120)
     face_max_retries: int = Field(2, alias="FACE_MAX_RETRIES", ge=0, le=10)
 
+    # --- email (Azure Communication Services) -------------------------------------------
+    acs_connection_string: str | None = Field(None, alias="ACS_CONNECTION_STRING")
+    acs_endpoint: str | None = Field(None, alias="ACS_ENDPOINT")
+    acs_client_id: str | None = Field(None, alias="ACS_CLIENT_ID")
+    email_sender: str = Field(alias="EMAIL_SENDER_ADDRESS", pattern=r"^[^@\s]+@[^@\s]+$")
+    email_ca_bundle: str | None = Field(None, alias="EMAIL_CA_BUNDLE")
+    email_send_attempts: int = Field(3, alias="EMAIL_SEND_ATTEMPTS", ge=1, le=10)
+    email_poll_interval_seconds: float = Field(2.0, alias="EMAIL_POLL_INTERVAL_SECONDS", gt=0, le=30)
+    notification_max_dequeue: int = Field(5, alias="NOTIFICATION_MAX_DEQUEUE_COUNT", ge=1, le=100)
+    support_contact: str = Field(
+        "the Liveness Guard operator who registered your application", alias="SUPPORT_CONTACT", max_length=300
+    )
+
     # --- identities ----------------------------------------------------------------------
     admin_api_key: str | None = Field(None, alias="ADMIN_API_KEY", min_length=16)
     easy_auth_enabled: bool = Field(False, alias="EASY_AUTH_ENABLED")
@@ -78,6 +91,8 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _storage_is_configured(self) -> Settings:
+        if not self.acs_connection_string and not self.acs_endpoint:
+            raise ValueError("set ACS_CONNECTION_STRING (local) or ACS_ENDPOINT (managed identity)")
         if not self.storage_connection_string and not self.storage_table_uri:
             raise ValueError(
                 "set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__tableServiceUri (managed identity)"
@@ -104,6 +119,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "storage"
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
             problems.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid app settings: " + "; ".join(problems)) from None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.stack import Azurite, FaceEmulator
+from devtools.stack import Azurite, EmailSink, FaceEmulator
 from tests.support import ApiClient, FakeClock
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -39,12 +39,23 @@ def face() -> Iterator[FaceEmulator]:
 
 
 @pytest.fixture(scope="session")
-def base_env(azurite: Azurite, face: FaceEmulator) -> dict[str, str]:
+def email_sink() -> Iterator[EmailSink]:
+    instance = EmailSink(ca_file=ARTIFACTS / "email-ca.pem").start(log=ARTIFACTS / "email-sink.log")
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def base_env(azurite: Azurite, face: FaceEmulator, email_sink: EmailSink) -> dict[str, str]:
     env = {
         **BASE_SETTINGS,
         "AzureWebJobsStorage": azurite.connection_string,
         "FACE_ENDPOINT": face.endpoint,
         "FACE_API_KEY": face.key,
+        "ACS_CONNECTION_STRING": email_sink.connection_string,
+        "EMAIL_CA_BUNDLE": str(email_sink.ca_file),
+        "EMAIL_SENDER_ADDRESS": "DoNotReply@liveness-guard.test",
+        "EMAIL_POLL_INTERVAL_SECONDS": "0.05",
     }
     os.environ.update(env)
     return env

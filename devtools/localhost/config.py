@@ -66,9 +66,25 @@ class HostConfig:
     queues: QueueOptions = QueueOptions()
 
 
+OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
+
+
+def apply_overrides(data: dict[str, Any], environ: Any = os.environ) -> dict[str, Any]:
+    """App settings named `AzureFunctionsJobHost__a__b` override host.json's `a.b`, as in Azure."""
+    for name, value in environ.items():
+        if not name.startswith(OVERRIDE_PREFIX):
+            continue
+        *parents, leaf = name[len(OVERRIDE_PREFIX) :].split("__")
+        node = data
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return data
+
+
 def load_host_config(path: Path) -> HostConfig:
-    """The parts of host.json the local host honours."""
-    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    """The parts of host.json the local host honours (with AzureFunctionsJobHost__ overrides)."""
+    data: dict[str, Any] = apply_overrides(json.loads(path.read_text()) if path.exists() else {})
     extensions = data.get("extensions", {})
     http = extensions.get("http", {})
     queues = extensions.get("queues", {})

@@ -14,27 +14,35 @@ from shared.settings import Settings
 class NotificationQueue:
     """Sends notification messages, base64-encoded as the Functions queue trigger expects."""
 
-    def __init__(self, client: QueueClient) -> None:
+    def __init__(self, client: QueueClient, poison: QueueClient) -> None:
         self._client = client
+        self._poison = poison
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NotificationQueue:
-        encode = TextBase64EncodePolicy()
         name = settings.notification_queue
-        if settings.storage_connection_string:
-            client = QueueClient.from_connection_string(
-                settings.storage_connection_string, name, message_encode_policy=encode
-            )
-        else:
-            from azure.identity import ManagedIdentityCredential  # only in Azure
-
-            credential = ManagedIdentityCredential(client_id=settings.storage_client_id)
-            client = QueueClient(settings.storage_queue_uri, name, credential=credential, message_encode_policy=encode)
-        return cls(client)
+        return cls(_client(settings, name), _client(settings, f"{name}-poison"))
 
     def ensure(self) -> None:
-        with contextlib.suppress(ResourceExistsError):
-            self._client.create_queue()
+        for client in (self._client, self._poison):
+            with contextlib.suppress(ResourceExistsError):
+                client.create_queue()
+
+    def dead_letter(self, body: bytes, reason: str) -> None:
+        """Move a message that can never be processed to `<queue>-poison` (the reason goes to the ledger)."""
+        self._poison.send_message(body.decode("utf-8", errors="replace"))
 
     def send(self, notification: Notification) -> None:
         self._client.send_message(notification.model_dump_json(by_alias=True))
+
+
+def _client(settings: Settings, name: str) -> QueueClient:
+    encode = TextBase64EncodePolicy()
+    if settings.storage_connection_string:
+        return QueueClient.from_connection_string(
+            settings.storage_connection_string, name, message_encode_policy=encode
+        )
+    from azure.identity import ManagedIdentityCredential  # only in Azure
+
+    credential = ManagedIdentityCredential(client_id=settings.storage_client_id)
+    return QueueClient(settings.storage_queue_uri, name, credential=credential, message_encode_policy=encode)

@@ -130,3 +130,20 @@ class ReviewIndexEntry(Record):
     correlation_id: str
     since: AwareDatetime
     reason: str | None = None
+
+
+class LedgerEntry(Record):
+    """The notification ledger: one row per notification id, so a re-delivered message sends nothing."""
+
+    notification_id: str
+    kind: str
+    customer_id: str | None = None
+    correlation_id: str | None = None
+    status: str  # sending | retrying | sent | failed | rejected
+    send_attempts: int = 0
+    deliveries: int = 0
+    last_error: str | None = None
+    operation_id: str | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    sent_at: AwareDatetime | None = None

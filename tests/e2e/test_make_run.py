@@ -136,7 +136,7 @@ def test_printed_keys_work_and_refusals_come_over_http_with_the_envelope(running
 def test_ctrl_c_stops_everything_it_started(running):
     process = running["process"]
     children = children_of(process.pid)
-    assert len(children) == 3  # Azurite, the Face emulator, the function host
+    assert len(children) == 4  # Azurite, the Face emulator, the email sink, the function host
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     time.sleep(0.5)

@@ -10,6 +10,8 @@ VALID = {
     "AzureWebJobsStorage": "UseDevelopmentStorage=true",
     "FACE_ENDPOINT": "http://127.0.0.1:7081",
     "SESSION_SEALING_KEY": "bG9jYWwtb25seS1zZWFsaW5nLWtleS0zMi1ieXRlcyE=",
+    "ACS_CONNECTION_STRING": "endpoint=https://127.0.0.1:7082/;accesskey=a2V5",
+    "EMAIL_SENDER_ADDRESS": "DoNotReply@example.com",
 }
 
 
@@ -19,7 +21,9 @@ def test_valid_settings_load_with_documented_defaults():
     assert settings.easy_auth_enabled is False
 
 
-@pytest.mark.parametrize("missing", ["FACE_ENDPOINT", "SESSION_SEALING_KEY"])
+@pytest.mark.parametrize(
+    "missing", ["FACE_ENDPOINT", "SESSION_SEALING_KEY", "EMAIL_SENDER_ADDRESS", "ACS_CONNECTION_STRING"]
+)
 def test_a_missing_setting_stops_start_up_and_is_named(missing):
     values = {k: v for k, v in VALID.items() if k != missing}
     with pytest.raises(SettingsError, match=missing):
@@ -46,3 +50,9 @@ def test_sample_settings_list_every_setting_the_app_reads_and_load():
     sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     assert setting_names() <= set(sample), setting_names() - set(sample)
     load_settings(sample)
+
+
+def test_notifier_knows_the_queues_max_dequeue_count_from_host_json():
+    host = json.loads((ROOT / "host.json").read_text())
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    assert str(host["extensions"]["queues"]["maxDequeueCount"]) == sample["NOTIFICATION_MAX_DEQUEUE_COUNT"]

@@ -1,0 +1,55 @@
+"""The notification ledger table (partition = notification id, row `ledger`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.stores import Versioned
+from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity, to_entity
+from shared.domain.records import LedgerEntry
+
+ROW = "ledger"
+MAX_RACES = 20
+
+
+class NotificationLedger:
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("notifications")
+
+    def get(self, notification_id: str) -> Versioned[LedgerEntry] | None:
+        try:
+            entity = self._table.get_entity(notification_id, ROW)
+        except ResourceNotFoundError:
+            return None
+        return Versioned(from_entity(LedgerEntry, entity), etag_of(entity))
+
+    def create(self, entry: LedgerEntry) -> bool:
+        """Insert a new entry; False when one exists already."""
+        try:
+            self._table.create_entity(to_entity(entry, entry.notification_id, ROW))
+        except ResourceExistsError:
+            return False
+        return True
+
+    def change(self, notification_id: str, update: Callable[[LedgerEntry], LedgerEntry]) -> LedgerEntry:
+        """Read-modify-write one entry under its ETag, retrying lost races."""
+        for _ in range(MAX_RACES):
+            current = self.get(notification_id)
+            if current is None:
+                raise KeyError(notification_id)
+            changed = update(current.record)
+            try:
+                self._table.update_entity(
+                    to_entity(changed, notification_id, ROW),
+                    mode=UpdateMode.REPLACE,
+                    etag=current.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            except ResourceModifiedError:
+                continue
+            return changed
+        raise StaleWrite(f"ledger entry {notification_id} kept changing")

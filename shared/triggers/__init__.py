@@ -1,0 +1,1 @@
+"""Non-HTTP entry points: the queue-triggered notifier and the timer-triggered retention sweep."""

@@ -1,0 +1,116 @@
+"""The real app on the local host: a confirmed flag becomes one email; a dead email endpoint poisons."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from azure.data.tables import TableClient
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+from devtools.run import LocalStack
+from devtools.stack import Azurite, EmailSink, FaceEmulator, free_port
+from shared.domain.notifications import abuse_confirmed
+
+
+def wait_for(predicate, timeout=45.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("stack")
+    stack = LocalStack(
+        functions_port=free_port(),
+        azurite=Azurite(),
+        face=FaceEmulator(),
+        email=EmailSink(),
+        log_dir=logs,
+        settings_path=logs / "local.settings.json",
+        use_core_tools=False,
+        settings={
+            "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
+            "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:01",
+            "EMAIL_SEND_ATTEMPTS": "1",
+            "EMAIL_POLL_INTERVAL_SECONDS": "0.05",
+        },
+    ).start()
+    yield stack
+    stack.stop()
+
+
+def sink(stack, path="/messages", method="GET", **kw):
+    return requests.request(method, f"{stack.email.url}{path}", verify=str(stack.email.ca_file), timeout=10, **kw)
+
+
+def test_confirming_a_flag_over_http_emails_the_customer_once(stack):
+    api, admin = f"{stack.base_url}/v1", {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
+    customer = requests.post(
+        f"{api}/manage/customers",
+        json={"name": "E2E", "contactEmail": "e2e@contoso.example"},
+        headers=admin,
+        timeout=10,
+    ).json()
+    key = {"x-api-key": customer["apiKey"]}
+    guid = "7d444840-9dc0-11d1-b245-5ffdce74fad2"
+    requests.post(f"{api}/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers=key, timeout=10)
+    session = requests.post(f"{api}/sessions", json={"correlationId": guid}, headers=key, timeout=10).json()
+    for _ in range(3):
+        requests.post(
+            f"{stack.face.endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
+            json={"livenessDecision": "spoofface"},
+            headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
+            timeout=10,
+        )
+        requests.get(
+            f"{api}/sessions/{session['sessionId']}/result",
+            headers={"Authorization": f"Bearer {session['sessionToken']}"},
+            timeout=10,
+        )
+    decided = requests.post(
+        f"{api}/review/subjects/{customer['customerId']}/{guid}/decision",
+        json={"decision": "confirm", "reason": "printed photo"},
+        headers=admin,
+        timeout=10,
+    )
+    assert decided.status_code == 200
+    [mail] = wait_for(lambda: [m for m in sink(stack).json() if guid in m["message"]["content"]["subject"]])
+    assert mail["message"]["recipients"]["to"] == [{"address": "e2e@contoso.example"}]
+    time.sleep(2)
+    assert len([m for m in sink(stack).json() if guid in m["message"]["content"]["subject"]]) == 1
+
+
+def test_an_email_endpoint_that_always_fails_poisons_the_message_and_the_ledger_says_failed(stack):
+    api, admin = f"{stack.base_url}/v1", {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
+    customer = requests.post(
+        f"{api}/manage/customers", json={"name": "Dead", "contactEmail": "d@contoso.example"}, headers=admin, timeout=10
+    ).json()
+    sink(stack, "/_sink/faults", "POST", json={"status": 500, "count": 1000})
+    try:
+        before = len(sink(stack).json())
+        now = datetime.now(UTC)
+        note = abuse_confirmed(customer["customerId"], "11111111-2222-3333-4444-555555555555", now, now, "spoof")
+        connection = stack.azurite.connection_string
+        QueueClient.from_connection_string(
+            connection, "abuse-notifications", message_encode_policy=TextBase64EncodePolicy()
+        ).send_message(note.model_dump_json(by_alias=True))
+        poison = QueueClient.from_connection_string(connection, "abuse-notifications-poison")
+        moved = wait_for(lambda: list(poison.peek_messages(max_messages=10)), timeout=60)
+        assert json.loads(base64.b64decode(moved[0].content))["notificationId"] == note.notification_id
+        entry = TableClient.from_connection_string(connection, "lgnotifications").get_entity(
+            note.notification_id, "ledger"
+        )
+        assert entry["status"] == "failed" and entry["deliveries"] == 5 and entry["last_error"].startswith("500")
+        assert len(sink(stack).json()) == before
+    finally:
+        sink(stack, "/_sink/faults", "POST", json={"count": 0})
