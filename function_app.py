@@ -2,9 +2,9 @@
 
 import azure.functions as func
 
-from shared.api import client_routes, manage_routes, review_routes
+from shared.api import client_routes, manage_routes, privacy_routes, review_routes
 from shared.settings import load_settings
-from shared.triggers import notifications
+from shared.triggers import notifications, retention
 
 load_settings()  # fail fast at start-up: a missing or malformed setting names itself here
 
@@ -12,4 +12,6 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(client_routes.bp)
 app.register_functions(manage_routes.bp)
 app.register_functions(review_routes.bp)
+app.register_functions(privacy_routes.bp)
 app.register_functions(notifications.bp)
+app.register_functions(retention.bp)

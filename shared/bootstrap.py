@@ -14,13 +14,17 @@ from shared.adapters.audit_log import AuditLog
 from shared.adapters.face import FaceRestClient
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
 from shared.domain.policy import Policy
 from shared.services.customers import CustomerService
+from shared.services.erasure import ErasureService
+from shared.services.feedback import FeedbackService
 from shared.services.notifier import Notifier
+from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService, escalation_policy
 from shared.services.sessions import SessionService
 from shared.settings import Settings, load_settings
@@ -48,6 +52,9 @@ class Services:
     customers: CustomerService
     sessions: SessionService
     review: ReviewService
+    feedback: FeedbackService
+    erasure: ErasureService
+    retention: RetentionSweep
     clock: Clock
     _notifier: Notifier | None = None
 
@@ -107,6 +114,24 @@ def build(settings: Settings, clock: Clock = utcnow) -> Services:
     queue.ensure()
     audit = AuditLog(tables)
     subjects, index, customers = SubjectStore(tables), ReviewIndex(tables), CustomerStore(tables)
+    review = ReviewService(
+        subjects=subjects,
+        index=index,
+        customers=customers,
+        queue=queue,
+        audit=audit,
+        clock=clock,
+        escalation=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
+        audit_key=settings.sealing_key_bytes,
+    )
+    feedback = FeedbackService(
+        tables=tables,
+        limiter=RateLimiter(
+            tables, settings.feedback_rate_limit, timedelta(seconds=settings.feedback_rate_window_seconds)
+        ),
+        clock=clock,
+        key=settings.sealing_key_bytes,
+    )
     return Services(
         settings=settings,
         tables=tables,
@@ -124,14 +149,27 @@ def build(settings: Settings, clock: Clock = utcnow) -> Services:
             call_budget=settings.session_call_budget,
             default_mode=settings.liveness_operation_mode,
         ),
-        review=ReviewService(
+        review=review,
+        feedback=feedback,
+        erasure=ErasureService(
+            tables=tables,
             subjects=subjects,
             index=index,
-            customers=customers,
-            queue=queue,
+            review=review,
+            ledger=NotificationLedger(tables),
+            feedback=feedback,
             audit=audit,
             clock=clock,
-            escalation=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
+        ),
+        retention=RetentionSweep(
+            tables=tables,
+            subjects=subjects,
+            index=index,
+            review=review,
+            audit=audit,
+            clock=clock,
+            policy=retention_from(settings),
+            page_size=settings.retention_page_size,
         ),
         clock=clock,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -77,6 +78,29 @@ class Settings(BaseModel):
     session_window_seconds: int = Field(3600, alias="POLICY_SESSION_WINDOW_SECONDS", ge=1)
     customer_suspend_after: int = Field(5, alias="POLICY_CUSTOMER_SUSPEND_AFTER", ge=1)
     customer_window_seconds: int = Field(2592000, alias="POLICY_CUSTOMER_WINDOW_SECONDS", ge=1)
+
+    # --- retention (SPEC section 8) -----------------------------------------------------
+    retention_schedule: str = Field("0 17 * * * *", alias="RETENTION_SCHEDULE")
+    retention_session_grace_seconds: int = Field(3600, alias="RETENTION_SESSION_GRACE_SECONDS", ge=0)
+    retention_attempt_seconds: int = Field(259200, alias="RETENTION_ATTEMPT_SECONDS", ge=60)
+    retention_subject_idle_seconds: int = Field(2592000, alias="RETENTION_SUBJECT_IDLE_SECONDS", ge=60)
+    retention_tombstone_seconds: int = Field(15552000, alias="RETENTION_TOMBSTONE_SECONDS", ge=60)
+    retention_audit_seconds: int = Field(31536000, alias="RETENTION_AUDIT_SECONDS", ge=60)
+    retention_feedback_seconds: int = Field(15552000, alias="RETENTION_FEEDBACK_SECONDS", ge=60)
+    retention_ledger_seconds: int = Field(2592000, alias="RETENTION_LEDGER_SECONDS", ge=60)
+    retention_page_size: int = Field(1000, alias="RETENTION_PAGE_SIZE", ge=1, le=1000)
+
+    # --- feedback -------------------------------------------------------------------------
+    feedback_rate_limit: int = Field(5, alias="FEEDBACK_RATE_LIMIT", ge=1)
+    feedback_rate_window_seconds: int = Field(600, alias="FEEDBACK_RATE_WINDOW_SECONDS", ge=1)
+
+    @field_validator("retention_schedule")
+    @classmethod
+    def _six_field_ncrontab(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 6 or not all(re.fullmatch(r"[0-9*/,\-A-Za-z]+", f) for f in fields):
+            raise ValueError("must be a six-field NCRONTAB expression, e.g. '0 17 * * * *'")
+        return value
 
     @field_validator("session_sealing_key")
     @classmethod

@@ -59,21 +59,22 @@ class AuditLog:
         self._table.create_entity(entity)
 
     def page(
-        self, start: datetime, end: datetime, size: int, token: dict[str, str] | None
+        self, start: datetime, end: datetime, size: int, token: dict[str, str] | None, target: str | None = None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-        """Entries with start <= at < end (UTC), oldest first, one page at a time."""
+        """Entries with start <= at < end (UTC), oldest first, optionally for one target, a page at a time."""
         start, end = utc(start), utc(end)
+        query = "PartitionKey ge @first and PartitionKey le @last and RowKey ge @lo and RowKey lt @hi"
+        parameters = {
+            "first": start.strftime("%Y-%m-%d"),
+            "last": end.strftime("%Y-%m-%d"),
+            "lo": start.isoformat(),
+            "hi": end.isoformat(),
+        }
+        if target is not None:
+            query += " and target eq @target"
+            parameters["target"] = target
         rows, next_token = read_page(
-            lambda n: self._table.query_entities(
-                "PartitionKey ge @first and PartitionKey le @last and RowKey ge @lo and RowKey lt @hi",
-                parameters={
-                    "first": start.strftime("%Y-%m-%d"),
-                    "last": end.strftime("%Y-%m-%d"),
-                    "lo": start.isoformat(),
-                    "hi": end.isoformat(),
-                },
-                results_per_page=n,
-            ),
+            lambda n: self._table.query_entities(query, parameters=parameters, results_per_page=n),
             size,
             token,
         )

@@ -53,3 +53,15 @@ class NotificationLedger:
                 continue
             return changed
         raise StaleWrite(f"ledger entry {notification_id} kept changing")
+
+    def scrub_subject(self, customer_id: str, correlation_id: str) -> int:
+        """Drop a GUID from the ledger (erasure); the entries stay so no email is sent twice."""
+        rows = self._table.query_entities(
+            "correlation_id eq @guid and customer_id eq @customer",
+            parameters={"guid": correlation_id, "customer": customer_id},
+        )
+        scrubbed = 0
+        for row in rows:
+            self.change(row["PartitionKey"], lambda e: e.model_copy(update={"correlation_id": None}))
+            scrubbed += 1
+        return scrubbed

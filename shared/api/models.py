@@ -179,3 +179,29 @@ class AuditPage(ApiModel):
 class RepairResponse(ApiModel):
     notifications_queued: int
     successors_created: int
+
+
+class FeedbackRequest(ApiModel):
+    category: Literal["false_rejection", "accessibility", "privacy", "other"]
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    correlation_id: CorrelationId | None = None
+    contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)] | None = None
+
+
+class FeedbackAccepted(ApiModel):
+    feedback_id: str
+
+
+class FeedbackView(ApiModel):
+    feedback_id: str
+    category: str
+    message: str
+    correlation_id: str | None = None
+    customer_id: str | None = None
+    contact: str | None = None
+    created_at: datetime
+
+
+class FeedbackPage(ApiModel):
+    items: list[FeedbackView]
+    continuation_token: str | None = None

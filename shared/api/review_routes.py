@@ -83,12 +83,18 @@ def read_audit(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.REVIEWER, "audit.read")
     now = s.clock()
-    start = _moment(req.params.get("from"), "from") or now - timedelta(days=1)
-    end = _moment(req.params.get("to"), "to") or now + timedelta(seconds=1)
+    start = moment(req.params.get("from"), "from") or now - timedelta(days=1)
+    end = moment(req.params.get("to"), "to") or now + timedelta(seconds=1)
     if end <= start:
         raise InvalidRequest("to must be later than from.")
+    customer_id, correlation_id = req.params.get("customerId"), req.params.get("correlationId")
+    target = s.review.ref(customer_id, correlation_id.lower()) if customer_id and correlation_id else None
     entries, token = s.audit.page(
-        start, end, page_size(req.params.get("pageSize"), 100), decode_token(req.params.get("continuationToken"))
+        start,
+        end,
+        page_size(req.params.get("pageSize"), 100),
+        decode_token(req.params.get("continuationToken")),
+        target,
     )
     return json_response(AuditPage(items=[AuditEntry(**e) for e in entries], continuation_token=encode_token(token)))
 
@@ -102,7 +108,7 @@ def _decision(subject) -> DecisionResponse:
     )
 
 
-def _moment(raw: str | None, name: str) -> datetime | None:
+def moment(raw: str | None, name: str) -> datetime | None:
     if not raw:
         return None
     try:

@@ -147,3 +147,15 @@ class LedgerEntry(Record):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     sent_at: AwareDatetime | None = None
+
+
+class Feedback(Record):
+    """A report from the feedback channel (kept for the feedback retention period)."""
+
+    feedback_id: str
+    category: str
+    message: str
+    correlation_id: str | None = None
+    customer_id: str | None = None
+    contact: str | None = None
+    created_at: AwareDatetime

@@ -79,3 +79,14 @@ def unseal(key: bytes, sealed: str, context: str) -> str:
     """Reverse of `seal`; raises when the key, context or data do not match."""
     raw = bytes.fromhex(sealed)
     return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode()).decode()
+
+
+def subject_ref(key: bytes, customer_id: str, correlation_id: str) -> str:
+    """A keyed pseudonym for a subject, used in the audit log so that erasing a GUID leaves no trace of it."""
+    digest = hmac.new(key + b"|audit-subject", f"{customer_id}|{correlation_id}".encode(), hashlib.sha256)
+    return "subject:" + digest.hexdigest()[:32]
+
+
+def address_ref(key: bytes, address: str) -> str:
+    """A keyed pseudonym for a client network address (rate limiting without storing addresses)."""
+    return hmac.new(key + b"|client-address", address.encode(), hashlib.sha256).hexdigest()[:32]

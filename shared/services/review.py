@@ -34,6 +34,7 @@ from shared.domain.records import (
     Session,
     Subject,
 )
+from shared.domain.secrets import subject_ref
 from shared.errors import Conflict, Contended, NotFound
 from shared.services.sessions import MAX_RACES, backoff
 
@@ -63,6 +64,11 @@ class ReviewService:
     audit: AuditLog
     clock: Clock
     escalation: EscalationPolicy
+    audit_key: bytes
+
+    def ref(self, customer_id: str, correlation_id: str) -> str:
+        """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
+        return subject_ref(self.audit_key, customer_id, correlation_id)
 
     # --- reading ------------------------------------------------------------------------
     def list_flags(
@@ -167,9 +173,9 @@ class ReviewService:
                 at=now,
                 actor=reviewer,
                 action=f"subject.{kind}",
-                target=f"{customer_id}/{correlation_id}",
+                target=self.ref(customer_id, correlation_id),
                 reason=reason,
-                detail={"newCorrelationId": successor} if successor else None,
+                detail={"successor": self.ref(customer_id, successor)} if successor else None,
             )
             if successor:
                 self._ensure_successor(updated)

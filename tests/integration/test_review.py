@@ -216,14 +216,18 @@ def test_repair_queues_a_notification_left_in_the_outbox_once(api, services, cus
 # --- audit ------------------------------------------------------------------------------
 
 
-def test_decisions_are_audited_without_secrets_and_injection_safe(api, face, customer):
+def test_decisions_are_audited_without_secrets_and_injection_safe(api, services, face, customer):
     customer_id, key = customer
     guid = flagged_subject(api, face.endpoint, key)
     reason = "line one\nFAKE 2026-01-01 admin approved everything\r\x1b[31m"
     review(api, customer_id, guid, "/decision", json={"decision": "override", "reason": reason})
     entries = api.get("/api/v1/review/audit", headers=ADMIN).json["items"]
-    entry = next(e for e in entries if e["action"] == "subject.override")
-    assert entry["target"] == f"{customer_id}/{guid}" and entry["actor"] == "admin-key"
+    [entry] = api.get(
+        "/api/v1/review/audit", headers=ADMIN, query={"customerId": customer_id, "correlationId": guid}
+    ).json["items"]
+    assert entry["action"] == "subject.override" and entry["actor"] == "admin-key"
+    assert entry["target"] == services.review.ref(customer_id, guid)
+    assert guid not in json.dumps(entries)  # subjects are named by a keyed pseudonym
     assert "\n" not in entry["reason"] and "\r" not in entry["reason"] and "\x1b" not in entry["reason"]
     text = json.dumps(entries)
     assert key not in text and key.split(".")[-1] not in text

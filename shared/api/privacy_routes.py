@@ -1,0 +1,93 @@
+"""Responsible-use routes (SPEC sections 3 and 8): erasure, the privacy notice, the feedback channel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import azure.functions as func
+from pydantic import TypeAdapter, ValidationError
+
+from shared.adapters.paging import decode_token, encode_token, page_size
+from shared.api.auth import Role
+from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body
+from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackPage, FeedbackRequest, FeedbackView
+from shared.api.review_routes import moment
+from shared.bootstrap import services
+from shared.domain.privacy import notice, render_html
+from shared.errors import InvalidRequest
+from shared.services.retention import retention_from
+
+bp = func.Blueprint()
+FEEDBACK_MAX_BYTES = 8192
+_GUID = TypeAdapter(CorrelationId)
+
+
+@bp.route(route="v1/subjects/{correlationId}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def erase_subject(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    try:
+        correlation_id = _GUID.validate_python(req.route_params.get("correlationId", ""))
+    except ValidationError:
+        raise InvalidRequest("correlationId must be a UUID.") from None
+    s.erasure.erase(customer, correlation_id)
+    return func.HttpResponse(status_code=204, headers=SECURITY_HEADERS)
+
+
+@bp.route(route="v1/privacy", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    data = notice(
+        retention_from(s.settings), s.settings.session_call_budget, timedelta(seconds=s.settings.session_ttl_seconds)
+    )
+    if "text/html" in (req.headers.get("accept") or ""):
+        return func.HttpResponse(render_html(data), mimetype="text/html", charset="utf-8", headers=SECURITY_HEADERS)
+    return json_response(data)
+
+
+@bp.route(route="v1/feedback", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    customer_id = None
+    if req.headers.get("x-api-key") is not None:
+        customer_id = s.customers.authenticate(req.headers.get("x-api-key")).customer_id
+    body = parse_body(req, FeedbackRequest, min(FEEDBACK_MAX_BYTES, s.settings.max_body_bytes))
+    feedback = s.feedback.submit(
+        category=body.category,
+        message=body.message,
+        correlation_id=body.correlation_id,
+        contact=body.contact,
+        customer_id=customer_id,
+        client_address=client_address(req),
+    )
+    return json_response(FeedbackAccepted(feedback_id=feedback.feedback_id), 202)
+
+
+@bp.route(route="v1/review/feedback", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def list_feedback(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    s.staff.require(req, Role.REVIEWER, "feedback.read")
+    now = s.clock()
+    start = moment(req.params.get("from"), "from") or now - timedelta(days=30)
+    end = moment(req.params.get("to"), "to") or now + timedelta(seconds=1)
+    if end <= start:
+        raise InvalidRequest("to must be later than from.")
+    items, token = s.feedback.page(
+        start, end, page_size(req.params.get("pageSize")), decode_token(req.params.get("continuationToken"))
+    )
+    views = [FeedbackView(**f.model_dump(exclude={"json_fields"})) for f in items]
+    return json_response(FeedbackPage(items=views, continuation_token=encode_token(token)))
+
+
+def client_address(req: func.HttpRequest) -> str:
+    """The caller's address as the platform front end reports it: the last X-Forwarded-For hop, port dropped."""
+    forwarded = (req.headers.get("x-forwarded-for") or "").split(",")[-1].strip()
+    if not forwarded:
+        return "unknown"
+    if forwarded.startswith("["):  # [v6]:port
+        return forwarded[1:].split("]", 1)[0]
+    return forwarded.rsplit(":", 1)[0] if forwarded.count(":") == 1 else forwarded

@@ -1,0 +1,119 @@
+"""The privacy notice, built from the live retention settings (GET /privacy)."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Any
+
+
+def describe(period: timedelta) -> str:
+    """A retention period in words: '72 hours', '30 days', '1 hour'."""
+    seconds = int(period.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str, Any]:
+    """What is stored, for how long, who can see it, and how to ask for erasure or give feedback."""
+    return {
+        "service": "Liveness Guard",
+        "summary": (
+            "Liveness Guard checks that a real person is present during a liveness check, on behalf of the "
+            "application you are using. It never stores face images."
+        ),
+        "stored": [
+            {
+                "data": "Consent record",
+                "detail": "the temporary correlation ID your application assigned, the privacy policy version you "
+                "accepted and when",
+                "keptFor": f"until {describe(retention.idle_subject)} after the last activity, or until erasure",
+            },
+            {
+                "data": "Liveness sessions and session tokens",
+                "detail": f"session id, expiry, a hash of the session token ({call_budget} calls, valid "
+                f"{describe(session_ttl)})",
+                "keptFor": f"until the session expires plus {describe(retention.session_grace)}",
+            },
+            {
+                "data": "Liveness decisions (realface, spoofface or uncertain) per attempt",
+                "detail": "the decision and when it was recorded; no images, no biometric templates",
+                "keptFor": f"{describe(retention.attempts)}, or until a pending human review is decided",
+            },
+            {
+                "data": "Abuse counters of an active correlation ID",
+                "detail": "counts and times of failed checks, timeouts and sessions",
+                "keptFor": f"{describe(retention.idle_subject)} after the last activity",
+            },
+            {
+                "data": "Blocked or retired correlation ID (tombstone)",
+                "detail": "the correlation ID, its status and dates; no attempt history",
+                "keptFor": describe(retention.tombstone),
+            },
+            {
+                "data": "Audit log",
+                "detail": "who decided what and when; correlation IDs appear only as keyed pseudonyms",
+                "keptFor": describe(retention.audit),
+            },
+            {
+                "data": "Feedback you send",
+                "detail": "category, message, and the correlation ID and contact only if you give them",
+                "keptFor": describe(retention.feedback),
+            },
+        ],
+        "whoCanSee": [
+            "The application that asked for your liveness check sees the results of its own checks only.",
+            "Trained reviewers see the decisions and counters of a correlation ID flagged for possible abuse, "
+            "and decide on it; no automated decision blocks you for good without a person reviewing it.",
+            "Administrators of Liveness Guard see the same, to operate the service.",
+        ],
+        "yourChoices": {
+            "erasure": "Ask the application you used to withdraw your consent: it calls "
+            "DELETE /api/v1/subjects/{correlationId} and your data is erased at once (a correlation ID confirmed as "
+            "abusive keeps only its tombstone until its period ends).",
+            "feedback": "Report a false rejection, an accessibility barrier or a privacy concern with "
+            "POST /api/v1/feedback (no account needed).",
+        },
+        "retentionSeconds": {
+            "sessionGraceAfterExpiry": int(retention.session_grace.total_seconds()),
+            "attemptDecisions": int(retention.attempts.total_seconds()),
+            "activeSubjectCounters": int(retention.idle_subject.total_seconds()),
+            "tombstones": int(retention.tombstone.total_seconds()),
+            "auditLog": int(retention.audit.total_seconds()),
+            "feedback": int(retention.feedback.total_seconds()),
+        },
+    }
+
+
+def render_html(data: dict[str, Any]) -> str:
+    """An accessible HTML page of the notice (semantic headings, a captioned table, no scripts)."""
+    e = html.escape
+    rows = "".join(
+        f'<tr><th scope="row">{e(item["data"])}</th><td>{e(item["detail"])}</td><td>{e(item["keptFor"])}</td></tr>'
+        for item in data["stored"]
+    )
+    who = "".join(f"<li>{e(line)}</li>" for line in data["whoCanSee"])
+    choices = data["yourChoices"]
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Privacy notice — {e(data["service"])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+line-height:1.5;color:#111}} table{{border-collapse:collapse;width:100%}}
+th,td{{border:1px solid #555;padding:.5rem;text-align:left;vertical-align:top}}
+caption{{text-align:left;font-weight:bold;padding:.5rem 0}}</style></head>
+<body><main>
+<h1>Privacy notice — {e(data["service"])}</h1>
+<p>{e(data["summary"])}</p>
+<h2 id="stored">What is stored and for how long</h2>
+<table aria-describedby="stored"><caption>Data kept by Liveness Guard</caption>
+<thead><tr><th scope="col">Data</th><th scope="col">What exactly</th><th scope="col">Kept for</th></tr></thead>
+<tbody>{rows}</tbody></table>
+<h2>Who can see it</h2><ul>{who}</ul>
+<h2>Your choices</h2>
+<h3>Erasure</h3><p>{e(choices["erasure"])}</p>
+<h3>Feedback</h3><p>{e(choices["feedback"])}</p>
+</main></body></html>"""

@@ -1,0 +1,100 @@
+"""The feedback channel: anyone may report a false rejection, an accessibility or privacy problem."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.paging import read_page
+from shared.adapters.rate_limit import RateLimiter
+from shared.adapters.tables import Tables, etag_of, from_entity, to_entity, utc
+from shared.domain.clock import Clock
+from shared.domain.records import Feedback
+from shared.domain.secrets import address_ref, new_id
+from shared.errors import DomainError
+
+
+class RateLimited(DomainError):
+    status, code = 429, "rate_limited"
+
+
+@dataclass
+class FeedbackService:
+    tables: Tables
+    limiter: RateLimiter
+    clock: Clock
+    key: bytes
+
+    def submit(
+        self,
+        *,
+        category: str,
+        message: str,
+        correlation_id: str | None,
+        contact: str | None,
+        customer_id: str | None,
+        client_address: str,
+    ) -> Feedback:
+        """Store one report; 429 when this client address sent too many lately."""
+        now = self.clock()
+        wait = self.limiter.hit(f"feedback_{address_ref(self.key, client_address)}", now)
+        if wait is not None:
+            raise RateLimited("Too much feedback from this address; please wait a little.", retry_after=wait)
+        feedback = Feedback(
+            feedback_id=new_id(),
+            category=category,
+            message=message,
+            correlation_id=correlation_id,
+            customer_id=customer_id,
+            contact=contact,
+            created_at=now,
+        )
+        self.tables.client("feedback").create_entity(
+            to_entity(feedback, now.strftime("%Y-%m-%d"), f"{now.isoformat()}_{feedback.feedback_id}")
+        )
+        return feedback
+
+    def page(
+        self, start: datetime, end: datetime, size: int, token: dict[str, str] | None
+    ) -> tuple[list[Feedback], dict[str, str] | None]:
+        """Reports received in [start, end), oldest first."""
+        start, end = utc(start), utc(end)
+        table = self.tables.client("feedback")
+        rows, next_token = read_page(
+            lambda n: table.query_entities(
+                "PartitionKey ge @first and PartitionKey le @last and RowKey ge @lo and RowKey lt @hi",
+                parameters={
+                    "first": start.strftime("%Y-%m-%d"),
+                    "last": end.strftime("%Y-%m-%d"),
+                    "lo": start.isoformat(),
+                    "hi": end.isoformat(),
+                },
+                results_per_page=n,
+            ),
+            size,
+            token,
+        )
+        return [from_entity(Feedback, row) for row in rows], next_token
+
+    def scrub_subject(self, customer_id: str, correlation_id: str) -> int:
+        """Remove a GUID from reports that name it (erasure); the report itself stays."""
+        table = self.tables.client("feedback")
+        changed = 0
+        rows: list[dict[str, Any]] = list(
+            table.query_entities("correlation_id eq @guid", parameters={"guid": correlation_id})
+        )
+        for row in rows:
+            if row.get("customer_id") in (None, customer_id):
+                del row["correlation_id"]
+                with contextlib.suppress(ResourceModifiedError, ResourceNotFoundError):
+                    table.update_entity(
+                        row, mode=UpdateMode.REPLACE, etag=etag_of(row), match_condition=MatchConditions.IfNotModified
+                    )
+                    changed += 1
+        return changed
