@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from requests.structures import CaseInsensitiveDict
+
 from devtools.localhost.routing import MethodNotAllowed, RouteNotFound, Router, invoke
 
 
@@ -61,7 +63,10 @@ class ApiClient:
             params=query or {},
             route_params=route_params,
         )
-        return Response(response.status_code, dict(response.headers), response.get_body())
+        headers = CaseInsensitiveDict(dict(response.headers))
+        if response.mimetype:
+            headers.setdefault("Content-Type", response.mimetype)
+        return Response(response.status_code, headers, response.get_body())
 
     def get(self, path: str, **kw: Any) -> Response:
         return self.request("GET", path, **kw)

@@ -134,6 +134,11 @@ class FunctionsWsgiApp:
         for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             if environ.get(key):
                 headers[key.replace("_", "-").lower()] = environ[key]
+        # like the platform's front end: the peer address is appended to X-Forwarded-For
+        peer = environ.get("REMOTE_ADDR")
+        if peer:
+            previous = headers.get("x-forwarded-for")
+            headers["x-forwarded-for"] = f"{previous}, {peer}" if previous else peer
         return headers
 
     @staticmethod

@@ -22,18 +22,16 @@ class Escalation:
     in_window: int
 
 
-def escalate(
-    customer: Customer, correlation_id: str, at: datetime, now: datetime, policy: EscalationPolicy
-) -> Escalation:
+def escalate(customer: Customer, subject: str, at: datetime, now: datetime, policy: EscalationPolicy) -> Escalation:
     """Count one confirmed determination (once per subject) and suspend at the threshold.
 
     A customer with confirmations in the window is `warned`; reaching `suspend_after` of them
     within the window suspends it. Counting the same subject twice changes nothing.
     """
     recent = tuple(c for c in customer.confirmations if c.at > now - policy.window)
-    if any(c.correlation_id == correlation_id for c in recent):
+    if any(c.subject == subject for c in recent):
         return Escalation(customer, changed=False, suspended_now=False, in_window=len(recent))
-    recent = (*recent, Confirmation(correlation_id=correlation_id, at=at))
+    recent = (*recent, Confirmation(subject=subject, at=at))
     status, suspended_at, suspended_now = customer.status, customer.suspended_at, False
     if status is not CustomerStatus.SUSPENDED:
         if len(recent) >= policy.suspend_after:

@@ -8,10 +8,10 @@ from typing import Any
 
 
 def describe(period: timedelta) -> str:
-    """A retention period in words: '72 hours', '30 days', '1 hour'."""
+    """A retention period in words: '72 hours', '30 days', '1 hour' (days from four days up)."""
     seconds = int(period.total_seconds())
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
+        if seconds >= max(size, 4 * 86400 if unit == "day" else size) and seconds % size == 0:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} seconds"

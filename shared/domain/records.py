@@ -24,11 +24,11 @@ class CustomerStatus(StrEnum):
 
 
 class Confirmation(BaseModel):
-    """One confirmed abuse determination counted against a customer."""
+    """One confirmed abuse determination counted against a customer (the subject by its pseudonym)."""
 
     model_config = ConfigDict(frozen=True)
 
-    correlation_id: str
+    subject: str
     at: AwareDatetime
 
 

@@ -81,13 +81,13 @@ class RetentionSweep:
                 {"lo": "session_", "hi": "session`", "cutoff": now - self.policy.session_grace},
             ),
             "attempts": self._delete_attempts(now - self.policy.attempts),
-            "compacted": self._compact_tombstones(now - self.policy.attempts),
             "idleSubjects": self._delete_where(
                 "subjects",
                 "RowKey eq @row and status eq @active and last_activity_at lt @cutoff",
                 {"row": SUBJECT_ROW, "active": SubjectStatus.ACTIVE.value, "cutoff": now - self.policy.idle_subject},
             ),
             "tombstones": self._delete_tombstones(now - self.policy.tombstone),
+            "compacted": self._compact_tombstones(now - self.policy.attempts),
             "feedback": self._delete_where("feedback", "created_at lt @cutoff", {"cutoff": now - self.policy.feedback}),
             "ledger": self._delete_where(
                 "notifications", "updated_at lt @cutoff", {"cutoff": now - self.policy.ledger}

@@ -220,7 +220,8 @@ class ReviewService:
             if current is None:
                 return
             now = self.clock()
-            result = escalate(current.record, note.correlation_id or "", note.determined_at, now, self.escalation)
+            subject = self.ref(note.customer_id, note.correlation_id or "")
+            result = escalate(current.record, subject, note.determined_at, now, self.escalation)
             if result.changed:
                 try:
                     self.customers.replace(result.customer, current.etag)

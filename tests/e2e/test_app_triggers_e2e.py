@@ -1,4 +1,4 @@
-"""The real app on the local host: a confirmed flag becomes one email; a dead email endpoint poisons."""
+"""The real app's queue and timer functions on the local host: emails, poison, the retention sweep."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def stack(tmp_path_factory):
             "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:01",
             "EMAIL_SEND_ATTEMPTS": "1",
             "EMAIL_POLL_INTERVAL_SECONDS": "0.05",
+            "RETENTION_SCHEDULE": "*/2 * * * * *",
         },
     ).start()
     yield stack
@@ -114,3 +115,14 @@ def test_an_email_endpoint_that_always_fails_poisons_the_message_and_the_ledger_
         assert len(sink(stack).json()) == before
     finally:
         sink(stack, "/_sink/faults", "POST", json={"count": 0})
+
+
+def test_the_retention_timer_runs_on_its_schedule_and_audits_its_counts(stack):
+    admin = {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
+
+    def sweeps():
+        entries = requests.get(f"{stack.base_url}/v1/review/audit", headers=admin, timeout=10).json()["items"]
+        return [e for e in entries if e["action"] == "retention.sweep"]
+
+    runs = wait_for(lambda: len(sweeps()) >= 2 and sweeps())
+    assert {"sessions", "attempts", "audit", "feedback"} <= set(runs[0])
