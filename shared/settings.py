@@ -6,7 +6,7 @@ local default and `tests/unit/test_settings.py` keeps the two in step.
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -25,7 +25,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
 
     # --- storage -------------------------------------------------------------------------
-    storage_connection_string: str | None = Field(None, alias="AzureWebJobsStorage")
+    storage_connection_string: str | None = Field(None, alias="AzureWebJobsStorage", repr=False)
     storage_table_uri: str | None = Field(None, alias="AzureWebJobsStorage__tableServiceUri")
     storage_queue_uri: str | None = Field(None, alias="AzureWebJobsStorage__queueServiceUri")
     storage_client_id: str | None = Field(None, alias="AzureWebJobsStorage__clientId")
@@ -36,13 +36,13 @@ class Settings(BaseModel):
 
     # --- Face ----------------------------------------------------------------------------
     face_endpoint: str = Field(alias="FACE_ENDPOINT")
-    face_api_key: str | None = Field(None, alias="FACE_API_KEY")
+    face_api_key: str | None = Field(None, alias="FACE_API_KEY", repr=False)
     face_client_id: str | None = Field(None, alias="FACE_CLIENT_ID")
     face_timeout_seconds: float = Field(10.0, alias="FACE_TIMEOUT_SECONDS", gt=0, le=120)
     face_max_retries: int = Field(2, alias="FACE_MAX_RETRIES", ge=0, le=10)
 
     # --- email (Azure Communication Services) -------------------------------------------
-    acs_connection_string: str | None = Field(None, alias="ACS_CONNECTION_STRING")
+    acs_connection_string: str | None = Field(None, alias="ACS_CONNECTION_STRING", repr=False)
     acs_endpoint: str | None = Field(None, alias="ACS_ENDPOINT")
     acs_client_id: str | None = Field(None, alias="ACS_CLIENT_ID")
     email_sender: str = Field(alias="EMAIL_SENDER_ADDRESS", pattern=r"^[^@\s]+@[^@\s]+$")
@@ -55,9 +55,9 @@ class Settings(BaseModel):
     )
 
     # --- identities ----------------------------------------------------------------------
-    admin_api_key: str | None = Field(None, alias="ADMIN_API_KEY", min_length=16)
+    admin_api_key: str | None = Field(None, alias="ADMIN_API_KEY", min_length=16, repr=False)
     easy_auth_enabled: bool = Field(False, alias="EASY_AUTH_ENABLED")
-    session_sealing_key: str = Field(alias="SESSION_SEALING_KEY")
+    session_sealing_key: str = Field(alias="SESSION_SEALING_KEY", repr=False)
 
     # --- sessions ------------------------------------------------------------------------
     session_ttl_seconds: int = Field(600, alias="SESSION_TOKEN_TTL_SECONDS", ge=60, le=86400)
@@ -104,13 +104,9 @@ class Settings(BaseModel):
 
     @field_validator("session_sealing_key")
     @classmethod
-    def _sealing_key_is_32_bytes(cls, value: str) -> str:
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except ValueError as exc:
-            raise ValueError("must be base64") from exc
-        if len(raw) != 32:
-            raise ValueError("must decode to 32 bytes (openssl rand -base64 32)")
+    def _sealing_key_is_long_enough(cls, value: str) -> str:
+        if len(value) < 32:
+            raise ValueError("must be a random secret of at least 32 characters (openssl rand -base64 32)")
         return value
 
     @model_validator(mode="after")
@@ -125,8 +121,8 @@ class Settings(BaseModel):
 
     @property
     def sealing_key_bytes(self) -> bytes:
-        """The AES-256 key that seals Face auth tokens at rest."""
-        return base64.b64decode(self.session_sealing_key)
+        """The 256-bit key (SHA-256 of the secret) that seals Face auth tokens and keys pseudonyms."""
+        return hashlib.sha256(self.session_sealing_key.encode()).digest()
 
 
 def setting_names() -> set[str]:

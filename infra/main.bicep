@@ -1,0 +1,263 @@
+// Liveness Guard: everything the function app needs, reached by a user-assigned managed identity.
+// Kept in the Bicep subset pycep-parser reads (tests/infra): no multi-line ternaries, no user-defined types.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; used to derive a unique token for resource names.')
+param environmentName string
+
+@minLength(1)
+@description('Region for all resources (must offer Flex Consumption and Face).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of a person to grant data access for debugging (optional).')
+param principalId string = ''
+
+@description('Client id of the Entra app registration reviewers sign in with (App Service Authentication). Empty: no sign-in, EASY_AUTH_ENABLED=false.')
+param authClientId string = ''
+
+@description('Tenant of that app registration.')
+param authTenantId string = tenant().tenantId
+
+@description('Who customers contact to respond to an abuse notification.')
+param supportContact string = ''
+
+@secure()
+@minLength(32)
+@description('Secret that seals Face auth tokens at rest and keys audit pseudonyms; kept in Key Vault. Keep it stable.')
+param sessionSealingKey string
+
+@description('Face resource SKU.')
+param faceSkuName string = 'S0'
+
+@description('Where ACS keeps email data.')
+param emailDataLocation string = 'United States'
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-lg-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(resourceToken, 12)}'
+var tablePrefix = 'lg'
+var notificationQueue = 'abuse-notifications'
+var easyAuthEnabled = !empty(authClientId)
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-lg-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'stlg${resourceToken}'
+    location: location
+    tags: tags
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    blobServices: {
+      containers: [
+        { name: deploymentContainerName }
+      ]
+    }
+    tableServices: {
+      tables: [
+        { name: '${tablePrefix}customers' }
+        { name: '${tablePrefix}subjects' }
+        { name: '${tablePrefix}reviewindex' }
+        { name: '${tablePrefix}notifications' }
+        { name: '${tablePrefix}feedback' }
+        { name: '${tablePrefix}ratelimits' }
+        { name: '${tablePrefix}audit' }
+      ]
+    }
+    queueServices: {
+      queues: [
+        { name: notificationQueue }
+        { name: '${notificationQueue}-poison' }
+      ]
+    }
+  }
+}
+
+module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.7.0' = {
+  name: 'logAnalytics'
+  scope: rg
+  params: {
+    name: 'log-lg-${resourceToken}'
+    location: location
+    tags: tags
+    dataRetention: 30
+  }
+}
+
+module monitoring 'br/public:avm/res/insights/component:0.4.1' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    name: 'appi-lg-${resourceToken}'
+    location: location
+    tags: tags
+    workspaceResourceId: logAnalytics.outputs.resourceId
+    disableLocalAuth: true
+  }
+}
+
+module plan 'br/public:avm/res/web/serverfarm:0.1.1' = {
+  name: 'plan'
+  scope: rg
+  params: {
+    name: 'plan-lg-${resourceToken}'
+    location: location
+    tags: tags
+    sku: {
+      name: 'FC1'
+      tier: 'FlexConsumption'
+    }
+    reserved: true
+  }
+}
+
+module face 'app/face.bicep' = {
+  name: 'face'
+  scope: rg
+  params: {
+    name: 'face-lg-${resourceToken}'
+    location: location
+    tags: tags
+    skuName: faceSkuName
+  }
+}
+
+module email 'app/communication.bicep' = {
+  name: 'email'
+  scope: rg
+  params: {
+    resourceToken: resourceToken
+    tags: tags
+    dataLocation: emailDataLocation
+  }
+}
+
+module vault 'app/keyvault.bicep' = {
+  name: 'vault'
+  scope: rg
+  params: {
+    name: 'kv-lg-${resourceToken}'
+    location: location
+    tags: tags
+    sessionSealingKey: sessionSealingKey
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.name
+    faceAccountName: face.outputs.name
+    communicationServiceName: email.outputs.communicationServiceName
+    keyVaultName: vault.outputs.name
+    userPrincipalId: principalId
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  dependsOn: [rbac]
+  params: {
+    name: functionAppName
+    location: location
+    tags: union(tags, { 'azd-service-name': 'api' })
+    planId: plan.outputs.resourceId
+    identityId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    authClientId: authClientId
+    authTenantId: authTenantId
+    appSettings: {
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identity.outputs.clientId
+      AzureWebJobsStorage__blobServiceUri: 'https://${storage.outputs.name}.blob.${environment().suffixes.storage}'
+      AzureWebJobsStorage__queueServiceUri: 'https://${storage.outputs.name}.queue.${environment().suffixes.storage}'
+      AzureWebJobsStorage__tableServiceUri: 'https://${storage.outputs.name}.table.${environment().suffixes.storage}'
+      APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+      TABLE_NAME_PREFIX: tablePrefix
+      NOTIFICATION_QUEUE: notificationQueue
+      FACE_ENDPOINT: face.outputs.endpoint
+      FACE_CLIENT_ID: identity.outputs.clientId
+      FACE_TIMEOUT_SECONDS: '10'
+      FACE_MAX_RETRIES: '2'
+      ACS_ENDPOINT: email.outputs.endpoint
+      ACS_CLIENT_ID: identity.outputs.clientId
+      EMAIL_SENDER_ADDRESS: email.outputs.senderAddress
+      EMAIL_SEND_ATTEMPTS: '3'
+      EMAIL_POLL_INTERVAL_SECONDS: '2'
+      NOTIFICATION_MAX_DEQUEUE_COUNT: '5'
+      SUPPORT_CONTACT: empty(supportContact) ? 'the operator of this Liveness Guard deployment' : supportContact
+      EASY_AUTH_ENABLED: easyAuthEnabled ? 'true' : 'false'
+      SESSION_SEALING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.outputs.sealingKeySecretUri})'
+      SESSION_TOKEN_TTL_SECONDS: '600'
+      SESSION_CALL_BUDGET: '5'
+      DEFAULT_LIVENESS_OPERATION_MODE: 'Passive'
+      MAX_REQUEST_BODY_BYTES: '16384'
+      POLICY_FAILED_CHECKS_LIMIT: '5'
+      POLICY_FAILED_CHECKS_WINDOW_SECONDS: '180'
+      POLICY_TIMEOUT_SECONDS: '1800'
+      POLICY_TIMEOUTS_TO_FLAG: '3'
+      POLICY_SPOOFS_TO_FLAG: '3'
+      POLICY_FLAG_WINDOW_SECONDS: '86400'
+      POLICY_SESSIONS_PER_HOUR: '10'
+      POLICY_SESSION_WINDOW_SECONDS: '3600'
+      POLICY_CUSTOMER_SUSPEND_AFTER: '5'
+      POLICY_CUSTOMER_WINDOW_SECONDS: '2592000'
+      RETENTION_SCHEDULE: '0 17 * * * *'
+      RETENTION_SESSION_GRACE_SECONDS: '3600'
+      RETENTION_ATTEMPT_SECONDS: '259200'
+      RETENTION_SUBJECT_IDLE_SECONDS: '2592000'
+      RETENTION_TOMBSTONE_SECONDS: '15552000'
+      RETENTION_AUDIT_SECONDS: '31536000'
+      RETENTION_FEEDBACK_SECONDS: '15552000'
+      RETENTION_LEDGER_SECONDS: '2592000'
+      RETENTION_PAGE_SIZE: '1000'
+      FEEDBACK_RATE_LIMIT: '5'
+      FEEDBACK_RATE_WINDOW_SECONDS: '600'
+    }
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output FACE_ENDPOINT string = face.outputs.endpoint
+output EMAIL_SENDER_ADDRESS string = email.outputs.senderAddress
+output EASY_AUTH_ENABLED bool = easyAuthEnabled

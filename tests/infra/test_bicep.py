@@ -1,0 +1,108 @@
+"""Offline checks of infra/ (pycep-parser): they pass on the real Bicep and fail on broken copies."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from devtools.infra_check import ROOT, app_settings, check, parse
+
+INFRA = ROOT / "infra"
+SAMPLE = ROOT / "local.settings.sample.json"
+
+
+def test_the_bicep_meets_every_requirement():
+    assert check(INFRA, SAMPLE) == []
+
+
+def test_azure_yaml_deploys_the_function_app_with_azd():
+    text = (ROOT / "azure.yaml").read_text()
+    assert "host: function" in text and "language: python" in text and "path: infra" in text
+
+
+def test_parameters_file_holds_no_secret_value():
+    params = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert params["sessionSealingKey"]["value"].startswith("$(secretOrRandomPassword")
+    text = json.dumps(params)
+    assert "AccountKey=" not in text and "accesskey=" not in text.lower()
+
+
+def test_outputs_expose_no_key_or_connection_string():
+    outputs = parse(INFRA / "main.bicep")["outputs"]
+    assert "SERVICE_API_URI" in outputs
+    assert not any("connection" in name.lower() or name.lower().endswith("key") for name in outputs)
+
+
+def test_every_setting_the_app_reads_is_set_in_azure_or_is_local_only():
+    from devtools.infra_check import LOCAL_ONLY
+    from shared.settings import setting_names
+
+    bicep = set(app_settings(parse(INFRA / "main.bicep")))
+    required = {"FACE_ENDPOINT", "EMAIL_SENDER_ADDRESS", "SESSION_SEALING_KEY", "ACS_ENDPOINT"}
+    assert required <= bicep
+    assert setting_names() - bicep - LOCAL_ONLY == set()
+
+
+BREAKAGES = [
+    ("main.bicep", "    allowSharedKeyAccess: false\n", "", "allowSharedKeyAccess"),
+    ("main.bicep", "minimumTlsVersion: 'TLS1_2'", "minimumTlsVersion: 'TLS1_0'", "minimumTlsVersion"),
+    ("main.bicep", "      AzureWebJobsStorage__credential: 'managedidentity'\n", "", "AzureWebJobsStorage__credential"),
+    ("main.bicep", "      POLICY_SPOOFS_TO_FLAG: '3'\n", "", "POLICY_SPOOFS_TO_FLAG"),
+    (
+        "main.bicep",
+        "      POLICY_SESSIONS_PER_HOUR: '10'",
+        "      POLICY_SESSIONS_PER_HOUR: '100'",
+        "POLICY_SESSIONS_PER_HOUR",
+    ),
+    ("main.bicep", "{ name: '${notificationQueue}-poison' }", "", "poison"),
+    ("main.bicep", "user-assigned-identity:0.4.1", "user-assigned-identity:latest", "not pinned"),
+    ("main.bicep", "    disableLocalAuth: true\n", "", "Application Insights"),
+    (
+        "main.bicep",
+        "output AZURE_LOCATION string = location",
+        "output STORAGE_CONNECTION_STRING string = 'DefaultEndpointsProtocol=https;AccountKey=${storage.outputs.name}'",
+        "STORAGE_CONNECTION_STRING",
+    ),
+    ("app/api.bicep", "version: '3.11'", "version: '3.10'", "python 3.11"),
+    ("app/face.bicep", "    disableLocalAuth: true\n", "", "Face"),
+    ("app/rbac.bicep", "  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'\n", "", "Key Vault Secrets User"),
+    (
+        "app/rbac.bicep",
+        "name: guid(face.id, principalId, roles.cognitiveServicesUser)",
+        "name: 'face-access'",
+        "guid()",
+    ),
+    (
+        "app/communication.bicep",
+        "domainManagement: 'AzureManaged'",
+        "domainManagement: 'CustomerManaged'",
+        "Azure-managed",
+    ),
+    (
+        "main.parameters.json",
+        '"$(secretOrRandomPassword ${AZURE_KEY_VAULT_NAME} session-sealing-key)"',
+        '"hunter2-hunter2-hunter2-hunter2-hunter2"',
+        "literal secret",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES, ids=[b[3] for b in BREAKAGES])
+def test_a_deliberately_broken_copy_fails(tmp_path: Path, file, old, new, expected):
+    broken = tmp_path / "infra"
+    shutil.copytree(INFRA, broken)
+    target = broken / file
+    text = target.read_text()
+    assert old in text, f"the breakage no longer applies to {file}"
+    target.write_text(text.replace(old, new, 1))
+    problems = check(broken, SAMPLE)
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_setting_added_to_the_sample_only_is_reported_as_drift(tmp_path: Path):
+    sample = json.loads(SAMPLE.read_text())
+    sample["Values"]["POLICY_NEW_THRESHOLD"] = "7"
+    drifted = tmp_path / "local.settings.sample.json"
+    drifted.write_text(json.dumps(sample))
+    assert any("POLICY_NEW_THRESHOLD" in p for p in check(INFRA, drifted))
