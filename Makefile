@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint deps clean
+.PHONY: run test lint deps clean browser vendor
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -24,8 +24,23 @@ $(NODE_STAMP): package.json package-lock.json
 run: deps
 	$(PY) -m devtools.run
 
+## Debian's chromium for the browser tests: installed when missing and possible, else those tests skip.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	      || echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; \
+	fi
+
+## Refresh the vendored chart library from the pinned npm package.
+vendor: $(NODE_STAMP)
+	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css shared/console/vendor/
+	cp node_modules/uplot/LICENSE shared/console/vendor/LICENSE-uPlot.txt
+
 ## Lint, then run every test (starts and stops its own Azurite and emulators on free ports).
-test: deps
+test: deps browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared.api import client_routes, manage_routes, privacy_routes, review_routes
+from shared.api import client_routes, console_routes, manage_routes, privacy_routes, review_routes
 from shared.settings import load_settings
 from shared.triggers import notifications, retention
 
@@ -13,5 +13,6 @@ app.register_functions(client_routes.bp)
 app.register_functions(manage_routes.bp)
 app.register_functions(review_routes.bp)
 app.register_functions(privacy_routes.bp)
+app.register_functions(console_routes.bp)
 app.register_functions(notifications.bp)
 app.register_functions(retention.bp)

@@ -194,6 +194,7 @@ def main() -> None:
             f"""
 Liveness Guard is running.
   API:            {stack.base_url}/v1   (health: {stack.base_url}/v1/health)
+  Review console: {stack.base_url}/v1/review   (sign in with the admin key below)
   Face emulator:  {stack.face.endpoint}
   Email sink:     {stack.email.url}/messages  (mail sent to customers; curl --cacert {stack.email.ca_file} ...)
   Azurite:        tables :{stack.azurite.table_port}, queues :{stack.azurite.queue_port}

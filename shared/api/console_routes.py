@@ -1,0 +1,69 @@
+"""The review console (SPEC section 4, `GET /review`): a page and its static assets, served by the app."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import azure.functions as func
+
+from shared.api.auth import Role
+from shared.api.http import endpoint, error_response
+from shared.bootstrap import services
+from shared.errors import Forbidden
+
+bp = func.Blueprint()
+ASSETS = {
+    "console.js": "text/javascript",
+    "console.css": "text/css",
+    "uPlot.iife.min.js": "text/javascript",
+    "uPlot.min.css": "text/css",
+}
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _asset(name: str) -> bytes:
+    folder = resources.files("shared.console")
+    return (folder / "vendor" / name if name.startswith("uPlot") else folder / name).read_bytes()
+
+
+@bp.route(route="v1/review", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint
+def review_console(req: func.HttpRequest) -> func.HttpResponse:
+    """The console page. With App Service Authentication the reviewer must be signed in with a role;
+    locally the page holds no data and asks for the administrator key, which every data call needs."""
+    s = services()
+    if s.settings.easy_auth_enabled:
+        if s.staff.principal(req) is None:
+            target = "/.auth/login/aad?post_login_redirect_uri=/api/v1/review"
+            return func.HttpResponse(status_code=302, headers={"Location": target, "Cache-Control": "no-store"})
+        try:
+            s.staff.require(req, Role.REVIEWER, "console.open")
+        except Forbidden as refused:
+            return error_response(refused)
+    page = _asset("index.html").decode()
+    page = page.replace("{{AUTH_MODE}}", "easy" if s.settings.easy_auth_enabled else "key").replace(
+        "{{API_BASE}}", "/api/v1"
+    )
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=PAGE_HEADERS)
+
+
+@bp.route(route="v1/review/assets/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def review_console_asset(req: func.HttpRequest) -> func.HttpResponse:
+    """Static files of the console (no data in them); anything not on the list is 404."""
+    name = req.route_params.get("name", "")
+    if name not in ASSETS:
+        return func.HttpResponse(status_code=404)
+    return func.HttpResponse(
+        _asset(name),
+        mimetype=ASSETS[name],
+        charset="utf-8",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )

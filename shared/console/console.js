@@ -1,0 +1,364 @@
+// Liveness Guard review console. No build step; the only library is the vendored uPlot.
+// The administrator key (local runs) lives in a variable of this closure only: never in a URL,
+// never in storage. In Azure, App Service Authentication's cookie identifies the reviewer.
+(() => {
+  "use strict";
+  const body = document.body;
+  const API = body.dataset.api;
+  const KEY_MODE = body.dataset.auth === "key";
+  const LANES = ["session", "realface", "uncertain", "spoofface", "timeout", "flag", "decision"];
+  const LANE_LABEL = {
+    session: "session", realface: "realface", uncertain: "uncertain", spoofface: "spoofface",
+    timeout: "timeout", flag: "flagged", decision: "decision",
+  };
+  let adminKey = null;
+  let flags = [];
+  let currentStatus = "pending";
+  let sort = { key: "age", dir: "descending" };
+  let current = null;
+  let chart = null;
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const el = (tag, text, attrs = {}) => {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+    return node;
+  };
+  const say = (text) => { $("#status").textContent = text; };
+  const utc = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", "").replace("+00:00", "") : "");
+  const age = (iso) => {
+    if (!iso) return "";
+    const minutes = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
+    if (minutes < 60) return `${minutes} min`;
+    if (minutes < 2880) return `${Math.round(minutes / 60)} h`;
+    return `${Math.round(minutes / 1440)} d`;
+  };
+
+  async function call(method, path, payload) {
+    const headers = { Accept: "application/json" };
+    if (payload) headers["Content-Type"] = "application/json";
+    if (KEY_MODE && adminKey) headers["x-admin-key"] = adminKey;
+    const response = await fetch(API + path, {
+      method, headers, credentials: "same-origin", cache: "no-store",
+      body: payload ? JSON.stringify(payload) : undefined,
+    });
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = new Error((data && data.error && data.error.message) || response.statusText);
+      error.status = response.status;
+      error.code = data && data.error && data.error.code;
+      throw error;
+    }
+    return data;
+  }
+
+  function show(id) {
+    for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== id;
+    for (const button of document.querySelectorAll("#views [data-view]")) {
+      if (button.dataset.view === id || (id === "subject" && button.dataset.view === "flags")) {
+        button.setAttribute("aria-current", "page");
+      } else {
+        button.removeAttribute("aria-current");
+      }
+    }
+  }
+
+  // --- sign in -------------------------------------------------------------------------
+  async function start() {
+    if (KEY_MODE && !adminKey) {
+      show("signin");
+      $("#admin-key").focus();
+      return;
+    }
+    $("#views").hidden = false;
+    await loadFlags(currentStatus);
+  }
+
+  $("#signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    adminKey = $("#admin-key").value;
+    $("#admin-key").value = "";
+    try {
+      await call("GET", "/review/flags?status=pending&pageSize=1");
+      $("#signin-error").textContent = "";
+      await start();
+    } catch (error) {
+      adminKey = null;
+      $("#signin-error").textContent = error.status === 401 ? "That key was not accepted." : error.message;
+    }
+  });
+
+  $("#sign-out").addEventListener("click", () => {
+    adminKey = null;
+    $("#views").hidden = true;
+    if (KEY_MODE) start(); else window.location.assign("/.auth/logout");
+  });
+
+  for (const button of document.querySelectorAll("#views [data-view]")) {
+    button.addEventListener("click", () => {
+      const view = button.dataset.view;
+      if (view === "flags") loadFlags(currentStatus);
+      if (view === "feedback") loadFeedback();
+      if (view === "audit") loadAudit();
+    });
+  }
+
+  // --- flags ---------------------------------------------------------------------------
+  async function loadFlags(status) {
+    currentStatus = status;
+    for (const button of document.querySelectorAll("[data-status]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.status === status));
+    }
+    const label = { pending: "Subjects pending review", blocked: "Blocked subjects", retired: "Retired subjects" };
+    $("#flag-caption").textContent = label[status];
+    show("flags");
+    say("Loading…");
+    try {
+      flags = (await call("GET", `/review/flags?status=${status}&pageSize=200`)).items;
+      renderFlags();
+      say(`${flags.length} ${label[status].toLowerCase()}.`);
+    } catch (error) {
+      say(`Could not load the list: ${error.message}`);
+    }
+  }
+
+  function sortValue(item, key) {
+    if (key === "age") return Date.parse(item.flaggedAt || item.decidedAt || 0) * -1;
+    if (key === "failures") return item.counters.failedChecksInWindow;
+    if (key === "spoofs") return item.counters.spooffaceInWindow;
+    if (key === "timeouts") return item.counters.timeoutsInWindow;
+    return (item[key] || "").toString().toLowerCase();
+  }
+
+  function renderFlags() {
+    const sign = sort.dir === "ascending" ? 1 : -1;
+    const rows = [...flags].sort((a, b) => {
+      const x = sortValue(a, sort.key);
+      const y = sortValue(b, sort.key);
+      return (x < y ? -1 : x > y ? 1 : 0) * sign;
+    });
+    for (const th of document.querySelectorAll("#flag-table th")) {
+      th.setAttribute("aria-sort", $("button", th).dataset.sort === sort.key ? sort.dir : "none");
+    }
+    const tbody = $("#flag-table tbody");
+    tbody.replaceChildren();
+    for (const item of rows) {
+      const tr = el("tr");
+      tr.append(el("td", item.customerId));
+      const open = el("button", item.correlationId, { type: "button", "data-open": item.correlationId });
+      open.addEventListener("click", () => openSubject(item.customerId, item.correlationId));
+      const idCell = el("td");
+      idCell.append(open);
+      tr.append(idCell);
+      const when = item.flaggedAt || item.decidedAt;
+      const ageCell = el("td");
+      ageCell.append(el("time", age(when), { datetime: when || "" }));
+      tr.append(ageCell, el("td", item.reason || ""));
+      tr.append(el("td", item.counters.failedChecksInWindow), el("td", item.counters.spooffaceInWindow));
+      tr.append(el("td", item.counters.timeoutsInWindow));
+      tbody.append(tr);
+    }
+    $("#flags-empty").hidden = rows.length > 0;
+  }
+
+  for (const button of document.querySelectorAll("[data-status]")) {
+    button.addEventListener("click", () => loadFlags(button.dataset.status));
+  }
+  for (const button of document.querySelectorAll("[data-sort]")) {
+    button.addEventListener("click", () => {
+      const key = button.dataset.sort;
+      sort = { key, dir: sort.key === key && sort.dir === "ascending" ? "descending" : "ascending" };
+      renderFlags();
+    });
+  }
+
+  // --- one subject -----------------------------------------------------------------------
+  async function openSubject(customerId, correlationId, keepOutcome = false) {
+    say("Loading subject…");
+    try {
+      current = await call("GET", `/review/subjects/${customerId}/${correlationId}`);
+    } catch (error) {
+      say(`Could not load the subject: ${error.message}`);
+      return;
+    }
+    if (!keepOutcome) $("#outcome").textContent = "";
+    renderSubject();
+    show("subject");
+    $("#subject-title").focus();
+    say(`Showing ${correlationId}.`);
+  }
+
+  function renderSubject() {
+    const s = current;
+    $("#subject-title").textContent = `Correlation ID ${s.correlationId}`;
+    $("#subject-title").setAttribute("tabindex", "-1");
+    const facts = $("#subject-facts");
+    facts.replaceChildren();
+    const add = (term, value, cls) => {
+      facts.append(el("dt", term));
+      const dd = el("dd", value);
+      if (cls) dd.className = cls;
+      facts.append(dd);
+    };
+    add("Status", s.status, `status-${s.status}`);
+    add("Customer", s.customerId);
+    add("Flagged at (UTC)", utc(s.flaggedAt) || "—");
+    add("Reason", s.reason || "—");
+    add("Failed checks in window", s.counters.failedChecksInWindow);
+    add("Spoofface decisions in window", s.counters.spooffaceInWindow);
+    add("Timeouts in window", s.counters.timeoutsInWindow);
+    add("Sessions / attempts in total", `${s.counters.sessionsTotal} / ${s.counters.attemptsTotal}`);
+    add("Consent", `policy ${s.consentPolicyVersion}, ${utc(s.consentGrantedAt)}`);
+    renderTimeline(s.timeline);
+    const decisions = $("#decisions");
+    decisions.replaceChildren();
+    for (const d of s.decisions) {
+      decisions.append(el("li", `${utc(d.at)} — ${d.decision} by ${d.by}: ${d.reason}`));
+    }
+    if (!s.decisions.length) decisions.append(el("li", "None yet."));
+    const links = $("#links");
+    links.replaceChildren();
+    for (const [label, guid] of [["Replaces", s.replaces], ["Replaced by", s.replacedBy]]) {
+      if (!guid) continue;
+      const li = el("li", `${label}: `);
+      const button = el("button", guid, { type: "button" });
+      button.addEventListener("click", () => openSubject(s.customerId, guid));
+      li.append(button);
+      links.append(li);
+    }
+    if (!links.children.length) links.append(el("li", "None."));
+    $("#decide-panel").hidden = s.status !== "flagged";
+    $("#reset-panel").hidden = s.status === "retired";
+  }
+
+  function renderTimeline(events) {
+    const tbody = $("#timeline tbody");
+    tbody.replaceChildren();
+    for (const e of events) {
+      const what = e.kind === "attempt" ? `attempt: ${e.decision || "no decision"}` : LANE_LABEL[e.kind] || e.kind;
+      const detail = [e.sessionId && `session ${e.sessionId}`, e.attemptId && `#${e.attemptId}`, e.detail]
+        .filter(Boolean).join(" · ");
+      const tr = el("tr");
+      tr.append(el("td", utc(e.at)), el("td", what), el("td", detail));
+      tbody.append(tr);
+    }
+    drawChart(events);
+  }
+
+  function laneOf(e) {
+    return e.kind === "attempt" ? (e.decision || "uncertain") : e.kind;
+  }
+
+  function drawChart(events) {
+    const box = $("#chart");
+    if (chart) { chart.destroy(); chart = null; }
+    box.replaceChildren();
+    box.dataset.points = String(events.length);
+    box.setAttribute("aria-label",
+      `Timeline chart of ${events.length} events; the same events are listed in the table below.`);
+    if (!events.length || typeof uPlot === "undefined") return;
+    // one x value per event (a millisecond apart when simultaneous), one series per lane
+    const xs = events.map((e, i) => Date.parse(e.at) / 1000 + i / 1000);
+    const series = LANES.map((lane) => events.map((e) => (laneOf(e) === lane ? LANES.indexOf(lane) : null)));
+    const palette = ["#333", "#1a7f37", "#9a6700", "#a4000f", "#6639ba", "#0b5cad", "#555"];
+    const shapes = [4, 6, 6, 8, 6, 9, 6];
+    chart = new uPlot({
+      width: Math.min(900, box.clientWidth || 900),
+      height: 260,
+      legend: { show: true },
+      scales: { x: { time: true }, y: { range: [-0.5, LANES.length - 0.5] } },
+      axes: [
+        {},
+        { values: (u, splits) => splits.map((v) => LANE_LABEL[LANES[v]] || ""), splits: () => LANES.map((_, i) => i), size: 90 },
+      ],
+      series: [
+        {},
+        ...LANES.map((lane, i) => ({
+          label: LANE_LABEL[lane], stroke: palette[i], fill: palette[i],
+          paths: () => null, points: { show: true, size: shapes[i] + 4, width: 2 },
+        })),
+      ],
+    }, [xs, ...series], box);
+  }
+
+  $("#back").addEventListener("click", () => loadFlags(currentStatus));
+
+  // --- decisions -----------------------------------------------------------------------
+  function confirmStep(text) {
+    const dialog = $("#confirm");
+    $("#confirm-text").textContent = text;
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+      dialog.showModal();
+      $("#confirm-ok").focus();
+    });
+  }
+
+  async function act(path, payload, summary) {
+    if (!(await confirmStep(summary))) {
+      say("Nothing was changed.");
+      return;
+    }
+    const { customerId, correlationId } = current;
+    try {
+      const result = await call("POST", `/review/subjects/${customerId}/${correlationId}/${path}`, payload);
+      const outcome = $("#outcome");
+      outcome.replaceChildren();
+      if (result.newCorrelationId) {
+        outcome.append(`${correlationId} is now ${result.status}. New correlation ID: `);
+        outcome.append(el("code", result.newCorrelationId, { id: "new-guid" }));
+      } else {
+        outcome.append(`${correlationId} is now ${result.status}.`);
+      }
+      await openSubject(customerId, correlationId, true);
+    } catch (error) {
+      $("#outcome").textContent = error.status === 409
+        ? `Someone else decided first: ${error.message}` : `Not done: ${error.message}`;
+    }
+  }
+
+  $("#decide-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const decision = form.decision.value;
+    const reason = form.reason.value.trim();
+    const summary = decision === "confirm"
+      ? `Confirm abuse for ${current.correlationId}: it will be blocked and the customer notified.`
+      : `Override the flag on ${current.correlationId}: it will be retired and a new correlation ID issued.`;
+    act("decision", { decision, reason }, summary).then(() => form.reset());
+  });
+
+  $("#reset-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    act("reset", { reason: form.reason.value.trim() },
+      `Reset ${current.correlationId}: it will be retired and a new correlation ID issued.`).then(() => form.reset());
+  });
+
+  // --- feedback and audit ----------------------------------------------------------------
+  async function fillTable(sectionId, path, columns) {
+    show(sectionId);
+    say("Loading…");
+    try {
+      const items = (await call("GET", path)).items;
+      const tbody = $(`#${sectionId} tbody`);
+      tbody.replaceChildren();
+      for (const item of items) {
+        const tr = el("tr");
+        for (const column of columns) tr.append(el("td", column(item) ?? ""));
+        tbody.append(tr);
+      }
+      say(`${items.length} entries.`);
+    } catch (error) {
+      say(`Could not load: ${error.message}`);
+    }
+  }
+
+  const loadFeedback = () => fillTable("feedback", "/review/feedback?pageSize=200",
+    [(f) => utc(f.createdAt), (f) => f.category, (f) => f.message, (f) => f.correlationId, (f) => f.contact]);
+  const loadAudit = () => fillTable("audit", "/review/audit?pageSize=200",
+    [(a) => utc(a.at), (a) => a.actor, (a) => a.action, (a) => a.target, (a) => a.outcome, (a) => a.reason]);
+
+  start();
+})();

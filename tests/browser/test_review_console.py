@@ -1,0 +1,157 @@
+"""The review console in real headless Chromium (Debian's package, driven by Playwright)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from devtools.run import LocalStack
+from devtools.stack import Azurite, EmailSink, FaceEmulator, free_port
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("console")
+    stack = LocalStack(
+        functions_port=free_port(),
+        azurite=Azurite(),
+        face=FaceEmulator(),
+        email=EmailSink(),
+        log_dir=logs,
+        settings_path=logs / "local.settings.json",
+        use_core_tools=False,
+    ).start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip(
+            "Chromium is not installed (make test installs Debian's chromium where it can): browser tests skipped"
+        )
+    from playwright.sync_api import sync_playwright  # imported here: only when a browser exists
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+def flagged(stack) -> tuple[str, str, dict]:
+    api = f"{stack.base_url}/v1"
+    admin = {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
+    customer = requests.post(
+        f"{api}/manage/customers",
+        json={"name": "Console", "contactEmail": "c@contoso.example"},
+        headers=admin,
+        timeout=10,
+    ).json()
+    key = {"x-api-key": customer["apiKey"]}
+    guid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+    requests.post(f"{api}/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers=key, timeout=10)
+    session = requests.post(f"{api}/sessions", json={"correlationId": guid}, headers=key, timeout=10).json()
+    for _ in range(3):
+        requests.post(
+            f"{stack.face.endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
+            json={"livenessDecision": "spoofface"},
+            headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
+            timeout=10,
+        )
+        requests.get(
+            f"{api}/sessions/{session['sessionId']}/result",
+            headers={"Authorization": f"Bearer {session['sessionToken']}"},
+            timeout=10,
+        )
+    detail = requests.get(f"{api}/review/subjects/{customer['customerId']}/{guid}", headers=admin, timeout=10).json()
+    return customer["customerId"], guid, detail
+
+
+def test_a_reviewer_finds_the_flag_reads_its_chart_and_overrides_it(stack, browser):
+    customer_id, guid, detail = flagged(stack)
+    admin_key = stack.environment()["ADMIN_API_KEY"]
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    page.goto(f"{stack.base_url}/v1/review")
+
+    # sign in with the keyboard only
+    page.get_by_label("Administrator key").focus()
+    page.keyboard.type(admin_key)
+    page.keyboard.press("Enter")
+
+    # the flagged subject is listed; open it from the keyboard
+    row_button = page.locator(f"button[data-open='{guid}']")
+    row_button.wait_for()
+    assert "3 spoofface decisions" in page.locator("#flag-table tbody tr").first.inner_text()
+    row_button.focus()
+    page.keyboard.press("Enter")
+
+    # the chart has one point per retained event, and the same events are in the table
+    chart = page.locator("#chart[data-points]")
+    chart.wait_for()
+    assert int(chart.get_attribute("data-points")) == len(detail["timeline"]) == 5
+    assert page.locator("#chart canvas").count() == 1
+    assert page.locator("#timeline tbody tr").count() == 5
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review-console-subject.png"), full_page=True)
+
+    # override with a reason, through the confirmation step
+    page.get_by_label("Override (not abuse: retire this ID and issue a new one)").check()
+    page.get_by_label("Reason (required, shown in the audit log)").fill("Glare on the camera, a real person")
+    page.get_by_role("button", name="Review decision…").click()
+    assert "retired and a new correlation ID issued" in page.locator("#confirm-text").inner_text()
+    page.get_by_role("button", name="Confirm").click()
+    new_guid = page.locator("#new-guid").inner_text()
+    assert new_guid and new_guid != guid
+
+    # the API agrees
+    admin = {"x-admin-key": admin_key}
+    old = requests.get(f"{stack.base_url}/v1/review/subjects/{customer_id}/{guid}", headers=admin, timeout=10).json()
+    assert old["status"] == "retired" and old["replacedBy"] == new_guid
+    new = requests.get(
+        f"{stack.base_url}/v1/review/subjects/{customer_id}/{new_guid}", headers=admin, timeout=10
+    ).json()
+    assert new["replaces"] == guid and new["status"] == "active"
+
+    # the key never left the page's memory
+    stored = page.evaluate("JSON.stringify([localStorage, sessionStorage, document.cookie, location.href])")
+    assert admin_key not in stored
+    page.close()
+
+
+def test_a_wrong_key_is_refused_and_the_page_has_no_data_without_one(stack, browser):
+    page = browser.new_page()
+    page.goto(f"{stack.base_url}/v1/review")
+    page.get_by_label("Administrator key").fill("not-the-key-not-the-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#signin-error")).to_contain_text("not accepted")
+    assert page.locator("#flags").is_hidden()
+    page.close()
+
+
+def test_console_page_sends_a_strict_content_security_policy(stack):
+    response = requests.get(f"{stack.base_url}/v1/review", timeout=10)
+    assert response.status_code == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert requests.get(f"{stack.base_url}/v1/review/assets/../../function_app.py", timeout=10).status_code == 404
+    assert requests.get(f"{stack.base_url}/v1/review/assets/secrets.json", timeout=10).status_code == 404
+    assert "uPlot" in requests.get(f"{stack.base_url}/v1/review/assets/uPlot.iife.min.js", timeout=10).text
+    assert json.loads(json.dumps(dict(response.headers)))
