@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint deps clean browser vendor
+.PHONY: run test lint deps clean browser vendor fuzz bench
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -44,6 +44,18 @@ test: deps browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+## A longer fuzzing campaign against the OpenAPI document (make test runs a bounded one).
+fuzz: deps
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz -p no:cacheprovider
+
+## The benchmarks at full size (each prints ratios measured side by side in one run).
+bench: deps
+	$(PY) -m bench.round_trips
+	$(PY) -m bench.session_throughput
+	$(PY) -m bench.sweep_throughput
+	$(PY) -m bench.cold_start
+	$(PY) -m bench.concurrency
 
 lint: deps
 	$(VENV)/bin/ruff check .

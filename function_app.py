@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared.api import client_routes, console_routes, manage_routes, privacy_routes, review_routes
+from shared.api import client_routes, console_routes, docs_routes, manage_routes, privacy_routes, review_routes
 from shared.settings import load_settings
 from shared.triggers import notifications, retention
 
@@ -14,5 +14,6 @@ app.register_functions(manage_routes.bp)
 app.register_functions(review_routes.bp)
 app.register_functions(privacy_routes.bp)
 app.register_functions(console_routes.bp)
+app.register_functions(docs_routes.bp)
 app.register_functions(notifications.bp)
 app.register_functions(retention.bp)

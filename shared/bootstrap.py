@@ -7,8 +7,10 @@ and reused afterwards; tests call `reset()` after changing the environment.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.face import FaceRestClient
@@ -106,11 +108,13 @@ def _face_client(settings: Settings) -> FaceRestClient:
     )
 
 
-def build(settings: Settings, clock: Clock = utcnow) -> Services:
-    """Wire real adapters for the given settings (tables are created if missing)."""
-    tables = Tables.from_settings(settings)
+def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any], None] | None = None) -> Services:
+    """Wire real adapters for the given settings (tables are created if missing).
+
+    `storage_hook` sees every storage request (benchmarks count round trips with it)."""
+    tables = Tables.from_settings(settings, storage_hook)
     tables.ensure()
-    queue = NotificationQueue.from_settings(settings)
+    queue = NotificationQueue.from_settings(settings, storage_hook)
     queue.ensure()
     audit = AuditLog(tables)
     subjects, index, customers = SubjectStore(tables), ReviewIndex(tables), CustomerStore(tables)
@@ -178,6 +182,7 @@ def build(settings: Settings, clock: Clock = utcnow) -> Services:
 _lock = threading.Lock()
 _services: Services | None = None
 _clock: Clock = utcnow
+_hook: Callable[[Any], None] | None = None
 
 
 def services() -> Services:
@@ -186,13 +191,15 @@ def services() -> Services:
     if _services is None:
         with _lock:
             if _services is None:
-                _services = build(load_settings(), _clock)
+                _services = build(load_settings(), _clock, _hook)
     return _services
 
 
-def reset(clock: Clock = utcnow) -> None:
-    """Forget the wired services so the next call rebuilds them (tests: new settings or clock)."""
-    global _services, _clock
+def reset(clock: Clock = utcnow, storage_hook: Callable[[Any], None] | None = None) -> None:
+    """Forget the wired services so the next call rebuilds them (tests and benchmarks: new settings,
+    clock or storage hook)."""
+    global _services, _clock, _hook
     with _lock:
         _services = None
         _clock = clock
+        _hook = storage_hook

@@ -95,7 +95,7 @@ class Router:
         self.prefix = prefix.strip("/")
 
     def match(self, method: str, path: str) -> tuple[HttpFunction, dict[str, str]]:
-        path = path.split("?", 1)[0].strip("/")
+        path = path.strip("/")  # the path only: a decoded "?" inside a segment is data, not a query
         if self.prefix:
             if path != self.prefix and not path.startswith(self.prefix + "/"):
                 raise RouteNotFound(path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
@@ -19,9 +21,9 @@ class NotificationQueue:
         self._poison = poison
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> NotificationQueue:
+    def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> NotificationQueue:
         name = settings.notification_queue
-        return cls(_client(settings, name), _client(settings, f"{name}-poison"))
+        return cls(_client(settings, name, request_hook), _client(settings, f"{name}-poison", request_hook))
 
     def ensure(self) -> None:
         for client in (self._client, self._poison):
@@ -36,13 +38,13 @@ class NotificationQueue:
         self._client.send_message(notification.model_dump_json(by_alias=True))
 
 
-def _client(settings: Settings, name: str) -> QueueClient:
-    encode = TextBase64EncodePolicy()
+def _client(settings: Settings, name: str, request_hook: Callable[[Any], None] | None = None) -> QueueClient:
+    options: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy()}
+    if request_hook:
+        options["raw_request_hook"] = request_hook
     if settings.storage_connection_string:
-        return QueueClient.from_connection_string(
-            settings.storage_connection_string, name, message_encode_policy=encode
-        )
+        return QueueClient.from_connection_string(settings.storage_connection_string, name, **options)
     from azure.identity import ManagedIdentityCredential  # only in Azure
 
     credential = ManagedIdentityCredential(client_id=settings.storage_client_id)
-    return QueueClient(settings.storage_queue_uri, name, credential=credential, message_encode_policy=encode)
+    return QueueClient(settings.storage_queue_uri, name, credential=credential, **options)

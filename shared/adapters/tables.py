@@ -8,6 +8,7 @@ listed in a model's `json_fields` become JSON text columns.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -38,14 +39,16 @@ class Tables:
         self._prefix = prefix
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Tables:
+    def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> Tables:
+        """Clients for the configured account; `request_hook` sees every request (azure-core CustomHookPolicy)."""
+        options: dict[str, Any] = {"raw_request_hook": request_hook} if request_hook else {}
         if settings.storage_connection_string:
-            service = TableServiceClient.from_connection_string(settings.storage_connection_string)
+            service = TableServiceClient.from_connection_string(settings.storage_connection_string, **options)
         else:
             from azure.identity import ManagedIdentityCredential  # only in Azure
 
             credential = ManagedIdentityCredential(client_id=settings.storage_client_id)
-            service = TableServiceClient(endpoint=settings.storage_table_uri, credential=credential)
+            service = TableServiceClient(endpoint=settings.storage_table_uri, credential=credential, **options)
         return cls(service, settings.table_prefix)
 
     def name(self, table: str) -> str:

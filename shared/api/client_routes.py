@@ -15,12 +15,28 @@ from shared.api.models import (
     SessionRequest,
     SessionResponse,
 )
+from shared.api.openapi import API_KEY, BAD_BODY, CONTENDED, documented
 from shared.bootstrap import services
+
+SESSION_REFUSALS = {
+    403: ("customer_suspended", "consent_required", "correlation_id_blocked"),
+    429: ("retry_limited", "too_many_concurrent_requests"),
+}
+TOKEN_REFUSALS = {401: ("token_invalid", "token_expired"), 429: ("token_exhausted", "too_many_concurrent_requests")}
+UPSTREAM = {502: ("upstream_unavailable",), 503: ("upstream_unavailable",)}
 
 bp = func.Blueprint()
 
 
 @bp.route(route="v1/consents", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Record a subject's consent",
+    "client",
+    security=("apiKey",),
+    request=ConsentRequest,
+    responses={201: ConsentResponse},
+    errors=[BAD_BODY, API_KEY, CONTENDED],
+)
 @endpoint
 def create_consent(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -38,6 +54,14 @@ def create_consent(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/sessions", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Create a liveness session (or replay one by clientRequestId)",
+    "client",
+    security=("apiKey",),
+    request=SessionRequest,
+    responses={201: SessionResponse, 200: SessionResponse},
+    errors=[BAD_BODY, API_KEY, SESSION_REFUSALS, UPSTREAM],
+)
 @endpoint
 def create_session(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -57,6 +81,13 @@ def create_session(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/sessions/{sessionId}/result", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Fetch a session's liveness result (spends one call)",
+    "client",
+    security=("sessionToken",),
+    responses={200: ResultResponse},
+    errors=[TOKEN_REFUSALS, UPSTREAM],
+)
 @endpoint
 def get_session_result(req: func.HttpRequest) -> func.HttpResponse:
     result = services().sessions.get_result(req.route_params.get("sessionId", ""), bearer_token(req))
@@ -71,6 +102,7 @@ def get_session_result(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented("Health of the service and its storage", "client", responses={200: HealthResponse, 503: HealthResponse})
 @endpoint
 def health(req: func.HttpRequest) -> func.HttpResponse:
     s = services()

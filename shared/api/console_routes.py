@@ -8,6 +8,7 @@ import azure.functions as func
 
 from shared.api.auth import Role
 from shared.api.http import endpoint, error_response
+from shared.api.openapi import documented
 from shared.bootstrap import services
 from shared.errors import Forbidden
 
@@ -35,6 +36,9 @@ def _asset(name: str) -> bytes:
 
 
 @bp.route(route="v1/review", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "The review console page", "review", responses={200: "text/html", 302: "", 403: ""}, errors=[{403: ("forbidden",)}]
+)
 @endpoint
 def review_console(req: func.HttpRequest) -> func.HttpResponse:
     """The console page. With App Service Authentication the reviewer must be signed in with a role;
@@ -56,6 +60,7 @@ def review_console(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/review/assets/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented("A static file of the review console", "review", responses={200: "text/javascript|text/css", 404: ""})
 def review_console_asset(req: func.HttpRequest) -> func.HttpResponse:
     """Static files of the console (no data in them); anything not on the list is 404."""
     name = req.route_params.get("name", "")

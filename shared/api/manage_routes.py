@@ -15,6 +15,7 @@ from shared.api.models import (
     ReasonRequest,
     RepairResponse,
 )
+from shared.api.openapi import BAD_BODY, BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, STAFF, STAFF_SCHEMES, documented
 from shared.bootstrap import services
 from shared.domain.records import Customer
 
@@ -34,6 +35,14 @@ def _view(customer: Customer) -> CustomerView:
 
 
 @bp.route(route="v1/manage/customers", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Register a customer (its api key is shown once)",
+    "manage",
+    security=STAFF_SCHEMES,
+    request=CustomerCreateRequest,
+    responses={201: CustomerKeyResponse},
+    errors=[STAFF, BAD_BODY],
+)
 @endpoint
 def create_customer(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -44,6 +53,14 @@ def create_customer(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/manage/customers", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "List customers",
+    "manage",
+    security=STAFF_SCHEMES,
+    query=PAGING,
+    responses={200: CustomerPage},
+    errors=[STAFF, BAD_QUERY],
+)
 @endpoint
 def list_customers(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -54,6 +71,9 @@ def list_customers(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/manage/customers/{customerId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Read a customer", "manage", security=STAFF_SCHEMES, responses={200: CustomerView}, errors=[STAFF, NOT_FOUND]
+)
 @endpoint
 def get_customer(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -62,6 +82,13 @@ def get_customer(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/manage/customers/{customerId}/keys", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Rotate a customer's api key (the old one stops working)",
+    "manage",
+    security=STAFF_SCHEMES,
+    responses={200: CustomerKeyResponse},
+    errors=[STAFF, NOT_FOUND, CONTENDED],
+)
 @endpoint
 def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -71,6 +98,14 @@ def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/manage/customers/{customerId}/reinstate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Lift a customer's suspension",
+    "manage",
+    security=STAFF_SCHEMES,
+    request=ReasonRequest,
+    responses={200: CustomerView},
+    errors=[STAFF, NOT_FOUND, BAD_BODY, CONTENDED],
+)
 @endpoint
 def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -85,6 +120,13 @@ def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/manage/repair", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Finish interrupted decisions (outbox, successor subjects)",
+    "manage",
+    security=STAFF_SCHEMES,
+    responses={200: RepairResponse},
+    errors=[STAFF],
+)
 @endpoint
 def repair(req: func.HttpRequest) -> func.HttpResponse:
     """Finish interrupted work: queue left-behind notifications, create missing successor subjects."""

@@ -11,6 +11,7 @@ from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
 from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body
 from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackPage, FeedbackRequest, FeedbackView
+from shared.api.openapi import API_KEY, BAD_BODY, BAD_QUERY, CONTENDED, PAGING, STAFF, STAFF_SCHEMES, Query, documented
 from shared.api.review_routes import moment
 from shared.bootstrap import services
 from shared.domain.privacy import notice, render_html
@@ -23,6 +24,13 @@ _GUID = TypeAdapter(CorrelationId)
 
 
 @bp.route(route="v1/subjects/{correlationId}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Withdraw consent and erase a subject",
+    "client",
+    security=("apiKey",),
+    responses={204: None},
+    errors=[BAD_QUERY, API_KEY, CONTENDED],
+)
 @endpoint
 def erase_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -36,6 +44,9 @@ def erase_subject(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/privacy", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "The privacy notice (JSON, or HTML for Accept: text/html)", "client", responses={200: "application/json|text/html"}
+)
 @endpoint
 def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -48,6 +59,15 @@ def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/feedback", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Send feedback (no account needed)",
+    "client",
+    security=("apiKey",),
+    optional_security=True,
+    request=FeedbackRequest,
+    responses={202: FeedbackAccepted},
+    errors=[BAD_BODY, API_KEY, {429: ("rate_limited",)}],
+)
 @endpoint
 def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -67,6 +87,18 @@ def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/review/feedback", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Read feedback",
+    "review",
+    security=STAFF_SCHEMES,
+    query=(
+        Query("from", "ISO 8601 date-time with zone"),
+        Query("to", "ISO 8601 date-time with zone (exclusive)"),
+        *PAGING,
+    ),
+    responses={200: FeedbackPage},
+    errors=[STAFF, BAD_QUERY],
+)
 @endpoint
 def list_feedback(req: func.HttpRequest) -> func.HttpResponse:
     s = services()

@@ -16,11 +16,25 @@ from shared.api.models import (
     DecisionResponse,
     FlagPage,
     ResetRequest,
+    SubjectDetailView,
+)
+from shared.api.openapi import (
+    BAD_BODY,
+    BAD_QUERY,
+    CONTENDED,
+    NOT_FOUND,
+    PAGING,
+    STAFF,
+    STAFF_SCHEMES,
+    Query,
+    documented,
 )
 from shared.api.review_views import detail_view, flag_item
 from shared.bootstrap import policy_from, services
 from shared.errors import InvalidRequest
 from shared.services.review import STATUS_OF_INDEX
+
+CONFLICT = {409: ("conflict",)}
 
 bp = func.Blueprint()
 SUBJECT = "v1/review/subjects/{customerId}/{correlationId}"
@@ -31,6 +45,17 @@ def _address(req: func.HttpRequest) -> tuple[str, str]:
 
 
 @bp.route(route="v1/review/flags", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "List subjects by review status",
+    "review",
+    security=STAFF_SCHEMES,
+    query=(
+        Query("status", "pending, blocked or retired", {"type": "string", "enum": ["pending", "blocked", "retired"]}),
+        *PAGING,
+    ),
+    responses={200: FlagPage},
+    errors=[STAFF, BAD_QUERY],
+)
 @endpoint
 def list_flags(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -48,6 +73,13 @@ def list_flags(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route=SUBJECT, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "A subject with its retained timeline",
+    "review",
+    security=STAFF_SCHEMES,
+    responses={200: SubjectDetailView},
+    errors=[STAFF, NOT_FOUND],
+)
 @endpoint
 def get_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -57,6 +89,14 @@ def get_subject(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route=SUBJECT + "/decision", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Confirm or override a pending flag",
+    "review",
+    security=STAFF_SCHEMES,
+    request=DecisionRequest,
+    responses={200: DecisionResponse},
+    errors=[STAFF, BAD_BODY, NOT_FOUND, CONFLICT, CONTENDED],
+)
 @endpoint
 def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -68,6 +108,14 @@ def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Retire a GUID and issue a new one",
+    "review",
+    security=STAFF_SCHEMES,
+    request=ResetRequest,
+    responses={200: DecisionResponse},
+    errors=[STAFF, BAD_BODY, NOT_FOUND, CONFLICT, CONTENDED],
+)
 @endpoint
 def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -78,6 +126,20 @@ def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/review/audit", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Read the audit log",
+    "review",
+    security=STAFF_SCHEMES,
+    query=(
+        Query("from", "ISO 8601 date-time with zone"),
+        Query("to", "ISO 8601 date-time with zone (exclusive)"),
+        Query("customerId", "with correlationId: one subject's entries"),
+        Query("correlationId", "with customerId: one subject's entries"),
+        *PAGING,
+    ),
+    responses={200: AuditPage},
+    errors=[STAFF, BAD_QUERY],
+)
 @endpoint
 def read_audit(req: func.HttpRequest) -> func.HttpResponse:
     s = services()

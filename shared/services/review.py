@@ -180,7 +180,7 @@ class ReviewService:
             if successor:
                 self._ensure_successor(updated)
             if outbox:
-                self.flush_outbox(customer_id, correlation_id)
+                self._deliver(customer_id, correlation_id, list(outbox))  # just written: no need to read it back
             return updated
         raise Contended("The subject is being decided concurrently; retry.", retry_after=1)
 
@@ -203,8 +203,11 @@ class ReviewService:
     # --- notifications and escalation ---------------------------------------------------
     def flush_outbox(self, customer_id: str, correlation_id: str) -> int:
         """Escalate and queue every pending notification of a subject; safe to run again."""
+        return self._deliver(customer_id, correlation_id, self.subjects.outbox(customer_id, correlation_id))
+
+    def _deliver(self, customer_id: str, correlation_id: str, entries: list[OutboxEntry]) -> int:
         sent = 0
-        for entry in self.subjects.outbox(customer_id, correlation_id):
+        for entry in entries:
             note = Notification.model_validate(entry.message)
             if note.kind is NotificationKind.ABUSE_CONFIRMED:
                 self._escalate(note)

@@ -1,0 +1,78 @@
+"""Storage round trips per operation, counted at the HTTP transport by an azure-core policy.
+
+    python -m bench.round_trips
+
+The floor is one read plus one entity-group transaction per subject change; everything above it
+is listed and explained.
+"""
+
+from __future__ import annotations
+
+from bench.harness import ADMIN_KEY, running_app
+
+EXPLAIN = {
+    "POST /sessions": "1 above the floor: the customer row read that authenticates the api key.",
+    "GET /sessions/{id}/result (new attempt)": "at the floor: one query returns subject and session rows together.",
+    "GET /sessions/{id}/result (attempt that flags)": "1 above: the review-index row written ahead of the flag.",
+    "POST .../decision (confirm)": (
+        "7 above, each so that nothing is lost or double-sent: the review-index row written ahead and the "
+        "old one removed (2), the audit entry (1), the customer read + ETag update for escalation (2), the "
+        "queue send (1) and the outbox row delete (1)."
+    ),
+}
+
+
+def measure() -> dict[str, list[str]]:
+    """The storage calls each operation made."""
+    with running_app() as bench:
+        key = bench.customer()
+        guid = bench.consented(key)
+        bench.counter.take()
+        created = bench.api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": key})
+        counts = {"POST /sessions": bench.counter.take()}
+        session = created.json
+        token = {"Authorization": f"Bearer {session['sessionToken']}"}
+        _attempt(bench, session, "spoofface")
+        bench.counter.take()
+        bench.api.get(f"/api/v1/sessions/{session['sessionId']}/result", headers=token)
+        counts["GET /sessions/{id}/result (new attempt)"] = bench.counter.take()
+        _attempt(bench, session, "spoofface")
+        bench.api.get(f"/api/v1/sessions/{session['sessionId']}/result", headers=token)
+        _attempt(bench, session, "spoofface")
+        bench.counter.take()
+        bench.api.get(f"/api/v1/sessions/{session['sessionId']}/result", headers=token)
+        counts["GET /sessions/{id}/result (attempt that flags)"] = bench.counter.take()
+        customer_id = session["sessionToken"].split(".")[1]
+        bench.counter.take()
+        bench.api.post(
+            f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
+            json={"decision": "confirm", "reason": "bench"},
+            headers={"x-admin-key": ADMIN_KEY},
+        )
+        counts["POST .../decision (confirm)"] = bench.counter.take()
+        return counts
+
+
+def _attempt(bench, session: dict, decision: str) -> None:
+    import requests
+
+    requests.post(
+        f"{bench.face.endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
+        json={"livenessDecision": decision},
+        headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
+        timeout=10,
+    )
+
+
+def main(argv: list[str] | None = None) -> dict[str, list[str]]:
+    counts = measure()
+    for operation, calls in counts.items():
+        print(f"{operation}: {len(calls)} storage round trips (floor 2)")
+        for call in calls:
+            print(f"    {call}")
+        print(f"    -> {EXPLAIN[operation]}")
+    return counts
+
+
+if __name__ == "__main__":
+    main()

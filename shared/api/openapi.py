@@ -1,0 +1,209 @@
+"""The OpenAPI 3.1 document, generated from the same pydantic models the handlers validate with.
+
+Each HTTP handler carries an `@documented(...)` entry; paths and methods come from the app's own
+function metadata, so the document and the app cannot drift apart (a test checks both ways).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BAD_BODY = {400: ("invalid_request",), 413: ("payload_too_large",)}
+API_KEY = {401: ("unauthorized",)}
+STAFF = {401: ("unauthorized",), 403: ("forbidden",)}
+CONTENDED = {429: ("too_many_concurrent_requests",)}
+SCHEMES = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "A customer's api key."},
+    "sessionToken": {"type": "http", "scheme": "bearer", "description": "The session token of one liveness session."},
+    "adminKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-admin-key",
+        "description": "ADMIN_API_KEY; acts as Administrator (automation and local runs).",
+    },
+    "appServiceAuthentication": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-MS-CLIENT-PRINCIPAL",
+        "description": "Set by App Service Authentication (trusted only when EASY_AUTH_ENABLED=true); "
+        "app role Reviewer or Administrator.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tag: str
+    security: tuple[str, ...] = ()
+    request: type[BaseModel] | None = None
+    responses: dict[int, type[BaseModel] | str | None] = field(default_factory=dict)
+    errors: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    query: tuple[Query, ...] = ()
+    optional_security: bool = False
+
+
+REGISTRY: dict[str, Operation] = {}
+STAFF_SCHEMES = ("appServiceAuthentication", "adminKey")
+NOT_FOUND = {404: ("not_found",)}
+BAD_QUERY = {400: ("invalid_request",)}
+PAGING = (
+    Query("pageSize", "Items per page, 1-200.", {"type": "string", "pattern": "^[0-9]{1,3}$"}),
+    Query("continuationToken", "Opaque token from the previous page."),
+)
+
+
+def documented(summary: str, tag: str, **details: Any) -> Callable[[F], F]:
+    """Record how an HTTP handler appears in the OpenAPI document."""
+
+    def record(handler: F) -> F:
+        errors: dict[int, tuple[str, ...]] = {}
+        for group in details.pop("errors", ()):
+            for status, codes in group.items():
+                errors[status] = tuple(dict.fromkeys(errors.get(status, ()) + codes))
+        REGISTRY[handler.__name__] = Operation(summary=summary, tag=tag, errors=errors, **details)
+        return handler
+
+    return record
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    route: str
+    methods: tuple[str, ...]
+
+
+def http_routes(app: Any) -> list[Route]:
+    """Every HTTP function of the app, read from its registered builders without building them
+    (`get_functions()` may run only once per app object, and the host needs that call)."""
+    found = []
+    for builder in app._function_builders:  # azure-functions 1.26 (pinned): the registered functions
+        function = builder._function
+        trigger = function.get_trigger()
+        if trigger is None or trigger.get_binding_name() != "httpTrigger":
+            continue
+        spec = trigger.get_dict_repr()
+        methods = tuple(str(m).upper() for m in spec.get("methods") or ("GET", "POST"))
+        found.append(Route(function.get_function_name(), spec.get("route") or function.get_function_name(), methods))
+    return found
+
+
+def _error_schema(codes: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "enum": list(codes)},
+                    "message": {"type": "string"},
+                    "details": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        },
+    }
+
+
+def build(app: Any, prefix: str = "/api") -> dict[str, Any]:
+    """The whole document for an app."""
+    routes = http_routes(app)
+    models: set[type[BaseModel]] = set()
+    for route in routes:
+        op = REGISTRY[route.name]
+        if op.request:
+            models.add(op.request)
+        models |= {m for m in op.responses.values() if isinstance(m, type)}
+    ordered = sorted(models, key=lambda m: m.__name__)
+    keys = [(m, "validation") for m in ordered] + [(m, "serialization") for m in ordered]
+    refs, definitions = models_json_schema(keys, ref_template="#/components/schemas/{model}", by_alias=True)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in sorted(routes, key=lambda r: r.route):
+        op = REGISTRY[route.name]
+        path = f"{prefix}/{route.route}"
+        for method in route.methods:
+            paths.setdefault(path, {})[method.lower()] = _operation(route, op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Liveness Guard",
+            "version": __version__,
+            "description": "App server for Azure AI Face liveness detection with abuse monitoring. "
+            'Every error uses the envelope {"error": {"code", "message", "details"?}}.',
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {}), "securitySchemes": SCHEMES},
+    }
+
+
+def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)", route.route)
+    ]
+    parameters += [
+        {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
+        for q in op.query
+    ]
+    document: dict[str, Any] = {"operationId": route.name, "summary": op.summary, "tags": [op.tag]}
+    if parameters:
+        document["parameters"] = parameters
+    if op.security:
+        document["security"] = [{scheme: []} for scheme in op.security] + ([{}] if op.optional_security else [])
+    else:
+        document["security"] = []
+    if op.request is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.request, "validation")]}},
+        }
+    responses: dict[str, Any] = {}
+    for status, body in op.responses.items():
+        if body is None:
+            responses[str(status)] = {"description": "No content."}
+        elif isinstance(body, str):
+            content = {
+                media: {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
+                for media in body.split("|")
+                if media
+            }
+            responses[str(status)] = {
+                "description": "A document." if content else "See description.",
+                "content": content,
+            }
+        else:
+            schema = refs[(body, "serialization")]
+            responses[str(status)] = {
+                "description": body.__doc__ or "OK",
+                "content": {"application/json": {"schema": schema}},
+            }
+    for status, codes in sorted(op.errors.items()):
+        responses[str(status)] = {
+            "description": "Refused: " + ", ".join(codes),
+            "content": {"application/json": {"schema": _error_schema(codes)}},
+        }
+    if len(parameters) and any(p["in"] == "path" for p in parameters) and "404" not in responses:
+        # a path parameter holding an encoded "/" matches no route: the host answers 404 itself
+        responses["404"] = {"description": "No route matches this path."}
+    document["responses"] = responses
+    return document
