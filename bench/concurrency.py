@@ -17,7 +17,7 @@ import requests
 
 from bench.harness import percentile
 from devtools.run import LocalStack
-from devtools.stack import ROOT, Azurite, EmailSink, FaceEmulator, free_port
+from devtools.stack import ROOT
 
 
 def client(api: str, key: str, rounds: int) -> list[tuple[str, float, int]]:
@@ -45,24 +45,10 @@ def client(api: str, key: str, rounds: int) -> list[tuple[str, float, int]]:
 def run(clients: int, rounds: int) -> dict[str, float]:
     logs = ROOT / "test-artifacts" / "bench-concurrency"
     logs.mkdir(parents=True, exist_ok=True)
-    stack = LocalStack(
-        functions_port=free_port(),
-        azurite=Azurite(),
-        face=FaceEmulator(),
-        email=EmailSink(),
-        log_dir=logs,
-        settings_path=logs / "local.settings.json",
-        use_core_tools=False,
-    ).start()
+    stack = LocalStack.isolated(logs).start()
     try:
         api = f"{stack.base_url}/v1"
-        admin = {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
-        key = requests.post(
-            f"{api}/manage/customers",
-            json={"name": "Load", "contactEmail": "l@contoso.example"},
-            headers=admin,
-            timeout=30,
-        ).json()["apiKey"]
+        key = stack.create_customer("Load", "l@contoso.example")["apiKey"]
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=clients) as pool:
             samples = [s for batch in pool.map(lambda _: client(api, key, rounds), range(clients)) for s in batch]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from devtools.stack import ROOT, Azurite, EmailSink, FaceEmulator, stop, wait_for_port
+from devtools.stack import ROOT, Azurite, EmailSink, FaceEmulator, free_port, stop, wait_for_port
 
 SETTINGS = ROOT / "local.settings.json"
 SAMPLE = ROOT / "local.settings.sample.json"
@@ -144,13 +144,31 @@ class LocalStack:
         self.email.stop()
         self.azurite.stop()
 
-    def create_demo_customer(self) -> dict[str, str]:
-        admin_key = self.environment()["ADMIN_API_KEY"]
+    @classmethod
+    def isolated(cls, log_dir: Path, **settings: str) -> LocalStack:
+        """A stack on free ports with its own settings file, run by the project's host (tests, benchmarks)."""
+        return cls(
+            functions_port=free_port(),
+            azurite=Azurite(),
+            face=FaceEmulator(),
+            email=EmailSink(),
+            log_dir=log_dir,
+            settings_path=log_dir / "local.settings.json",
+            use_core_tools=False,
+            settings=dict(settings),
+        )
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"x-admin-key": self.environment()["ADMIN_API_KEY"]}
+
+    def create_customer(self, name: str = "Demo customer", contact: str = "demo@example.com") -> dict[str, str]:
+        """Register a customer through the manage API; returns its customerId and apiKey."""
         response = requests.post(
             f"{self.base_url}/v1/manage/customers",
-            json={"name": "Demo customer", "contactEmail": "demo@example.com"},
-            headers={"x-admin-key": admin_key},
-            timeout=10,
+            json={"name": name, "contactEmail": contact},
+            headers=self.admin_headers,
+            timeout=30,
         )
         response.raise_for_status()
         return response.json()
@@ -188,7 +206,7 @@ def main() -> None:
     try:
         print("Starting Azurite, the Face emulator and the function host ...", flush=True)
         stack.start()
-        demo = stack.create_demo_customer()
+        demo = stack.create_customer()
         env = stack.environment()
         print(
             f"""

@@ -11,7 +11,6 @@ import requests
 from playwright.sync_api import expect
 
 from devtools.run import LocalStack
-from devtools.stack import Azurite, EmailSink, FaceEmulator, free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -30,15 +29,7 @@ FLAGS = [
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("console")
-    stack = LocalStack(
-        functions_port=free_port(),
-        azurite=Azurite(),
-        face=FaceEmulator(),
-        email=EmailSink(),
-        log_dir=logs,
-        settings_path=logs / "local.settings.json",
-        use_core_tools=False,
-    ).start()
+    stack = LocalStack.isolated(logs).start()
     yield stack
     stack.stop()
 
@@ -59,13 +50,8 @@ def browser():
 
 def flagged(stack) -> tuple[str, str, dict]:
     api = f"{stack.base_url}/v1"
-    admin = {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
-    customer = requests.post(
-        f"{api}/manage/customers",
-        json={"name": "Console", "contactEmail": "c@contoso.example"},
-        headers=admin,
-        timeout=10,
-    ).json()
+    admin = stack.admin_headers
+    customer = stack.create_customer("Console", "c@contoso.example")
     key = {"x-api-key": customer["apiKey"]}
     guid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
     requests.post(f"{api}/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers=key, timeout=10)

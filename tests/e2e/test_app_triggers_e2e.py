@@ -13,7 +13,6 @@ from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devtools.run import LocalStack
-from devtools.stack import Azurite, EmailSink, FaceEmulator, free_port
 from shared.domain.notifications import abuse_confirmed
 
 
@@ -30,21 +29,13 @@ def wait_for(predicate, timeout=45.0):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("stack")
-    stack = LocalStack(
-        functions_port=free_port(),
-        azurite=Azurite(),
-        face=FaceEmulator(),
-        email=EmailSink(),
-        log_dir=logs,
-        settings_path=logs / "local.settings.json",
-        use_core_tools=False,
-        settings={
-            "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
-            "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:01",
-            "EMAIL_SEND_ATTEMPTS": "1",
-            "EMAIL_POLL_INTERVAL_SECONDS": "0.05",
-            "RETENTION_SCHEDULE": "*/2 * * * * *",
-        },
+    stack = LocalStack.isolated(
+        logs,
+        AzureFunctionsJobHost__extensions__queues__visibilityTimeout="00:00:01",
+        AzureFunctionsJobHost__extensions__queues__maxPollingInterval="00:00:01",
+        EMAIL_SEND_ATTEMPTS="1",
+        EMAIL_POLL_INTERVAL_SECONDS="0.05",
+        RETENTION_SCHEDULE="*/2 * * * * *",
     ).start()
     yield stack
     stack.stop()
@@ -55,13 +46,8 @@ def sink(stack, path="/messages", method="GET", **kw):
 
 
 def test_confirming_a_flag_over_http_emails_the_customer_once(stack):
-    api, admin = f"{stack.base_url}/v1", {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
-    customer = requests.post(
-        f"{api}/manage/customers",
-        json={"name": "E2E", "contactEmail": "e2e@contoso.example"},
-        headers=admin,
-        timeout=10,
-    ).json()
+    api, admin = f"{stack.base_url}/v1", stack.admin_headers
+    customer = stack.create_customer("E2E", "e2e@contoso.example")
     key = {"x-api-key": customer["apiKey"]}
     guid = "7d444840-9dc0-11d1-b245-5ffdce74fad2"
     requests.post(f"{api}/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers=key, timeout=10)
@@ -92,10 +78,7 @@ def test_confirming_a_flag_over_http_emails_the_customer_once(stack):
 
 
 def test_an_email_endpoint_that_always_fails_poisons_the_message_and_the_ledger_says_failed(stack):
-    api, admin = f"{stack.base_url}/v1", {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
-    customer = requests.post(
-        f"{api}/manage/customers", json={"name": "Dead", "contactEmail": "d@contoso.example"}, headers=admin, timeout=10
-    ).json()
+    customer = stack.create_customer("Dead", "d@contoso.example")
     sink(stack, "/_sink/faults", "POST", json={"status": 500, "count": 1000})
     try:
         before = len(sink(stack).json())
@@ -118,7 +101,7 @@ def test_an_email_endpoint_that_always_fails_poisons_the_message_and_the_ledger_
 
 
 def test_the_retention_timer_runs_on_its_schedule_and_audits_its_counts(stack):
-    admin = {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
+    admin = stack.admin_headers
 
     def sweeps():
         entries = requests.get(f"{stack.base_url}/v1/review/audit", headers=admin, timeout=10).json()["items"]

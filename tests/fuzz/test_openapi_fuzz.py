@@ -23,7 +23,6 @@ from schemathesis.checks import (
 )
 
 from devtools.run import LocalStack
-from devtools.stack import Azurite, EmailSink, FaceEmulator, free_port
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 DATA_TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback")
@@ -33,20 +32,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="session")
 def fuzz_stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("fuzz")
-    stack = LocalStack(
-        functions_port=free_port(),
-        azurite=Azurite(),
-        face=FaceEmulator(),
-        email=EmailSink(),
-        log_dir=logs,
-        settings_path=logs / "local.settings.json",
-        use_core_tools=False,
-        settings={"FEEDBACK_RATE_LIMIT": "100000"},
-    ).start()
-    api, admin = f"{stack.base_url}/v1", {"x-admin-key": stack.environment()["ADMIN_API_KEY"]}
-    customer = requests.post(
-        f"{api}/manage/customers", json={"name": "Fuzz", "contactEmail": "f@contoso.example"}, headers=admin, timeout=10
-    ).json()
+    stack = LocalStack.isolated(logs, FEEDBACK_RATE_LIMIT="100000").start()
+    api, admin = f"{stack.base_url}/v1", stack.admin_headers
+    customer = stack.create_customer("Fuzz", "f@contoso.example")
     guid = "9b2e6f4a-1c3d-4e5f-8a7b-6c5d4e3f2a1b"
     requests.post(
         f"{api}/consents",
