@@ -22,6 +22,7 @@ ROUTES = [
     ("POST", "/api/v1/review/subjects/{c}/{g}/decision", {"decision": "confirm", "reason": "r"}, "Reviewer", 409),
     ("POST", "/api/v1/review/subjects/{c}/{g}/reset", {"reason": "r"}, "Reviewer", 200),
     ("GET", "/api/v1/review/audit", None, "Reviewer", 200),
+    ("GET", "/api/v1/review/feedback", None, "Reviewer", 200),
     ("POST", "/api/v1/manage/customers", {"name": "N", "contactEmail": "n@x.example"}, "Administrator", 201),
     ("GET", "/api/v1/manage/customers", None, "Administrator", 200),
     ("GET", "/api/v1/manage/customers/{c}", None, "Administrator", 200),
@@ -91,3 +92,19 @@ def test_a_customer_cannot_reach_another_customers_subject(api, face):
     other_session = api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": other_key})
     assert other_session.error_code == "consent_required"
     assert api.get(f"/api/v1/review/subjects/{owner_id}/{guid}", headers=ADMIN).json["status"] == "active"
+
+
+def test_console_page_requires_a_signed_in_reviewer_when_app_service_authentication_is_on(configure, router):
+    configure(EASY_AUTH_ENABLED="true")
+    api = ApiClient(router)
+    anonymous = api.get("/api/v1/review")
+    assert anonymous.status == 302 and anonymous.headers["Location"].startswith("/.auth/login/aad")
+    assert api.get("/api/v1/review", headers=principal("Auditor")).status == 403
+    page = api.get("/api/v1/review", headers=principal("Reviewer"))
+    assert page.status == 200 and b'data-auth="easy"' in page.body
+
+
+def test_console_page_holds_no_data_and_asks_for_the_key_locally(api):
+    page = api.get("/api/v1/review")
+    assert page.status == 200 and b'data-auth="key"' in page.body
+    assert b"lgk." not in page.body and b"admin" not in page.body.split(b"<body", 1)[0]
