@@ -174,6 +174,29 @@ class LocalStack:
         return response.json()
 
 
+def flag_subject(stack: LocalStack, api_key: str, correlation_id: str) -> dict[str, str]:
+    """Drive a GUID into the spoofface flagging rule over HTTP, as a client and its device would:
+    consent, one session, three spoofface attempts each fetched as a result. Returns the session."""
+    api, key = f"{stack.base_url}/v1", {"x-api-key": api_key}
+    requests.post(
+        f"{api}/consents", json={"correlationId": correlation_id, "policyVersion": "v1"}, headers=key, timeout=30
+    )
+    session = requests.post(f"{api}/sessions", json={"correlationId": correlation_id}, headers=key, timeout=30).json()
+    for _ in range(3):
+        requests.post(
+            f"{stack.face.endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
+            json={"livenessDecision": "spoofface"},
+            headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
+            timeout=30,
+        )
+        requests.get(
+            f"{api}/sessions/{session['sessionId']}/result",
+            headers={"Authorization": f"Bearer {session['sessionToken']}"},
+            timeout=30,
+        )
+    return session
+
+
 def walkthrough(api: str, face: str, api_key: str) -> str:
     """A copy-paste shell walkthrough: consent → session → simulated attempt → result."""
 

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import azure.functions as func
@@ -78,3 +79,25 @@ def bearer_token(req: func.HttpRequest) -> str | None:
     """The token of an `Authorization: Bearer <token>` header."""
     scheme, _, token = (req.headers.get("authorization") or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def moment(raw: str | None, name: str) -> datetime | None:
+    """An ISO 8601 date-time query parameter with a zone (None when absent); 400 otherwise."""
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(f"{name} must be an ISO 8601 date-time with a time zone.") from None
+    if value.tzinfo is None:
+        raise InvalidRequest(f"{name} must carry a time zone (e.g. 2026-11-22T00:00:00Z).")
+    return value
+
+
+def time_range(req: func.HttpRequest, now: datetime, default: timedelta) -> tuple[datetime, datetime]:
+    """The `from`/`to` query window (to exclusive); by default the last `default` up to now."""
+    start = moment(req.params.get("from"), "from") or now - default
+    end = moment(req.params.get("to"), "to") or now + timedelta(seconds=1)
+    if end <= start:
+        raise InvalidRequest("to must be later than from.")
+    return start, end

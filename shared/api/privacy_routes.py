@@ -9,10 +9,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
-from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body
+from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body, time_range
 from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackPage, FeedbackRequest, FeedbackView
 from shared.api.openapi import API_KEY, BAD_BODY, BAD_QUERY, CONTENDED, PAGING, STAFF, STAFF_SCHEMES, Query, documented
-from shared.api.review_routes import moment
 from shared.bootstrap import services
 from shared.domain.privacy import notice, render_html
 from shared.errors import InvalidRequest
@@ -103,11 +102,7 @@ def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
 def list_feedback(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.REVIEWER, "feedback.read")
-    now = s.clock()
-    start = moment(req.params.get("from"), "from") or now - timedelta(days=30)
-    end = moment(req.params.get("to"), "to") or now + timedelta(seconds=1)
-    if end <= start:
-        raise InvalidRequest("to must be later than from.")
+    start, end = time_range(req, s.clock(), timedelta(days=30))
     items, token = s.feedback.page(
         start, end, page_size(req.params.get("pageSize")), decode_token(req.params.get("continuationToken"))
     )

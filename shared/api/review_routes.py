@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import azure.functions as func
 
 from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
-from shared.api.http import endpoint, json_response, parse_body
+from shared.api.http import endpoint, json_response, parse_body, time_range
 from shared.api.models import (
     AuditEntry,
     AuditPage,
@@ -144,11 +144,7 @@ def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
 def read_audit(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.REVIEWER, "audit.read")
-    now = s.clock()
-    start = moment(req.params.get("from"), "from") or now - timedelta(days=1)
-    end = moment(req.params.get("to"), "to") or now + timedelta(seconds=1)
-    if end <= start:
-        raise InvalidRequest("to must be later than from.")
+    start, end = time_range(req, s.clock(), timedelta(days=1))
     customer_id, correlation_id = req.params.get("customerId"), req.params.get("correlationId")
     target = s.review.ref(customer_id, correlation_id.lower()) if customer_id and correlation_id else None
     entries, token = s.audit.page(
@@ -168,15 +164,3 @@ def _decision(subject) -> DecisionResponse:
         status=subject.state.status.value,
         new_correlation_id=subject.replaced_by if subject.state.status.value == "retired" else None,
     )
-
-
-def moment(raw: str | None, name: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidRequest(f"{name} must be an ISO 8601 date-time with a time zone.") from None
-    if moment.tzinfo is None:
-        raise InvalidRequest(f"{name} must carry a time zone (e.g. 2026-11-22T00:00:00Z).")
-    return moment

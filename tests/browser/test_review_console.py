@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from devtools.run import LocalStack
+from devtools.run import LocalStack, flag_subject
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,26 +49,12 @@ def browser():
 
 
 def flagged(stack) -> tuple[str, str, dict]:
-    api = f"{stack.base_url}/v1"
-    admin = stack.admin_headers
     customer = stack.create_customer("Console", "c@contoso.example")
-    key = {"x-api-key": customer["apiKey"]}
     guid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
-    requests.post(f"{api}/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers=key, timeout=10)
-    session = requests.post(f"{api}/sessions", json={"correlationId": guid}, headers=key, timeout=10).json()
-    for _ in range(3):
-        requests.post(
-            f"{stack.face.endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
-            json={"livenessDecision": "spoofface"},
-            headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
-            timeout=10,
-        )
-        requests.get(
-            f"{api}/sessions/{session['sessionId']}/result",
-            headers={"Authorization": f"Bearer {session['sessionToken']}"},
-            timeout=10,
-        )
-    detail = requests.get(f"{api}/review/subjects/{customer['customerId']}/{guid}", headers=admin, timeout=10).json()
+    flag_subject(stack, customer["apiKey"], guid)
+    detail = requests.get(
+        f"{stack.base_url}/v1/review/subjects/{customer['customerId']}/{guid}", headers=stack.admin_headers, timeout=10
+    ).json()
     return customer["customerId"], guid, detail
 
 

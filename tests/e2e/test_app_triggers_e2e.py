@@ -12,7 +12,7 @@ import requests
 from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from devtools.run import LocalStack
+from devtools.run import LocalStack, flag_subject
 from shared.domain.notifications import abuse_confirmed
 
 
@@ -48,22 +48,8 @@ def sink(stack, path="/messages", method="GET", **kw):
 def test_confirming_a_flag_over_http_emails_the_customer_once(stack):
     api, admin = f"{stack.base_url}/v1", stack.admin_headers
     customer = stack.create_customer("E2E", "e2e@contoso.example")
-    key = {"x-api-key": customer["apiKey"]}
     guid = "7d444840-9dc0-11d1-b245-5ffdce74fad2"
-    requests.post(f"{api}/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers=key, timeout=10)
-    session = requests.post(f"{api}/sessions", json={"correlationId": guid}, headers=key, timeout=10).json()
-    for _ in range(3):
-        requests.post(
-            f"{stack.face.endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
-            json={"livenessDecision": "spoofface"},
-            headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
-            timeout=10,
-        )
-        requests.get(
-            f"{api}/sessions/{session['sessionId']}/result",
-            headers={"Authorization": f"Bearer {session['sessionToken']}"},
-            timeout=10,
-        )
+    flag_subject(stack, customer["apiKey"], guid)
     decided = requests.post(
         f"{api}/review/subjects/{customer['customerId']}/{guid}/decision",
         json={"decision": "confirm", "reason": "printed photo"},
