@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from azure.core.pipeline import PipelineRequest
@@ -112,6 +111,3 @@ def percentile(values: list[float], p: float) -> float:
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-__all__ = ["Bench", "CountingPolicy", "Path", "percentile", "running_app"]

@@ -43,7 +43,6 @@ class SinkState:
         self.fault_status = 0
         self.fault_count = 0
         self.fault_retry_after = 1
-        self.send_requests = 0
 
 
 class SinkHandler(BaseHTTPRequestHandler):
@@ -128,7 +127,6 @@ class SinkHandler(BaseHTTPRequestHandler):
         if not self._signed(body):
             return self._error(401, "Denied", "Invalid HMAC signature.")
         with self.state.lock:
-            self.state.send_requests += 1
             if self.state.fault_count > 0:
                 self.state.fault_count -= 1
                 status, retry_after = self.state.fault_status, self.state.fault_retry_after

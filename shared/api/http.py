@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from shared.adapters.paging import decode_token, encode_token, page_size
+from shared.api.models import Page
 from shared.errors import DomainError, InvalidRequest, PayloadTooLarge
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,16 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return func.HttpResponse(
         text, status_code=status, mimetype="application/json", headers={**SECURITY_HEADERS, **(headers or {})}
     )
+
+
+def page_request(req: func.HttpRequest, default_size: int = 50) -> tuple[int, dict[str, str] | None]:
+    """The `pageSize` and `continuationToken` query parameters of a listing (400 when malformed)."""
+    return page_size(req.params.get("pageSize"), default_size), decode_token(req.params.get("continuationToken"))
+
+
+def page_response(items: list[BaseModel], token: dict[str, str] | None) -> func.HttpResponse:
+    """One page of a listing with its opaque continuation token."""
+    return json_response(Page(items=items, continuation_token=encode_token(token)))
 
 
 def error_response(error: DomainError) -> func.HttpResponse:

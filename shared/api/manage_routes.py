@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
-from shared.api.http import endpoint, json_response, parse_body
+from shared.api.http import endpoint, json_response, page_request, page_response, parse_body
 from shared.api.models import (
     CustomerCreateRequest,
     CustomerKeyResponse,
-    CustomerPage,
     CustomerView,
+    Page,
     ReasonRequest,
     RepairResponse,
 )
@@ -58,16 +57,15 @@ def create_customer(req: func.HttpRequest) -> func.HttpResponse:
     "manage",
     security=STAFF_SCHEMES,
     query=PAGING,
-    responses={200: CustomerPage},
+    responses={200: Page[CustomerView]},
     errors=[STAFF, BAD_QUERY],
 )
 @endpoint
 def list_customers(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.ADMINISTRATOR, "customer.list")
-    size = page_size(req.params.get("pageSize"))
-    customers, token = s.customers.store.page(size, decode_token(req.params.get("continuationToken")))
-    return json_response(CustomerPage(items=[_view(c) for c in customers], continuation_token=encode_token(token)))
+    customers, token = s.customers.store.page(*page_request(req))
+    return page_response([_view(c) for c in customers], token)
 
 
 @bp.route(route="v1/manage/customers/{customerId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

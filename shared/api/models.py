@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
@@ -19,10 +19,20 @@ Email = Annotated[
 ]
 
 
+T = TypeVar("T")
+
+
 class ApiModel(BaseModel):
     """camelCase on the wire, unknown fields refused, strict types (no "5" for 5)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
+
+
+class Page(ApiModel, Generic[T]):
+    """One page of a listing; pass continuationToken back for the next (absent on the last page)."""
+
+    items: list[T]
+    continuation_token: str | None = None
 
 
 class ConsentRequest(ApiModel):
@@ -77,11 +87,6 @@ class CustomerView(ApiModel):
     suspended_at: datetime | None = None
 
 
-class CustomerPage(ApiModel):
-    items: list[CustomerView]
-    continuation_token: str | None = None
-
-
 class CustomerKeyResponse(ApiModel):
     customer_id: str
     api_key: str
@@ -120,11 +125,6 @@ class FlagItem(ApiModel):
     reason: str | None = None
     decided_at: datetime | None = None
     counters: Counters
-
-
-class FlagPage(ApiModel):
-    items: list[FlagItem]
-    continuation_token: str | None = None
 
 
 class TimelineEvent(ApiModel):
@@ -171,11 +171,6 @@ class AuditEntry(ApiModel):
     reason: str | None = None
 
 
-class AuditPage(ApiModel):
-    items: list[AuditEntry]
-    continuation_token: str | None = None
-
-
 class RepairResponse(ApiModel):
     notifications_queued: int
     successors_created: int
@@ -200,8 +195,3 @@ class FeedbackView(ApiModel):
     customer_id: str | None = None
     contact: str | None = None
     created_at: datetime
-
-
-class FeedbackPage(ApiModel):
-    items: list[FeedbackView]
-    continuation_token: str | None = None

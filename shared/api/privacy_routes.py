@@ -7,15 +7,21 @@ from datetime import timedelta
 import azure.functions as func
 from pydantic import TypeAdapter, ValidationError
 
-from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
-from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body, time_range
-from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackPage, FeedbackRequest, FeedbackView
+from shared.api.http import (
+    SECURITY_HEADERS,
+    endpoint,
+    json_response,
+    page_request,
+    page_response,
+    parse_body,
+    time_range,
+)
+from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackRequest, FeedbackView, Page
 from shared.api.openapi import API_KEY, BAD_BODY, BAD_QUERY, CONTENDED, PAGING, STAFF, STAFF_SCHEMES, Query, documented
 from shared.bootstrap import services
 from shared.domain.privacy import notice, render_html
 from shared.errors import InvalidRequest
-from shared.services.retention import retention_from
 
 bp = func.Blueprint()
 FEEDBACK_MAX_BYTES = 8192
@@ -49,9 +55,7 @@ def erase_subject(req: func.HttpRequest) -> func.HttpResponse:
 @endpoint
 def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
-    data = notice(
-        retention_from(s.settings), s.settings.session_call_budget, timedelta(seconds=s.settings.session_ttl_seconds)
-    )
+    data = notice(s.retention.policy, s.settings.session_call_budget, timedelta(seconds=s.settings.session_ttl_seconds))
     if "text/html" in (req.headers.get("accept") or ""):
         return func.HttpResponse(render_html(data), mimetype="text/html", charset="utf-8", headers=SECURITY_HEADERS)
     return json_response(data)
@@ -95,7 +99,7 @@ def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
         Query("to", "ISO 8601 date-time with zone (exclusive)"),
         *PAGING,
     ),
-    responses={200: FeedbackPage},
+    responses={200: Page[FeedbackView]},
     errors=[STAFF, BAD_QUERY],
 )
 @endpoint
@@ -103,11 +107,9 @@ def list_feedback(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.REVIEWER, "feedback.read")
     start, end = time_range(req, s.clock(), timedelta(days=30))
-    items, token = s.feedback.page(
-        start, end, page_size(req.params.get("pageSize")), decode_token(req.params.get("continuationToken"))
-    )
+    items, token = s.feedback.page(start, end, *page_request(req))
     views = [FeedbackView(**f.model_dump(exclude={"json_fields"})) for f in items]
-    return json_response(FeedbackPage(items=views, continuation_token=encode_token(token)))
+    return page_response(views, token)
 
 
 def client_address(req: func.HttpRequest) -> str:

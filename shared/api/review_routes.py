@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import azure.functions as func
 
-from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.api.auth import Role
-from shared.api.http import endpoint, json_response, parse_body, time_range
+from shared.api.http import endpoint, json_response, page_request, page_response, parse_body, time_range
 from shared.api.models import (
     AuditEntry,
-    AuditPage,
     DecisionRequest,
     DecisionResponse,
-    FlagPage,
+    FlagItem,
+    Page,
     ResetRequest,
     SubjectDetailView,
 )
@@ -30,7 +29,7 @@ from shared.api.openapi import (
     documented,
 )
 from shared.api.review_views import detail_view, flag_item
-from shared.bootstrap import policy_from, services
+from shared.bootstrap import services
 from shared.errors import InvalidRequest
 from shared.services.review import STATUS_OF_INDEX
 
@@ -53,7 +52,7 @@ def _address(req: func.HttpRequest) -> tuple[str, str]:
         Query("status", "pending, blocked or retired", {"type": "string", "enum": ["pending", "blocked", "retired"]}),
         *PAGING,
     ),
-    responses={200: FlagPage},
+    responses={200: Page[FlagItem]},
     errors=[STAFF, BAD_QUERY],
 )
 @endpoint
@@ -63,13 +62,9 @@ def list_flags(req: func.HttpRequest) -> func.HttpResponse:
     status = req.params.get("status") or "pending"
     if status not in STATUS_OF_INDEX:
         raise InvalidRequest("status must be pending, blocked or retired.")
-    subjects, token = s.review.list_flags(
-        status, page_size(req.params.get("pageSize")), decode_token(req.params.get("continuationToken"))
-    )
-    policy, now = policy_from(s.settings), s.clock()
-    return json_response(
-        FlagPage(items=[flag_item(x, policy, now) for x in subjects], continuation_token=encode_token(token))
-    )
+    subjects, token = s.review.list_flags(status, *page_request(req))
+    policy, now = s.sessions.policy, s.clock()
+    return page_response([flag_item(x, policy, now) for x in subjects], token)
 
 
 @bp.route(route=SUBJECT, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -85,7 +80,7 @@ def get_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.REVIEWER, "review.read")
     detail = s.review.detail(*_address(req))
-    return json_response(detail_view(detail, policy_from(s.settings), s.clock()))
+    return json_response(detail_view(detail, s.sessions.policy, s.clock()))
 
 
 @bp.route(route=SUBJECT + "/decision", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -137,7 +132,7 @@ def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
         Query("correlationId", "with customerId: one subject's entries"),
         *PAGING,
     ),
-    responses={200: AuditPage},
+    responses={200: Page[AuditEntry]},
     errors=[STAFF, BAD_QUERY],
 )
 @endpoint
@@ -150,11 +145,10 @@ def read_audit(req: func.HttpRequest) -> func.HttpResponse:
     entries, token = s.audit.page(
         start,
         end,
-        page_size(req.params.get("pageSize"), 100),
-        decode_token(req.params.get("continuationToken")),
+        *page_request(req, 100),
         target,
     )
-    return json_response(AuditPage(items=[AuditEntry(**e) for e in entries], continuation_token=encode_token(token)))
+    return page_response([AuditEntry(**e) for e in entries], token)
 
 
 def _decision(subject) -> DecisionResponse:

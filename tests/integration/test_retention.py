@@ -1,10 +1,11 @@
 """The retention sweep against real Azurite: exactly the expired rows go, under overlap and restarts."""
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared.services.retention import RetentionSweep, retention_from
+from shared.services.retention import RetentionSweep
 from tests.integration.seed import present, seed
 
 
@@ -15,25 +16,13 @@ class Interrupted(Exception):
 @pytest.fixture
 def seeded(configure):
     services = configure(RETENTION_PAGE_SIZE="150")
-    policy = retention_from(services.settings)
-    services.seeded = seed(services.tables, services.clock(), policy)
+    services.seeded = seed(services.tables, services.clock(), services.retention.policy)
     assert len(services.seeded) > 1500
     return services
 
 
 def sweep(services, on_batch=None) -> RetentionSweep:
-    base = services.retention
-    return RetentionSweep(
-        tables=base.tables,
-        subjects=base.subjects,
-        index=base.index,
-        review=base.review,
-        audit=base.audit,
-        clock=base.clock,
-        policy=base.policy,
-        page_size=base.page_size,
-        on_batch=on_batch,
-    )
+    return dataclasses.replace(services.retention, on_batch=on_batch)
 
 
 def assert_only_kept_rows_remain(services) -> None:
