@@ -30,6 +30,8 @@ from shared.api.openapi import (
 )
 from shared.api.review_views import detail_view, flag_item
 from shared.bootstrap import services
+from shared.domain.policy import SubjectStatus
+from shared.domain.records import Subject
 from shared.errors import InvalidRequest
 from shared.services.review import STATUS_OF_INDEX
 
@@ -97,9 +99,7 @@ def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     reviewer = s.staff.require(req, Role.REVIEWER, "subject.decide")
     body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
-    customer_id, correlation_id = _address(req)
-    subject = s.review.decide(customer_id, correlation_id, body.decision, body.reason, reviewer.name)
-    return json_response(_decision(subject))
+    return _decision(s.review.decide(*_address(req), body.decision, body.reason, reviewer.name))
 
 
 @bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -116,8 +116,7 @@ def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     reviewer = s.staff.require(req, Role.REVIEWER, "subject.reset")
     body = parse_body(req, ResetRequest, s.settings.max_body_bytes)
-    customer_id, correlation_id = _address(req)
-    return json_response(_decision(s.review.reset(customer_id, correlation_id, body.reason, reviewer.name)))
+    return _decision(s.review.reset(*_address(req), body.reason, reviewer.name))
 
 
 @bp.route(route="v1/review/audit", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -151,10 +150,14 @@ def read_audit(req: func.HttpRequest) -> func.HttpResponse:
     return page_response([AuditEntry(**e) for e in entries], token)
 
 
-def _decision(subject) -> DecisionResponse:
-    return DecisionResponse(
-        customer_id=subject.customer_id,
-        correlation_id=subject.correlation_id,
-        status=subject.state.status.value,
-        new_correlation_id=subject.replaced_by if subject.state.status.value == "retired" else None,
+def _decision(subject: Subject) -> func.HttpResponse:
+    """The outcome of a decision or reset: the new status and, when retired, the new GUID."""
+    retired = subject.state.status is SubjectStatus.RETIRED
+    return json_response(
+        DecisionResponse(
+            customer_id=subject.customer_id,
+            correlation_id=subject.correlation_id,
+            status=subject.state.status.value,
+            new_correlation_id=subject.replaced_by if retired else None,
+        )
     )

@@ -84,25 +84,24 @@ class SessionService:
         """Record (or renew) the subject's consent; creates the subject on first consent."""
         for race in range(MAX_RACES):
             now = self.clock()
-            current = self.subjects.get(customer.customer_id, correlation_id)
             consent = {"consent_policy_version": policy_version, "consent_purpose": purpose, "consent_granted_at": now}
-            if current is None:
-                subject = Subject(
-                    customer_id=customer.customer_id,
-                    correlation_id=correlation_id,
-                    created_at=now,
-                    last_activity_at=now,
-                    **consent,
-                )
-                if self.subjects.create_subject(subject):
-                    return subject
-            else:
-                subject = current.record.model_copy(update={**consent, "last_activity_at": now})
+            fresh = Subject(
+                customer_id=customer.customer_id,
+                correlation_id=correlation_id,
+                created_at=now,
+                last_activity_at=now,
+                **consent,
+            )
+            if self.subjects.create_subject(fresh):  # the common case, first consent: one round trip
+                return fresh
+            current = self.subjects.get(customer.customer_id, correlation_id)
+            if current is not None:
+                renewed = current.record.model_copy(update={**consent, "last_activity_at": now})
                 try:
                     self.subjects.commit(
-                        customer.customer_id, correlation_id, SubjectChange(replace=(Versioned(subject, current.etag),))
+                        customer.customer_id, correlation_id, SubjectChange(replace=(Versioned(renewed, current.etag),))
                     )
-                    return subject
+                    return renewed
                 except StaleWrite:
                     pass
             backoff(race)

@@ -77,3 +77,12 @@ def queued_notifications(services) -> list[dict]:
         services.settings.storage_connection_string, services.settings.notification_queue
     )
     return [json.loads(base64.b64decode(m.content)) for m in client.peek_messages(max_messages=32)]
+
+
+def data_rows(services, tables: tuple[str, ...] = ("customers", "subjects")) -> list[dict]:
+    """Every row of the given tables, sorted (to show that a refused request changed nothing)."""
+    out: list[dict] = []
+    for table in tables:
+        rows = (dict(e) for e in services.tables.client(table).list_entities())
+        out += sorted(rows, key=lambda e: (e["PartitionKey"], e["RowKey"]))
+    return out

@@ -10,6 +10,7 @@ from shared.domain.records import CustomerStatus
 from tests.integration.helpers import (
     checked_attempt,
     consented_subject,
+    data_rows,
     device_attempt,
     new_customer,
     new_session,
@@ -30,17 +31,6 @@ def key(customer):
 @pytest.fixture
 def guid(api, key):
     return consented_subject(api, key)
-
-
-def rows(services) -> list[dict]:
-    """Every row of every table (to show that a refusal changed nothing)."""
-    out = []
-    for table in ("customers", "subjects"):
-        out += sorted(
-            (dict(e) for e in services.tables.client(table).list_entities()),
-            key=lambda e: (e["PartitionKey"], e["RowKey"]),
-        )
-    return out
 
 
 # --- refusal table of SPEC section 3 ------------------------------------------------------
@@ -103,20 +93,20 @@ def test_429_retry_limited_after_the_hourly_cap(api, key, guid, clock):
 
 
 def test_upstream_unavailable_when_face_answers_500_charges_nothing(api, services, face, key, guid):
-    before = rows(services)
+    before = data_rows(services)
     requests.post(f"{face.endpoint}/_emulator/faults", json={"status": 500, "count": 4}, timeout=5)
     response = new_session(api, key, guid)
     assert response.status in (502, 503) and response.error_code == "upstream_unavailable"
     requests.post(f"{face.endpoint}/_emulator/faults", json={"count": 0}, timeout=5)
-    assert rows(services) == before
+    assert data_rows(services) == before
 
 
 def test_upstream_unavailable_when_face_is_down(configure, router, key_for_down_face):
     api, key, guid, services = key_for_down_face
-    before = rows(services)
+    before = data_rows(services)
     response = new_session(api, key, guid)
     assert (response.status, response.error_code) == (503, "upstream_unavailable")
-    assert rows(services) == before
+    assert data_rows(services) == before
 
 
 @pytest.fixture
