@@ -3,9 +3,13 @@
     python -m devtools.face_emulator --port 7081 --key <subscription key>
 
 Beyond the real API it plays the device SDK: `POST .../detectLiveness-sessions/{id}/attempts`
-with `Authorization: Bearer <authToken>` and `{"livenessDecision": ...}` records an attempt.
-`POST /_emulator/faults {"status": 500, "count": 3}` makes the next Face calls fail (for outage
-tests). State lives in memory; the process is for development and tests only.
+with `Authorization: Bearer <authToken>` and `{"livenessDecision": ...}` records an attempt. The
+attempt body may also carry `completeAfterSeconds` (the attempt reads `Running`, with no result,
+until then), `error {code, message}` (a `Failed` attempt with no decision) and `clientIp`
+(reported back in `clientInformation`).
+`POST /emulator/faults {"status": 429|500|503, "count": n, "retryAfter"?: s}` makes the next n
+Face calls answer that status (with `Retry-After` when given); `DELETE /emulator/faults` clears it.
+State lives in memory; the process is for development and tests only.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ ROOT = "/face/v1.2/detectLiveness-sessions"
 MODES = {"Passive", "PassiveActive"}
 DECISIONS = {"realface", "spoofface", "uncertain"}
 MAX_ATTEMPTS = 3
+FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}
 _SESSION_PATH = re.compile(rf"^{ROOT}/([A-Za-z0-9-]+)(/attempts)?$")
 
 
@@ -38,13 +43,15 @@ class FaceState:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.fault_status = 0
         self.fault_count = 0
+        self.fault_retry_after: int | None = None
 
-    def take_fault(self) -> int:
+    def take_fault(self) -> tuple[int, int | None]:
+        """The injected fault for this call (status, Retry-After), or (0, None)."""
         with self.lock:
             if self.fault_count > 0:
                 self.fault_count -= 1
-                return self.fault_status
-        return 0
+                return self.fault_status, self.fault_retry_after
+        return 0, None
 
 
 def _now() -> datetime:
@@ -59,18 +66,23 @@ class FaceHandler(BaseHTTPRequestHandler):
         pass
 
     # --- plumbing -----------------------------------------------------------------------
-    def _send(self, status: int, body: Any = None) -> None:
+    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         payload = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         if body is not None:
             self.send_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("apim-request-id", str(uuid.uuid4()))
         self.end_headers()
         self.wfile.write(payload)
 
-    def _error(self, status: int, code: str, message: str) -> None:
-        self._send(status, {"error": {"code": code, "message": message}})
+    def _error(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
+        headers = {"x-ms-error-code": code}
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        self._send(status, {"error": {"code": code, "message": message}}, headers)
 
     def _json(self) -> dict[str, Any] | None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -89,8 +101,8 @@ class FaceHandler(BaseHTTPRequestHandler):
         return bool(key and secrets.compare_digest(key, self.state.key)) or bearer
 
     def _route(self, method: str) -> None:
-        if self.path.startswith("/_emulator/"):
-            return self._control(method)
+        if self.path.startswith(("/emulator/", "/_emulator/")):
+            return self._control(method, self.path.replace("/_emulator/", "/emulator/", 1))
         if not self.path.startswith(ROOT):
             return self._error(404, "NotFound", "Resource not found.")
         match = _SESSION_PATH.match(self.path)
@@ -98,9 +110,10 @@ class FaceHandler(BaseHTTPRequestHandler):
             return self._attempt(match.group(1))
         if not self._key_ok():
             return self._error(401, "401", "Access denied due to invalid subscription key.")
-        fault = self.state.take_fault()
+        fault, retry_after = self.state.take_fault()
         if fault:
-            return self._error(fault, "InternalServerError", "Injected fault.")
+            code = FAULT_CODES.get(fault, "InternalServerError")
+            return self._error(fault, code, "Injected fault.", retry_after)
         if method == "POST" and self.path == ROOT:
             return self._create()
         if match and not match.group(2) and method in ("GET", "DELETE"):
@@ -148,13 +161,15 @@ class FaceHandler(BaseHTTPRequestHandler):
         )
 
     def _view(self, session: dict[str, Any]) -> dict[str, Any]:
+        now = _now()
+        attempts = [_attempt_view(a, now) for a in session["attempts"]]
         return {
             "sessionId": session["sessionId"],
-            "status": session["status"],
+            "status": _session_status(attempts),
             "livenessOperationMode": session["livenessOperationMode"],
             "createdDateTime": session["createdDateTime"],
             "modelVersion": session["modelVersion"],
-            "results": {"attempts": list(session["attempts"])},
+            "results": {"attempts": attempts},
         }
 
     def _get(self, session_id: str) -> None:
@@ -181,30 +196,85 @@ class FaceHandler(BaseHTTPRequestHandler):
                 return self._error(401, "Unauthorized", "Invalid session auth token.")
             if session["expiresAt"] <= _now():
                 return self._error(401, "TokenExpired", "The session auth token has expired.")
-            if body is None or body.get("livenessDecision") not in DECISIONS:
-                return self._error(400, "BadArgument", "livenessDecision must be realface, spoofface or uncertain.")
+            problem = _attempt_problem(body)
+            if problem:
+                return self._error(400, "BadArgument", problem)
             if len(session["attempts"]) >= MAX_ATTEMPTS:
                 return self._error(429, "TooManyAttempts", f"At most {MAX_ATTEMPTS} attempts per session.")
+            assert body is not None
             attempt = {
                 "attemptId": len(session["attempts"]) + 1,
-                "attemptStatus": "Succeeded",
-                "result": {"livenessDecision": body["livenessDecision"], "digest": uuid.uuid4().hex},
+                "completesAt": _now() + timedelta(seconds=float(body.get("completeAfterSeconds") or 0)),
+                "decision": body.get("livenessDecision"),
+                "error": body.get("error"),
+                "clientIp": body.get("clientIp"),
+                "digest": uuid.uuid4().hex,
             }
             session["attempts"].append(attempt)
-            session["status"] = "Succeeded"
-        self._send(200, attempt)
+            view = _attempt_view(attempt, _now())
+        self._send(200, view)
 
     # --- test control -------------------------------------------------------------------
-    def _control(self, method: str) -> None:
-        if method == "GET" and self.path == "/_emulator/health":
+    def _control(self, method: str, path: str) -> None:
+        if method == "GET" and path == "/emulator/health":
             return self._send(200, {"status": "ok", "sessions": len(self.state.sessions)})
-        if method == "POST" and self.path == "/_emulator/faults":
-            body = self._json() or {}
-            with self.state.lock:
-                self.state.fault_status = int(body.get("status", 500))
-                self.state.fault_count = int(body.get("count", 1))
-            return self._send(200, {"status": self.state.fault_status, "count": self.state.fault_count})
-        return self._error(404, "NotFound", "Unknown control call.")
+        if path != "/emulator/faults" or method not in ("POST", "DELETE"):
+            return self._error(404, "NotFound", "Unknown control call.")
+        body = (self._json() or {}) if method == "POST" else {}
+        status, count, retry_after = body.get("status", 500), body.get("count", 1), body.get("retryAfter")
+        if method == "POST" and (
+            status not in FAULT_CODES
+            or not isinstance(count, int)
+            or count < 0
+            or (retry_after is not None and (not isinstance(retry_after, int) or retry_after < 0))
+        ):
+            return self._error(400, "BadArgument", "status must be 429, 500 or 503; count and retryAfter >= 0.")
+        with self.state.lock:
+            self.state.fault_status = status if method == "POST" else 0
+            self.state.fault_count = count if method == "POST" else 0
+            self.state.fault_retry_after = retry_after if method == "POST" else None
+            answer = {"status": self.state.fault_status, "count": self.state.fault_count, "retryAfter": retry_after}
+        return self._send(200, answer)
+
+
+def _attempt_problem(body: dict[str, Any] | None) -> str | None:
+    """Why an attempt body would be refused, or None."""
+    if body is None:
+        return "The body must be a JSON object."
+    error = body.get("error")
+    if error is not None:
+        if not isinstance(error, dict) or not isinstance(error.get("code"), str):
+            return "error must be an object with a code and a message."
+        if body.get("livenessDecision") is not None:
+            return "An attempt has either a livenessDecision or an error."
+    elif body.get("livenessDecision") not in DECISIONS:
+        return "livenessDecision must be realface, spoofface or uncertain."
+    delay = body.get("completeAfterSeconds", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600:
+        return "completeAfterSeconds must be a number of seconds from 0 to 3600."
+    if body.get("clientIp") is not None and not isinstance(body["clientIp"], str):
+        return "clientIp must be a string."
+    return None
+
+
+def _attempt_view(attempt: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An attempt as the GA contract shows it: Running with no result until it completes."""
+    view: dict[str, Any] = {"attemptId": attempt["attemptId"], "attemptStatus": "Running"}
+    if attempt["completesAt"] <= now:
+        if attempt["error"] is not None:
+            view["attemptStatus"] = "Failed"
+            view["error"] = {"code": attempt["error"]["code"], "message": str(attempt["error"].get("message", ""))}
+        else:
+            view["attemptStatus"] = "Succeeded"
+            view["result"] = {"livenessDecision": attempt["decision"], "digest": attempt["digest"]}
+    if attempt["clientIp"]:
+        view["clientInformation"] = [{"ip": attempt["clientIp"]}]
+    return view
+
+
+def _session_status(attempts: list[dict[str, Any]]) -> str:
+    """The session's status: that of its latest attempt, NotStarted before any."""
+    return attempts[-1]["attemptStatus"] if attempts else "NotStarted"
 
 
 def make_server(host: str, port: int, key: str) -> ThreadingHTTPServer:

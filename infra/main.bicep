@@ -214,6 +214,7 @@ module api 'app/api.bicep' = {
       FACE_CLIENT_ID: identity.outputs.clientId
       FACE_TIMEOUT_SECONDS: '10'
       FACE_MAX_RETRIES: '2'
+      FACE_PULL_LIMIT: '10'
       ACS_ENDPOINT: email.outputs.endpoint
       ACS_CLIENT_ID: identity.outputs.clientId
       EMAIL_SENDER_ADDRESS: email.outputs.senderAddress
@@ -235,6 +236,9 @@ module api 'app/api.bicep' = {
       POLICY_FLAG_WINDOW_SECONDS: '86400'
       POLICY_SESSIONS_PER_HOUR: '10'
       POLICY_SESSION_WINDOW_SECONDS: '3600'
+      POLICY_IP_FAILED_CHECKS_LIMIT: '20'
+      POLICY_IP_WINDOW_SECONDS: '3600'
+      POLICY_IP_TIMEOUT_SECONDS: '3600'
       POLICY_CUSTOMER_SUSPEND_AFTER: '5'
       POLICY_CUSTOMER_WINDOW_SECONDS: '2592000'
       RETENTION_SCHEDULE: '0 17 * * * *'

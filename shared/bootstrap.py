@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.face import FaceRestClient
+from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.rate_limit import RateLimiter
@@ -21,6 +22,7 @@ from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
+from shared.domain.ip_policy import IpPolicy
 from shared.domain.policy import Policy
 from shared.services.customers import CustomerService
 from shared.services.erasure import ErasureService
@@ -93,6 +95,15 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
+def ip_policy_from(settings: Settings) -> IpPolicy:
+    """The per end-user IP rule as the settings configure it."""
+    return IpPolicy(
+        failed_checks_limit=settings.ip_failed_checks_limit,
+        window=timedelta(seconds=settings.ip_window_seconds),
+        timeout=timedelta(seconds=settings.ip_timeout_seconds),
+    )
+
+
 def _face_client(settings: Settings) -> FaceRestClient:
     credential = None
     if not settings.face_api_key:
@@ -117,6 +128,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     queue = NotificationQueue.from_settings(settings, storage_hook)
     queue.ensure()
     audit = AuditLog(tables)
+    grace = timedelta(seconds=settings.retention_session_grace_seconds)
     subjects, index, customers = SubjectStore(tables), ReviewIndex(tables), CustomerStore(tables)
     review = ReviewService(
         subjects=subjects,
@@ -127,6 +139,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         clock=clock,
         escalation=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
         audit_key=settings.sealing_key_bytes,
+        tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
     )
     feedback = FeedbackService(
         tables=tables,
@@ -136,23 +149,29 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         clock=clock,
         key=settings.sealing_key_bytes,
     )
+    ip_policy = ip_policy_from(settings)
+    sessions = SessionService(
+        subjects=subjects,
+        index=index,
+        face=_face_client(settings),
+        policy=policy_from(settings),
+        clock=clock,
+        sealing_key=settings.sealing_key_bytes,
+        session_ttl=timedelta(seconds=settings.session_ttl_seconds),
+        call_budget=settings.session_call_budget,
+        default_mode=settings.liveness_operation_mode,
+        ip_counters=IpCounters(tables, ip_policy, grace, clock),
+        ip_policy=ip_policy,
+        pull_limit=settings.face_pull_limit,
+        pull_grace=grace,
+    )
     return Services(
         settings=settings,
         tables=tables,
         audit=audit,
         staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock),
         customers=CustomerService(customers, audit, clock),
-        sessions=SessionService(
-            subjects=subjects,
-            index=index,
-            face=_face_client(settings),
-            policy=policy_from(settings),
-            clock=clock,
-            sealing_key=settings.sealing_key_bytes,
-            session_ttl=timedelta(seconds=settings.session_ttl_seconds),
-            call_budget=settings.session_call_budget,
-            default_mode=settings.liveness_operation_mode,
-        ),
+        sessions=sessions,
         review=review,
         feedback=feedback,
         erasure=ErasureService(
@@ -164,6 +183,8 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             feedback=feedback,
             audit=audit,
             clock=clock,
+            gate_key=settings.sealing_key_bytes,
+            tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
         ),
         retention=RetentionSweep(
             tables=tables,
@@ -174,6 +195,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             clock=clock,
             policy=retention_from(settings),
             page_size=settings.retention_page_size,
+            settle=sessions.settle,
         ),
         clock=clock,
     )

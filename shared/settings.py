@@ -40,6 +40,7 @@ class Settings(BaseModel):
     face_client_id: str | None = Field(None, alias="FACE_CLIENT_ID")
     face_timeout_seconds: float = Field(10.0, alias="FACE_TIMEOUT_SECONDS", gt=0, le=120)
     face_max_retries: int = Field(2, alias="FACE_MAX_RETRIES", ge=0, le=10)
+    face_pull_limit: int = Field(10, alias="FACE_PULL_LIMIT", ge=1, le=50)
 
     # --- email (Azure Communication Services) -------------------------------------------
     acs_connection_string: str | None = Field(None, alias="ACS_CONNECTION_STRING", repr=False)
@@ -76,6 +77,9 @@ class Settings(BaseModel):
     flag_window_seconds: int = Field(86400, alias="POLICY_FLAG_WINDOW_SECONDS", ge=1)
     sessions_per_hour_limit: int = Field(10, alias="POLICY_SESSIONS_PER_HOUR", ge=1)
     session_window_seconds: int = Field(3600, alias="POLICY_SESSION_WINDOW_SECONDS", ge=1)
+    ip_failed_checks_limit: int = Field(20, alias="POLICY_IP_FAILED_CHECKS_LIMIT", ge=1, le=200)
+    ip_window_seconds: int = Field(3600, alias="POLICY_IP_WINDOW_SECONDS", ge=1)
+    ip_timeout_seconds: int = Field(3600, alias="POLICY_IP_TIMEOUT_SECONDS", ge=1)
     customer_suspend_after: int = Field(5, alias="POLICY_CUSTOMER_SUSPEND_AFTER", ge=1)
     customer_window_seconds: int = Field(2592000, alias="POLICY_CUSTOMER_WINDOW_SECONDS", ge=1)
 

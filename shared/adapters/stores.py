@@ -143,6 +143,23 @@ class SubjectStore:
                 session = Versioned(from_entity(Session, entity), etag_of(entity))
         return subject, session
 
+    def get_with_sessions(
+        self, customer_id: str, correlation_id: str
+    ) -> tuple[Versioned[Subject] | None, list[Versioned[Session]]]:
+        """The subject row and every retained session row in one round trip (`session_…` sorts before `subject`)."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey le @hi",
+            parameters={"pk": subject_partition(customer_id, correlation_id), "lo": "session_", "hi": SUBJECT_ROW},
+        )
+        subject: Versioned[Subject] | None = None
+        sessions: list[Versioned[Session]] = []
+        for entity in rows:
+            if entity["RowKey"] == SUBJECT_ROW:
+                subject = Versioned(from_entity(Subject, entity), etag_of(entity))
+            else:
+                sessions.append(Versioned(from_entity(Session, entity), etag_of(entity)))
+        return subject, sessions
+
     def create_subject(self, subject: Subject) -> bool:
         """Insert a new subject row; False when it already exists."""
         try:

@@ -68,7 +68,7 @@ def create_session(req: func.HttpRequest) -> func.HttpResponse:
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     body = parse_body(req, SessionRequest, s.settings.max_body_bytes)
     issued = s.sessions.create_session(
-        customer, body.correlation_id, body.liveness_operation_mode, body.client_request_id
+        customer, body.correlation_id, body.liveness_operation_mode, body.client_request_id, body.end_user_ip
     )
     response = SessionResponse(
         session_id=issued.session.session_id,

@@ -8,9 +8,12 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from shared.domain.ip_policy import normalise_ip
+
 UUID_PATTERN = r"^(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 CorrelationId = Annotated[str, StringConstraints(pattern=UUID_PATTERN), AfterValidator(str.lower)]
 ClientRequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+EndUserIp = Annotated[str, StringConstraints(min_length=2, max_length=64), AfterValidator(normalise_ip)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Email = Annotated[
@@ -51,6 +54,11 @@ class SessionRequest(ApiModel):
     correlation_id: CorrelationId
     liveness_operation_mode: Literal["Passive", "PassiveActive"] | None = None
     client_request_id: ClientRequestId | None = None
+    end_user_ip: EndUserIp | None = Field(
+        None,
+        description="The end user's IPv4 or IPv6 address as the client app sees it; counted (as a keyed hash, "
+        "IPv6 by its /64) by the per-IP rule across all of this customer's GUIDs.",
+    )
 
 
 class SessionResponse(ApiModel):

@@ -79,7 +79,7 @@ class Refusal:
     retry_after_seconds: int | None = None
 
 
-def _seconds_until(moment: datetime, now: datetime) -> int:
+def seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
@@ -101,7 +101,7 @@ def refuse_new_session(state: SubjectState, now: datetime, policy: Policy) -> Re
         return Refusal(
             "retry_limited",
             "Too many failed checks; this subject is timed out.",
-            _seconds_until(state.timed_out_until, now),
+            seconds_until(state.timed_out_until, now),
         )
     recent = sorted(s.at for s in state.sessions if s.at > now - policy.session_window)
     if len(recent) >= policy.sessions_per_window:
@@ -110,7 +110,7 @@ def refuse_new_session(state: SubjectState, now: datetime, policy: Policy) -> Re
         return Refusal(
             "retry_limited",
             "Too many sessions for this subject within the hour.",
-            _seconds_until(frees_at, now),
+            seconds_until(frees_at, now),
         )
     return None
 

@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.domain.policy import SubjectState
+from shared.domain.secrets import ERASED_PREFIX
 
 
 class Record(BaseModel):
@@ -80,6 +81,13 @@ class Subject(Record):
     replaced_by: str | None = None
     decisions: tuple[ReviewDecision, ...] = ()
     decided_at: AwareDatetime | None = None  # when it became blocked or retired
+    gated: bool = False  # consented again after an erasure that left a gate record: read it before a session
+    gate_until: AwareDatetime | None = None  # on a gate record (`erased-<pseudonym>`): when it lets the GUID go
+
+    @property
+    def erased(self) -> bool:
+        """A gate record left by erasure: keyed by pseudonym, no GUID, no consent."""
+        return self.correlation_id.startswith(ERASED_PREFIX)
 
 
 class Session(Record):
@@ -101,6 +109,8 @@ class Session(Record):
     recorded_attempts: tuple[int, ...] = ()
     face_status: str | None = None
     last_decision: str | None = None
+    settled: bool = False  # read after its expiry with every attempt final (or gone at Face): nothing more to count
+    ip_ref: str | None = None  # keyed hash of (customer, end-user IP) the session was issued for
 
 
 class Attempt(Record):

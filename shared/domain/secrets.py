@@ -19,6 +19,7 @@ _HEX32 = r"[0-9a-f]{32}"
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _SECRET = r"[A-Za-z0-9_-]{43}"  # noqa: S105 - a pattern, not a secret
 _API_KEY = re.compile(rf"lgk\.({_HEX32})\.{_SECRET}")
+ERASED_PREFIX = "erased-"
 _SESSION_TOKEN = re.compile(rf"lgs\.({_HEX32})\.({_UUID})\.{_SECRET}")
 
 
@@ -82,9 +83,18 @@ def unseal(key: bytes, sealed: str, context: str) -> str:
 
 
 def subject_ref(key: bytes, customer_id: str, correlation_id: str) -> str:
-    """A keyed pseudonym for a subject, used in the audit log so that erasing a GUID leaves no trace of it."""
+    """A keyed pseudonym for a subject, used in the audit log so that erasing a GUID leaves no trace of it.
+
+    An erased subject's gate record (`erased-<pseudonym>`) keeps the pseudonym of the GUID it replaced."""
+    if correlation_id.startswith(ERASED_PREFIX):
+        return "subject:" + correlation_id.removeprefix(ERASED_PREFIX)
     digest = hmac.new(key + b"|audit-subject", f"{customer_id}|{correlation_id}".encode(), hashlib.sha256)
     return "subject:" + digest.hexdigest()[:32]
+
+
+def erased_id(key: bytes, customer_id: str, correlation_id: str) -> str:
+    """The id an erased subject's gate record is kept under: its pseudonym, never the GUID."""
+    return ERASED_PREFIX + subject_ref(key, customer_id, correlation_id).removeprefix("subject:")
 
 
 def address_ref(key: bytes, address: str) -> str:

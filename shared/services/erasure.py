@@ -1,31 +1,31 @@
 """Erasure (`DELETE /subjects/{correlationId}`): consent withdrawn, the subject's data removed at once.
 
-Afterwards no row holds the GUID, except a blocked subject's tombstone (its subject row and
-review-index row: GUID, status, dates), kept until the tombstone period ends so the GUID stays
-blocked. Links to and from other GUIDs, ledger entries and feedback reports lose the GUID; the
-audit log never held it (it names subjects by a keyed pseudonym).
+Afterwards no row holds the GUID. A subject that was flagged, blocked, retired or timed out leaves
+a gate record instead (`shared.domain.gate`): keyed by the pseudonym of (customer, GUID), with its
+status and until when it holds, so consenting again does not reopen it; a flagged one stays in the
+review queue under that pseudonym. Links to and from other GUIDs, ledger entries and feedback
+reports lose the GUID; the audit log never held it (it names subjects by the same pseudonym).
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, SubjectStore, Versioned
-from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity
+from shared.adapters.tables import StaleWrite, Tables, from_entity
 from shared.domain.clock import Clock
-from shared.domain.policy import SubjectStatus
-from shared.domain.records import Customer, Subject
+from shared.domain.gate import gate_of, merge_gates
+from shared.domain.records import Customer, ReviewIndexEntry, Subject
+from shared.domain.secrets import erased_id
 from shared.errors import Contended
 from shared.services.feedback import FeedbackService
-from shared.services.retention import tombstone_of
-from shared.services.review import ReviewService
+from shared.services.review import INDEX_OF_STATUS, ReviewService
 from shared.services.sessions import MAX_RACES, backoff
-
-WITHDRAWN = "withdrawn"
 
 
 @dataclass
@@ -38,16 +38,17 @@ class ErasureService:
     feedback: FeedbackService
     audit: AuditLog
     clock: Clock
+    gate_key: bytes
+    tombstone: timedelta
 
     def erase(self, customer: Customer, correlation_id: str) -> None:
         """Erase one subject of this customer (idempotent: erasing an unknown GUID changes nothing)."""
         customer_id = customer.customer_id
         self.review.flush_outbox(customer_id, correlation_id)  # a pending notification still goes out first
-        subject, removed = self._erase_partition(customer_id, correlation_id)
+        subject, removed, gate = self._erase_partition(customer_id, correlation_id)
         if subject is None and removed == 0:
             return
-        tombstone = subject is not None and subject.state.status is SubjectStatus.BLOCKED
-        for status in ("pending", "retired") if tombstone else ("pending", "blocked", "retired"):
+        for status in ("pending", "blocked", "retired"):
             self.index.remove(status, customer_id, correlation_id)
         if subject is not None:
             self._unlink(customer_id, subject)
@@ -58,34 +59,63 @@ class ErasureService:
             actor=f"customer:{customer_id}",
             action="subject.erase",
             target=self.review.ref(customer_id, correlation_id),
-            detail={"rowsRemoved": removed, "tombstoneKept": tombstone},
+            detail={
+                "rowsRemoved": removed,
+                "gateKept": gate is not None,
+                "gateStatus": gate.state.status.value if gate else None,
+            },
         )
 
-    def _erase_partition(self, customer_id: str, correlation_id: str) -> tuple[Subject | None, int]:
+    def _erase_partition(self, customer_id: str, correlation_id: str) -> tuple[Subject | None, int, Subject | None]:
+        """Delete every row of the subject, after writing the gate it must leave (if any)."""
         deleter = BatchDeleter(self.tables.client("subjects"))
-        removed, first_seen = 0, None
-        for race in range(MAX_RACES):
+        gate_id = erased_id(self.gate_key, customer_id, correlation_id)
+        removed, first_seen, gate = 0, None, None
+        for _ in range(MAX_RACES):
             rows = self.subjects.partition(customer_id, correlation_id)
+            if not rows:
+                return first_seen, removed, gate
             subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
             subject = from_entity(Subject, subject_row) if subject_row is not None else None
             first_seen = first_seen or subject
-            keep = subject is not None and subject.state.status is SubjectStatus.BLOCKED
-            doomed = [r for r in rows if not (keep and r["RowKey"] == SUBJECT_ROW)]
-            if keep and subject_row is not None:
-                tombstone = tombstone_of(subject).model_copy(update={"consent_policy_version": WITHDRAWN})
-                if tombstone != subject:
-                    try:
-                        self.subjects.commit(
-                            customer_id,
-                            correlation_id,
-                            SubjectChange(replace=(Versioned(tombstone, etag_of(subject_row)),)),
-                        )
-                    except StaleWrite:
-                        backoff(race)
-                        continue
-            if not doomed:
-                return first_seen, removed
-            removed += deleter.delete(doomed)
+            if subject is not None:
+                gate = self._keep_gate(customer_id, gate_of(subject, gate_id, self.clock(), self.tombstone)) or gate
+            removed += deleter.delete(rows)  # ETag-guarded: a row changed meanwhile is read again
+        raise Contended("The subject kept changing while it was being erased; retry.", retry_after=1)
+
+    def _keep_gate(self, customer_id: str, gate: Subject | None) -> Subject | None:
+        """Write (or strengthen) the gate record ahead of the deletion; returns the record kept."""
+        if gate is None:
+            return None
+        for race in range(MAX_RACES):
+            existing = self.subjects.get(customer_id, gate.correlation_id)
+            kept = merge_gates(existing.record if existing else None, gate)
+            assert kept is not None
+            if existing is not None and kept == existing.record:
+                return kept
+            listing = INDEX_OF_STATUS.get(kept.state.status)
+            if listing:  # the review queue shows it under its pseudonym (written ahead, like every index row)
+                self.index.put(
+                    listing,
+                    ReviewIndexEntry(
+                        customer_id=customer_id,
+                        correlation_id=kept.correlation_id,
+                        since=_since(kept),
+                        reason=kept.state.flag_reason,
+                    ),
+                )
+            try:
+                if existing is None:
+                    if self.subjects.create_subject(kept):
+                        return kept
+                else:
+                    self.subjects.commit(
+                        customer_id, kept.correlation_id, SubjectChange(replace=(Versioned(kept, existing.etag),))
+                    )
+                    return kept
+            except StaleWrite:
+                pass
+            backoff(race)
         raise Contended("The subject kept changing while it was being erased; retry.", retry_after=1)
 
     def _unlink(self, customer_id: str, subject: Subject) -> None:
@@ -108,3 +138,7 @@ class ErasureService:
                     self.subjects.commit(customer_id, other, SubjectChange(replace=(Versioned(unlinked, found.etag),)))
                     break
                 backoff(race)
+
+
+def _since(subject: Subject) -> datetime:
+    return subject.decided_at or subject.state.flagged_at or subject.last_activity_at

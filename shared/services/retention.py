@@ -8,10 +8,13 @@ a second after one died half-way, ends in the same state: every step only remove
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.batch_delete import BatchDeleter
@@ -68,6 +71,7 @@ class RetentionSweep:
     clock: Clock
     policy: RetentionPolicy
     page_size: int = 1000
+    settle: Callable[[str, str, str], bool] | None = None  # counts a session's last attempts before it goes
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
 
     def run(self) -> dict[str, int]:
@@ -75,11 +79,7 @@ class RetentionSweep:
         now = self.clock()
         self.review.repair()  # queue any notification left in an outbox before its subject can go
         counts = {
-            "sessions": self._delete_where(
-                "subjects",
-                "RowKey ge @lo and RowKey lt @hi and expires_at lt @cutoff",
-                {"lo": "session_", "hi": "session`", "cutoff": now - self.policy.session_grace},
-            ),
+            "sessions": self._delete_sessions(now - self.policy.session_grace),
             "attempts": self._delete_attempts(now - self.policy.attempts),
             "idleSubjects": self._delete_where(
                 "subjects",
@@ -87,6 +87,9 @@ class RetentionSweep:
                 {"row": SUBJECT_ROW, "active": SubjectStatus.ACTIVE.value, "cutoff": now - self.policy.idle_subject},
             ),
             "tombstones": self._delete_tombstones(now - self.policy.tombstone),
+            "gates": self._delete_where(
+                "subjects", "RowKey eq @row and gate_until lt @now", {"row": SUBJECT_ROW, "now": now}
+            ),
             "compacted": self._compact_tombstones(now - self.policy.attempts),
             "feedback": self._delete_where("feedback", "created_at lt @cutoff", {"cutoff": now - self.policy.feedback}),
             "ledger": self._delete_where(
@@ -116,6 +119,29 @@ class RetentionSweep:
         return removed
 
     # --- kinds with a rule beyond their age ----------------------------------------------
+    def _delete_sessions(self, cutoff: datetime) -> int:
+        """Sessions past expiry + grace, each settled first: its last final attempts are counted
+        (SPEC section 5) before its row goes. One Face cannot read now stays for the next sweep."""
+        table = self.tables.client("subjects")
+        deleter = BatchDeleter(table, self.on_batch)
+        removed = 0
+        for rows in self._pages(
+            "subjects",
+            "RowKey ge @lo and RowKey lt @hi and expires_at lt @cutoff",
+            {"lo": "session_", "hi": "session`", "cutoff": cutoff},
+        ):
+            ready = []
+            for row in rows:
+                if row.get("settled") or self.settle is None:
+                    ready.append(row)
+                    continue
+                customer_id, correlation_id = row["PartitionKey"].split("_", 1)
+                if self.settle(customer_id, correlation_id, row["RowKey"].removeprefix("session_")):
+                    with contextlib.suppress(ResourceNotFoundError):  # re-read: settling changed its ETag
+                        ready.append(table.get_entity(row["PartitionKey"], row["RowKey"]))
+            removed += deleter.delete(ready)
+        return removed
+
     def _delete_attempts(self, cutoff: datetime) -> int:
         """Attempt decisions past their time, except those of a subject whose review is pending."""
         pending: dict[str, bool] = {}

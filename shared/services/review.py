@@ -45,7 +45,7 @@ INDEX_OF_STATUS = {
 }
 STATUS_OF_INDEX = {index: status for status, index in INDEX_OF_STATUS.items()}
 _CUSTOMER_ID = re.compile(r"[0-9a-f]{32}")
-_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SUBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|erased-[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class ReviewService:
     clock: Clock
     escalation: EscalationPolicy
     audit_key: bytes
+    tombstone: timedelta = timedelta(days=180)
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
@@ -124,7 +125,8 @@ class ReviewService:
                 raise Conflict("This subject is already retired.")
             now = self.clock()
             after = SubjectStatus.BLOCKED if kind == "confirm" else SubjectStatus.RETIRED
-            successor = None if kind == "confirm" else str(uuid.uuid4())
+            # An erased subject (its gate record) gets no successor: its end user withdrew consent.
+            successor = None if kind == "confirm" or subject.erased else str(uuid.uuid4())
             outbox: tuple[OutboxEntry, ...] = ()
             if kind == "confirm":
                 note = abuse_confirmed(
@@ -148,6 +150,7 @@ class ReviewService:
                     "decided_at": now,
                     "last_activity_at": now,
                     "replaced_by": successor or subject.replaced_by,
+                    "gate_until": now + self.tombstone if subject.erased else None,
                     "decisions": (
                         *subject.decisions,
                         ReviewDecision(decision=kind, reason=reason, by=reviewer, at=now, new_correlation_id=successor),
@@ -262,5 +265,5 @@ def escalation_policy(suspend_after: int, window_seconds: int) -> EscalationPoli
 
 
 def _check_address(customer_id: str, correlation_id: str) -> None:
-    if not _CUSTOMER_ID.fullmatch(customer_id) or not _GUID.fullmatch(correlation_id):
+    if not _CUSTOMER_ID.fullmatch(customer_id) or not _SUBJECT_ID.fullmatch(correlation_id):
         raise NotFound("No such subject.")

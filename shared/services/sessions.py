@@ -2,6 +2,11 @@
 
 Every subject change is read → decide (pure policy) → one entity-group transaction guarded by
 ETags; a lost race re-reads and decides again, so N parallel requests never get past the policy.
+
+Attempts count whether or not the client ever asks for them: before deciding on a new session the
+service reads from Face the subject's open sessions (and those issued from the same end-user IP),
+records their final attempts in the same cycle, and only then decides; the retention sweep settles
+each session the same way before deleting it (`settle`).
 """
 
 from __future__ import annotations
@@ -9,26 +14,49 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionResult
+from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult
+from shared.adapters.ip_counters import IpCounters
 from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned
 from shared.adapters.tables import StaleWrite
+from shared.domain.attempts import GONE, Absorbed, FaceReading, SeenAttempt, absorb, is_open
 from shared.domain.clock import Clock
+from shared.domain.gate import gate_refusal
+from shared.domain.ip_policy import (
+    IpPolicy,
+    IpState,
+    OpenSession,
+    ip_ref,
+    record_failures,
+    refuse_from_ip,
+    track_session,
+    untrack_sessions,
+)
 from shared.domain.policy import (
     IssuedSession,
     LivenessDecision,
     Policy,
+    Refusal,
     SubjectState,
     SubjectStatus,
     find_replay,
-    record_decision,
     record_session,
     refuse_new_session,
+    seconds_until,
 )
-from shared.domain.records import Attempt, Customer, CustomerStatus, ReviewIndexEntry, Session, Subject
-from shared.domain.secrets import hash_secret, new_session_token, seal, secret_matches, session_token_address, unseal
+from shared.domain.records import Customer, CustomerStatus, Record, ReviewIndexEntry, Session, Subject
+from shared.domain.secrets import (
+    erased_id,
+    hash_secret,
+    new_session_token,
+    seal,
+    secret_matches,
+    session_token_address,
+    unseal,
+)
 from shared.errors import (
     ConsentRequired,
     Contended,
@@ -65,6 +93,29 @@ def backoff(race: int) -> None:
     time.sleep(random.uniform(0, 0.004 * (race + 1)))
 
 
+def reading_of(result: FaceSessionResult) -> FaceReading:
+    """What the policy needs of a Face session read."""
+    return FaceReading(
+        status=result.status,
+        attempts=tuple(
+            SeenAttempt(
+                attempt_id=a.attempt_id,
+                status=a.attempt_status,
+                final=a.final,
+                decision=_decision(a.result.liveness_decision if a.result else None),
+            )
+            for a in result.results.attempts
+        ),
+    )
+
+
+@dataclass
+class _Pulled:
+    """One request's Face readings, kept across lost races so Face is read once per session."""
+
+    readings: dict[str, FaceReading] = field(default_factory=dict)
+
+
 @dataclass
 class SessionService:
     subjects: SubjectStore
@@ -76,12 +127,19 @@ class SessionService:
     session_ttl: timedelta
     call_budget: int
     default_mode: str
+    ip_counters: IpCounters
+    ip_policy: IpPolicy = field(default_factory=IpPolicy)
+    pull_limit: int = 10
+    pull_grace: timedelta = timedelta(hours=1)
 
     # --- consent ------------------------------------------------------------------------
     def grant_consent(
         self, customer: Customer, correlation_id: str, policy_version: str, purpose: str | None
     ) -> Subject:
-        """Record (or renew) the subject's consent; creates the subject on first consent."""
+        """Record (or renew) the subject's consent; creates the subject on first consent.
+
+        A first consent looks for a gate record erasure left for this GUID; when there is one, the
+        new subject is marked `gated`, so its session requests read the gate until it lets go."""
         for race in range(MAX_RACES):
             now = self.clock()
             consent = {"consent_policy_version": policy_version, "consent_purpose": purpose, "consent_granted_at": now}
@@ -92,78 +150,207 @@ class SessionService:
                 last_activity_at=now,
                 **consent,
             )
-            if self.subjects.create_subject(fresh):  # the common case, first consent: one round trip
+            if self.subjects.create_subject(fresh):  # created first, gate read second: an erasure racing us is seen
+                if self.subjects.get(customer.customer_id, self._gate_id(customer.customer_id, correlation_id)):
+                    return self._mark_gated(customer.customer_id, correlation_id) or fresh
                 return fresh
             current = self.subjects.get(customer.customer_id, correlation_id)
             if current is not None:
                 renewed = current.record.model_copy(update={**consent, "last_activity_at": now})
                 try:
-                    self.subjects.commit(
-                        customer.customer_id, correlation_id, SubjectChange(replace=(Versioned(renewed, current.etag),))
-                    )
+                    self._write(renewed, current.etag)
                     return renewed
                 except StaleWrite:
                     pass
             backoff(race)
         raise Contended("The subject is being changed concurrently; retry.", retry_after=1)
 
+    def _mark_gated(self, customer_id: str, correlation_id: str) -> Subject | None:
+        for race in range(MAX_RACES):
+            current = self.subjects.get(customer_id, correlation_id)
+            if current is None:
+                return None  # erased again meanwhile
+            gated = current.record.model_copy(update={"gated": True})
+            try:
+                self._write(gated, current.etag)
+                return gated
+            except StaleWrite:
+                backoff(race)
+        raise Contended("The subject is being changed concurrently; retry.", retry_after=1)
+
+    def _gate_id(self, customer_id: str, correlation_id: str) -> str:
+        return erased_id(self.sealing_key, customer_id, correlation_id)
+
+    def _write(self, subject: Subject, etag: str) -> None:
+        self.subjects.commit(
+            subject.customer_id, subject.correlation_id, SubjectChange(replace=(Versioned(subject, etag),))
+        )
+
     # --- sessions -----------------------------------------------------------------------
     def create_session(
-        self, customer: Customer, correlation_id: str, mode: str | None, client_request_id: str | None
+        self,
+        customer: Customer,
+        correlation_id: str,
+        mode: str | None,
+        client_request_id: str | None,
+        end_user_ip: str | None = None,
     ) -> IssuedView:
-        """Issue a liveness session for a subject, or replay the one issued for clientRequestId."""
+        """Issue a liveness session for a subject, or replay the one issued for clientRequestId.
+
+        `end_user_ip` (normalised, see `normalise_ip`) is stored only as a keyed hash."""
         if customer.status is CustomerStatus.SUSPENDED:
             raise CustomerSuspended("This customer is suspended; contact the operator.")
+        ip = ip_ref(self.sealing_key, customer.customer_id, end_user_ip) if end_user_ip else None
+        pulled = _Pulled()
         created: CreatedFaceSession | None = None
-        committed = False
+        tracked = committed = False
         try:
             for race in range(MAX_RACES):
                 now = self.clock()
-                current = self.subjects.get(customer.customer_id, correlation_id)
+                current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
                 if current is None:
                     raise ConsentRequired("Record the subject's consent (POST /consents) first.")
-                state = current.record.state
-                if state.status is not SubjectStatus.ACTIVE:
-                    raise CorrelationIdBlocked(f"This correlation id is {state.status.value}; no new sessions.")
-                replay = find_replay(state, client_request_id, now)
+                if current.record.state.status is not SubjectStatus.ACTIVE:
+                    raise CorrelationIdBlocked(
+                        f"This correlation id is {current.record.state.status.value}; no new sessions."
+                    )
+                replay = find_replay(current.record.state, client_request_id, now)
                 if replay is not None:
                     view = self._replay(customer, correlation_id, replay.session_id)
                     if view is not None:
                         return view
                     backoff(race)
                     continue
-                refusal = refuse_new_session(state, now, self.policy)
+                subject = self._through_gate(current.record, now)
+                ip_state = self.ip_counters.get(ip) if ip else None
+                own = sorted((s for s in sessions if is_open(s.record, now, self.pull_grace)), key=_created)
+                absorbed = self._pull_own(subject.state, own[: self.pull_limit], pulled, now)
+                state = absorbed[-1][1].state if absorbed else subject.state
+                ip_state = self._count_ip(absorbed, ip, ip_state, own, pulled, now)
+                refusal = (
+                    refuse_new_session(state, now, self.policy)
+                    or (refuse_from_ip(ip_state, now) if ip_state else None)
+                    or self._unread(own, now)
+                )
                 if refusal is not None:
-                    if refusal.code == CorrelationIdBlocked.code:
-                        raise CorrelationIdBlocked(refusal.message)
-                    raise RetryLimited(refusal.message, retry_after=refusal.retry_after_seconds)
+                    if absorbed and not self._commit(current, subject, state, absorbed, (), now):
+                        backoff(race)
+                        continue
+                    raise _refused(refusal)
                 if created is None:
                     created = self.face.create_session(
                         mode=mode or self.default_mode,
                         device_correlation_id=correlation_id,
                         ttl_seconds=int(self.session_ttl.total_seconds()),
                     )
-                view = self._issue(current, created, mode or self.default_mode, client_request_id, now)
-                if view is not None:
+                session, token = self._new_session(
+                    subject, created, mode or self.default_mode, client_request_id, ip, now
+                )
+                if ip and not tracked:  # written ahead: a session the IP row lists but we discard reads as gone
+                    opened = OpenSession(session_id=session.session_id, expires_at=session.expires_at)
+                    self.ip_counters.change(ip, lambda st, o=opened, n=now: track_session(st, o, n, self.pull_grace))
+                    tracked = True
+                issued = IssuedSession(
+                    session_id=session.session_id,
+                    at=now,
+                    expires_at=session.expires_at,
+                    client_request_id=client_request_id,
+                )
+                if self._commit(
+                    current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now
+                ):
                     committed = True
-                    return view
+                    return IssuedView(session, created.auth_token, token, replayed=False)
                 backoff(race)
             raise Contended("Too many concurrent requests for this subject; retry.", retry_after=1)
         finally:
             if created is not None and not committed:
                 self._discard(created.session_id)
 
-    def _issue(
+    def _through_gate(self, subject: Subject, now: datetime) -> Subject:
+        """Refuse while the gate erasure left still holds; once it lets go, the subject is cleared of it."""
+        if not subject.gated:
+            return subject
+        gate = self.subjects.get(subject.customer_id, self._gate_id(subject.customer_id, subject.correlation_id))
+        refusal = gate_refusal(gate.record if gate else None, now)
+        if refusal is not None:
+            raise _refused(refusal)
+        return subject.model_copy(update={"gated": False})
+
+    def _pull_own(
+        self, state: SubjectState, own: list[Versioned[Session]], pulled: _Pulled, now: datetime
+    ) -> list[tuple[Versioned[Session], Absorbed]]:
+        """Read the subject's open sessions from Face and absorb their final attempts, in order."""
+        out = []
+        for session in own:
+            absorbed = absorb(state, session.record, self._read(session.record.session_id, pulled), now, self.policy)
+            state = absorbed.state
+            if absorbed.session != session.record or absorbed.attempts:
+                out.append((session, absorbed))
+        return out
+
+    def _count_ip(
         self,
-        current: Versioned[Subject],
+        absorbed: list[tuple[Versioned[Session], Absorbed]],
+        ip: str | None,
+        ip_state: IpState | None,
+        own: list[Versioned[Session]],
+        pulled: _Pulled,
+        now: datetime,
+    ) -> IpState | None:
+        """Feed failed checks and settled sessions to the per-IP rule, written ahead of the subject commit.
+
+        Besides the subject's own sessions, the sessions issued from the requesting IP are read from
+        Face (within the pull limit), so a client that rotates GUIDs and never reads a result is
+        still counted. Each failed check is counted once by its key, however many paths see it."""
+        failures: dict[str, list[str]] = defaultdict(list)
+        settled: dict[str, set[str]] = defaultdict(set)
+        for session, result in absorbed:
+            if session.record.ip_ref:
+                failures[session.record.ip_ref] += result.failed_keys
+                if result.session.settled:
+                    settled[session.record.ip_ref].add(session.record.session_id)
+        if ip and ip_state is not None:
+            mine = {s.record.session_id for s in own}
+            room = max(0, self.pull_limit - min(len(own), self.pull_limit))
+            others = [o for o in ip_state.open_sessions if o.session_id not in mine][:room]
+            for other in others:
+                reading = self._read(other.session_id, pulled)
+                failures[ip] += reading.failed_keys(other.session_id)
+                if reading.settles(other.expires_at, now):
+                    settled[ip].add(other.session_id)
+        for ref in set(failures) | set(settled):
+            keys, done = failures.get(ref, []), settled.get(ref, set())
+            updated = self.ip_counters.change(
+                ref, lambda st, k=keys, d=done: untrack_sessions(record_failures(st, k, now, self.ip_policy), d)
+            )
+            if ref == ip:
+                ip_state = updated
+        return ip_state
+
+    def _unread(self, own: list[Versioned[Session]], now: datetime) -> Refusal | None:
+        """Fail closed when more sessions are open than one request may read from Face."""
+        if len(own) <= self.pull_limit:
+            return None
+        waits = sorted(s.record.expires_at for s in own)
+        return Refusal(
+            "retry_limited",
+            "Earlier sessions of this subject are still open; try again when they have finished.",
+            seconds_until(waits[len(own) - self.pull_limit - 1], now),
+        )
+
+    def _new_session(
+        self,
+        subject: Subject,
         created: CreatedFaceSession,
         mode: str,
         client_request_id: str | None,
+        ip: str | None,
         now: datetime,
-    ) -> IssuedView | None:
-        subject = current.record
+    ) -> tuple[Session, str]:
+        """The session row to write and the session token to hand out (only its hash is stored)."""
         token = new_session_token(subject.customer_id, subject.correlation_id)
-        session = Session(
+        return Session(
             session_id=created.session_id,
             customer_id=subject.customer_id,
             correlation_id=subject.correlation_id,
@@ -174,26 +361,63 @@ class SessionService:
             created_at=now,
             expires_at=now + self.session_ttl,
             calls_allowed=self.call_budget,
-        )
-        issued = IssuedSession(
-            session_id=session.session_id, at=now, expires_at=session.expires_at, client_request_id=client_request_id
-        )
+            ip_ref=ip,
+        ), token
+
+    def _commit(
+        self,
+        current: Versioned[Subject],
+        subject: Subject,
+        state: SubjectState,
+        absorbed: list[tuple[Versioned[Session], Absorbed]],
+        create: tuple[Record, ...],
+        now: datetime,
+    ) -> bool:
+        """Write the subject's new state, the read sessions and their attempts in one transaction."""
+        attempts = [a for _, result in absorbed for a in result.attempts]
         updated = subject.model_copy(
             update={
-                "state": record_session(subject.state, issued, now, self.policy),
+                "state": state,
+                "status": state.status.value,
                 "last_activity_at": now,
-                "sessions_total": subject.sessions_total + 1,
+                "attempts_total": subject.attempts_total + len(attempts),
+                "sessions_total": subject.sessions_total + sum(isinstance(r, Session) for r in create),
             }
         )
+        self._announce_flag(current.record, updated, now)
+        rows: list[Versioned[Record]] = [Versioned(updated, current.etag)]
+        rows += [Versioned(result.session, session.etag) for session, result in absorbed]
         try:
             self.subjects.commit(
                 subject.customer_id,
                 subject.correlation_id,
-                SubjectChange(replace=(Versioned(updated, current.etag),), create=(session,)),
+                SubjectChange(replace=tuple(rows), create=(*create, *attempts)),
             )
         except StaleWrite:
-            return None
-        return IssuedView(session, created.auth_token, token, replayed=False)
+            return False
+        return True
+
+    def _announce_flag(self, before: Subject, after: Subject, now: datetime) -> None:
+        """List a newly flagged subject for review ahead of the commit (a lost race leaves a stale row, no gap)."""
+        if after.state.status is SubjectStatus.FLAGGED and before.state.status is not SubjectStatus.FLAGGED:
+            self.index.put(
+                "pending",
+                ReviewIndexEntry(
+                    customer_id=after.customer_id,
+                    correlation_id=after.correlation_id,
+                    since=after.state.flagged_at or now,
+                    reason=after.state.flag_reason,
+                ),
+            )
+
+    def _read(self, session_id: str, pulled: _Pulled) -> FaceReading:
+        """One Face read per session per request; a session Face no longer holds reads as gone."""
+        if session_id not in pulled.readings:
+            try:
+                pulled.readings[session_id] = reading_of(self.face.get_session(session_id))
+            except FaceSessionGone:
+                pulled.readings[session_id] = GONE
+        return pulled.readings[session_id]
 
     def _replay(self, customer: Customer, correlation_id: str, session_id: str) -> IssuedView | None:
         """Hand back the session issued for a clientRequestId, with a fresh session token.
@@ -224,11 +448,11 @@ class SessionService:
 
     # --- results ------------------------------------------------------------------------
     def get_result(self, session_id: str, token: str | None) -> ResultView:
-        """Spend one call of the token: fetch the Face result, record new attempts, run the policy."""
+        """Spend one call of the token: read the Face result, record new final attempts, run the policy."""
         address = session_token_address(token or "")
         if address is None or not _valid_session_id(session_id):
             raise TokenInvalid("A valid session token is required (Authorization: Bearer <token>).")
-        fetched: FaceSessionResult | None = None
+        pulled = _Pulled()
         for race in range(MAX_RACES):
             now = self.clock()
             subject, session = self.subjects.get_with_session(address.customer_id, address.correlation_id, session_id)
@@ -238,75 +462,60 @@ class SessionService:
                 raise TokenExpired("The session token has expired; create a new session.")
             if session.record.calls_used >= session.record.calls_allowed:
                 raise TokenExhausted("The session token has no calls left.", retry_after=None)
-            if fetched is None:
-                fetched = self.face.get_session(session_id)
-            view = self._record(subject, session, fetched, now)
-            if view is not None:
-                return view
+            reading = self._read(session_id, pulled)
+            result = absorb(subject.record.state, session.record, reading, now, self.policy)
+            self._count_ip([(session, result)], None, None, [], pulled, now)
+            spent = replace(
+                result, session=result.session.model_copy(update={"calls_used": session.record.calls_used + 1})
+            )
+            if self._commit(subject, subject.record, result.state, [(session, spent)], (), now):
+                return ResultView(
+                    session_id,
+                    reading.status or session.record.face_status or "NotStarted",
+                    _latest(reading, result.session),
+                    len(reading.attempts) if not reading.gone else len(result.session.recorded_attempts),
+                )
             backoff(race)
         raise Contended("Too many concurrent requests for this session; retry.", retry_after=1)
 
-    def _record(
-        self, subject: Versioned[Subject], session: Versioned[Session], fetched: FaceSessionResult, now: datetime
-    ) -> ResultView | None:
-        known = set(session.record.recorded_attempts)
-        new = [a for a in sorted(fetched.results.attempts, key=lambda a: a.attempt_id) if a.attempt_id not in known]
-        state: SubjectState = subject.record.state
-        attempts: list[Attempt] = []
-        for attempt in new:
-            decision = _decision(attempt.result.liveness_decision if attempt.result else None)
-            attempts.append(
-                Attempt(
-                    session_id=session.record.session_id,
-                    attempt_id=attempt.attempt_id,
-                    attempt_status=attempt.attempt_status,
-                    liveness_decision=decision.value if decision else None,
-                    recorded_at=now,
-                )
-            )
-            if decision is not None:
-                state = record_decision(state, decision, now, now, self.policy)
-        decisions = [_decision(a.result.liveness_decision if a.result else None) for a in fetched.results.attempts]
-        latest = next((d.value for d in reversed(decisions) if d is not None), None)
-        updated_session = session.record.model_copy(
-            update={
-                "calls_used": session.record.calls_used + 1,
-                "recorded_attempts": (*session.record.recorded_attempts, *(a.attempt_id for a in new)),
-                "face_status": fetched.status,
-                "last_decision": latest,
-            }
-        )
-        replace: list[Versioned] = [Versioned(updated_session, session.etag)]
-        if new:
-            updated_subject = subject.record.model_copy(
-                update={
-                    "state": state,
-                    "status": state.status.value,
-                    "last_activity_at": now,
-                    "attempts_total": subject.record.attempts_total + len(new),
-                }
-            )
-            replace.insert(0, Versioned(updated_subject, subject.etag))
-            if state.status is SubjectStatus.FLAGGED and subject.record.state.status is not SubjectStatus.FLAGGED:
-                # Written ahead of the commit: a lost race leaves a stale row the listing drops, never a gap.
-                self.index.put(
-                    "pending",
-                    ReviewIndexEntry(
-                        customer_id=session.record.customer_id,
-                        correlation_id=session.record.correlation_id,
-                        since=state.flagged_at or now,
-                        reason=state.flag_reason,
-                    ),
-                )
-        try:
-            self.subjects.commit(
-                session.record.customer_id,
-                session.record.correlation_id,
-                SubjectChange(replace=tuple(replace), create=tuple(attempts)),
-            )
-        except StaleWrite:
-            return None
-        return ResultView(session.record.session_id, fetched.status, latest, len(fetched.results.attempts))
+    # --- settling before deletion (retention sweep) ---------------------------------------
+    def settle(self, customer_id: str, correlation_id: str, session_id: str) -> bool:
+        """Record whatever a session still holds at Face; True when it is settled and may be deleted.
+
+        False while Face cannot be read or an attempt is still running: the sweep keeps the row and
+        looks again next run (Face itself forgets a session after 48 hours, which then reads as gone)."""
+        pulled = _Pulled()
+        for race in range(MAX_RACES):
+            now = self.clock()
+            subject, session = self.subjects.get_with_session(customer_id, correlation_id, session_id)
+            if session is None or session.record.settled:
+                return True
+            if subject is None:
+                return True  # an orphan row: its subject is gone, nothing to count against
+            reading = self._read(session_id, pulled)
+            result = absorb(subject.record.state, session.record, reading, now, self.policy)
+            self._count_ip([(session, result)], None, None, [], pulled, now)
+            if not result.attempts and not result.session.settled:
+                return False
+            if self._commit(subject, subject.record, result.state, [(session, result)], (), now):
+                return result.session.settled
+            backoff(race)
+        return False
+
+
+def _refused(refusal: Refusal) -> Exception:
+    if refusal.code == CorrelationIdBlocked.code:
+        return CorrelationIdBlocked(refusal.message)
+    return RetryLimited(refusal.message, retry_after=refusal.retry_after_seconds)
+
+
+def _created(session: Versioned[Session]) -> datetime:
+    return session.record.created_at
+
+
+def _latest(reading: FaceReading, session: Session) -> str | None:
+    final = [a for a in sorted(reading.attempts, key=lambda a: a.attempt_id) if a.final and a.decision]
+    return final[-1].decision.value if final and final[-1].decision else session.last_decision
 
 
 def _decision(raw: str | None) -> LivenessDecision | None:

@@ -60,5 +60,5 @@ def test_request_schemas_come_from_the_validating_models(api):
     schemas = api.get("/api/v1/openapi.json").json["components"]["schemas"]
     session = next(v for k, v in schemas.items() if k.startswith("SessionRequest"))
     assert session["additionalProperties"] is False
-    assert set(session["properties"]) == {"correlationId", "livenessOperationMode", "clientRequestId"}
+    assert set(session["properties"]) == {"correlationId", "livenessOperationMode", "clientRequestId", "endUserIp"}
     assert session["properties"]["clientRequestId"]["anyOf"][0]["pattern"] == "^[A-Za-z0-9_-]{1,64}$"

@@ -94,10 +94,10 @@ def test_429_retry_limited_after_the_hourly_cap(api, key, guid, clock):
 
 def test_upstream_unavailable_when_face_answers_500_charges_nothing(api, services, face, key, guid):
     before = data_rows(services)
-    requests.post(f"{face.endpoint}/_emulator/faults", json={"status": 500, "count": 4}, timeout=5)
+    requests.post(f"{face.endpoint}/emulator/faults", json={"status": 500, "count": 4}, timeout=5)
     response = new_session(api, key, guid)
     assert response.status in (502, 503) and response.error_code == "upstream_unavailable"
-    requests.post(f"{face.endpoint}/_emulator/faults", json={"count": 0}, timeout=5)
+    requests.delete(f"{face.endpoint}/emulator/faults", timeout=5)
     assert data_rows(services) == before
 
 
@@ -149,11 +149,11 @@ def test_token_exhausted_after_its_budget(api, key, guid):
 
 def test_face_outage_on_result_spends_no_call(api, face, key, guid):
     session = new_session(api, key, guid).json
-    requests.post(f"{face.endpoint}/_emulator/faults", json={"status": 503, "count": 10}, timeout=5)
+    requests.post(f"{face.endpoint}/emulator/faults", json={"status": 503, "count": 10}, timeout=5)
     try:
         assert result(api, session["sessionId"], session["sessionToken"]).error_code == "upstream_unavailable"
     finally:
-        requests.post(f"{face.endpoint}/_emulator/faults", json={"count": 0}, timeout=5)
+        requests.delete(f"{face.endpoint}/emulator/faults", timeout=5)
     for _ in range(5):
         assert result(api, session["sessionId"], session["sessionToken"]).status == 200
 

@@ -1,0 +1,80 @@
+"""The per end-user IP rule's state: one row per keyed hash of (customer, IP) in `ratelimits`.
+
+The row is small and bounded (see `shared.domain.ip_policy`); it is written only when a session is
+issued from the IP or a failed check or settled session is found, each write ETag-guarded. Many
+parallel requests from one hot IP contend on this one row: each loser re-reads and re-applies its
+change, so no count is lost. Its `window_end` column tells the retention sweep when it may go.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.tables import Tables, utc
+from shared.domain.clock import Clock
+from shared.domain.ip_policy import IpPolicy, IpState, kept_until
+from shared.errors import Contended
+
+ROW = "ip"
+MAX_RACES = 60
+
+
+class IpCounters:
+    def __init__(self, tables: Tables, policy: IpPolicy, grace: timedelta, clock: Clock) -> None:
+        self._table = tables.client("ratelimits")
+        self._policy = policy
+        self._grace = grace
+        self._clock = clock
+
+    def get(self, ref: str) -> IpState:
+        """The rule's state for one (customer, IP) key; empty when it has none."""
+        try:
+            return _state(self._table.get_entity(_partition(ref), ROW))
+        except ResourceNotFoundError:
+            return IpState()
+
+    def change(self, ref: str, apply: Callable[[IpState], IpState]) -> IpState:
+        """Apply a change to one key's state, re-reading and re-applying after a lost race."""
+        for _ in range(MAX_RACES):
+            try:
+                entity = self._table.get_entity(_partition(ref), ROW)
+            except ResourceNotFoundError:
+                entity = None
+            current = _state(entity) if entity is not None else IpState()
+            updated = apply(current)
+            if updated == current and entity is not None:
+                return current
+            row = {
+                "PartitionKey": _partition(ref),
+                "RowKey": ROW,
+                "state": updated.model_dump_json(),
+                "window_end": utc(kept_until(updated, self._policy, self._grace) or self._clock()),
+            }
+            try:
+                if entity is None:
+                    self._table.create_entity(row)
+                else:
+                    self._table.update_entity(
+                        row,
+                        mode=UpdateMode.REPLACE,
+                        etag=entity.metadata["etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                return updated
+            except (ResourceExistsError, ResourceModifiedError):
+                continue
+        raise Contended("Too many concurrent requests from this end-user address; retry.", retry_after=1)
+
+
+def _partition(ref: str) -> str:
+    return f"ip_{ref}"
+
+
+def _state(entity: dict) -> IpState:
+    return IpState.model_validate(json.loads(entity["state"]))
