@@ -66,6 +66,7 @@ from shared.errors import (
     TokenExhausted,
     TokenExpired,
     TokenInvalid,
+    UpstreamUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -306,7 +307,7 @@ class SessionService:
         failures: dict[str, list[str]] = defaultdict(list)
         settled: dict[str, set[str]] = defaultdict(set)
         for session, result in absorbed:
-            if session.record.ip_ref:
+            if session.record.ip_ref and result.failed_keys:
                 failures[session.record.ip_ref] += result.failed_keys
                 if result.session.settled:
                     settled[session.record.ip_ref].add(session.record.session_id)
@@ -316,7 +317,8 @@ class SessionService:
             others = [o for o in ip_state.open_sessions if o.session_id not in mine][:room]
             for other in others:
                 reading = self._read(other.session_id, pulled)
-                failures[ip] += reading.failed_keys(other.session_id)
+                if keys := reading.failed_keys(other.session_id):
+                    failures[ip] += keys
                 if reading.settles(other.expires_at, now):
                     settled[ip].add(other.session_id)
         for ref in set(failures) | set(settled):
@@ -492,7 +494,10 @@ class SessionService:
                 return True
             if subject is None:
                 return True  # an orphan row: its subject is gone, nothing to count against
-            reading = self._read(session_id, pulled)
+            try:
+                reading = self._read(session_id, pulled)
+            except UpstreamUnavailable:
+                return False
             result = absorb(subject.record.state, session.record, reading, now, self.policy)
             self._count_ip([(session, result)], None, None, [], pulled, now)
             if not result.attempts and not result.session.settled:

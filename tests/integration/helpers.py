@@ -39,11 +39,14 @@ def result(api: ApiClient, session_id: str, token: str) -> Response:
     return api.get(f"/api/v1/sessions/{session_id}/result", headers={"Authorization": f"Bearer {token}"})
 
 
-def device_attempt(face_endpoint: str, session: dict, decision: str) -> requests.Response:
-    """What the device SDK does: submit an attempt to Face with the session's auth token."""
+def device_attempt(face_endpoint: str, session: dict, decision: str | None, **extra: object) -> requests.Response:
+    """What the device SDK does: submit an attempt to Face with the session's auth token.
+
+    `extra` is passed on (`completeAfterSeconds`, `error`, `clientIp`: SPEC section 6)."""
+    body = ({"livenessDecision": decision} if decision else {}) | extra
     return requests.post(
         f"{face_endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
-        json={"livenessDecision": decision},
+        json=body,
         headers={"Authorization": f"Bearer {session['faceAuthToken']}"},
         timeout=5,
     )
@@ -86,3 +89,22 @@ def data_rows(services, tables: tuple[str, ...] = ("customers", "subjects")) -> 
         rows = (dict(e) for e in services.tables.client(table).list_entities())
         out += sorted(rows, key=lambda e: (e["PartitionKey"], e["RowKey"]))
     return out
+
+
+TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit")
+
+
+def rows_naming(services, text: str) -> list[tuple[str, str, str]]:
+    """Every row, in every table, that contains `text` anywhere (keys or values)."""
+    import json
+
+    found = []
+    for table in TABLES:
+        for row in services.tables.client(table).list_entities():
+            if text in json.dumps(dict(row), default=str) or text in row["PartitionKey"] + row["RowKey"]:
+                found.append((table, row["PartitionKey"], row["RowKey"]))
+    return found
+
+
+def erase(api: ApiClient, key: str, guid: str) -> Response:
+    return api.delete(f"/api/v1/subjects/{guid}", headers={"x-api-key": key})

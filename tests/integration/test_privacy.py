@@ -1,34 +1,17 @@
 """Erasure, the privacy notice and the feedback channel."""
 
-import json
-
 import pytest
 
 from tests.integration.helpers import (
     ADMIN,
     checked_attempt,
     consented_subject,
+    erase,
     flagged_subject,
     new_customer,
     new_session,
+    rows_naming,
 )
-
-TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit")
-
-
-def rows_naming(services, text: str) -> list[tuple[str, str, str]]:
-    """Every row, in every table, that contains `text` anywhere (keys or values)."""
-    found = []
-    for table in TABLES:
-        for row in services.tables.client(table).list_entities():
-            if text in json.dumps(dict(row), default=str) or text in row["PartitionKey"] + row["RowKey"]:
-                found.append((table, row["PartitionKey"], row["RowKey"]))
-    return found
-
-
-def erase(api, key, guid):
-    return api.delete(f"/api/v1/subjects/{guid}", headers={"x-api-key": key})
-
 
 # --- erasure ------------------------------------------------------------------------------
 
@@ -56,7 +39,7 @@ def test_erasure_leaves_no_row_holding_the_guid(api, services, face):
     assert erase(api, key, guid).status == 204
 
 
-def test_erasing_a_blocked_subject_keeps_only_its_tombstone(api, services, face):
+def test_erasing_a_blocked_subject_keeps_only_a_pseudonymous_gate(api, services, face):
     customer_id, key = new_customer(api)
     guid = flagged_subject(api, face.endpoint, key)
     api.post(
@@ -65,11 +48,17 @@ def test_erasing_a_blocked_subject_keeps_only_its_tombstone(api, services, face)
         headers=ADMIN,
     )
     assert erase(api, key, guid).status == 204
-    holding = rows_naming(services, guid)
-    assert sorted(t for t, _, _ in holding) == ["reviewindex", "subjects"]
-    tombstone = services.tables.client("subjects").get_entity(f"{customer_id}_{guid}", "subject")
-    assert tombstone["status"] == "blocked" and tombstone["consent_policy_version"] == "withdrawn"
-    assert '"spoofs":[]' in tombstone["state"]
+    assert rows_naming(services, guid) == []
+    gate_id = "erased-" + services.review.ref(customer_id, guid).removeprefix("subject:")
+    gate = services.tables.client("subjects").get_entity(f"{customer_id}_{gate_id}", "subject")
+    assert gate["status"] == "blocked" and gate["consent_policy_version"] == "withdrawn"
+    assert '"sessions":[]' in gate["state"] and "consent_purpose" not in gate
+    assert (
+        api.post(
+            "/api/v1/consents", json={"correlationId": guid, "policyVersion": "v2"}, headers={"x-api-key": key}
+        ).status
+        == 201
+    )
     assert new_session(api, key, guid).error_code == "correlation_id_blocked"
     entries = api.get(
         "/api/v1/review/audit",
@@ -77,7 +66,8 @@ def test_erasing_a_blocked_subject_keeps_only_its_tombstone(api, services, face)
         query={"customerId": customer_id, "correlationId": guid, "pageSize": "200"},
     ).json["items"]
     assert sorted(e["action"] for e in entries) == ["subject.confirm", "subject.erase"]
-    assert next(e for e in entries if e["action"] == "subject.erase")["tombstoneKept"] is True
+    erased = next(e for e in entries if e["action"] == "subject.erase")
+    assert (erased["gateKept"], erased["gateStatus"]) == (True, "blocked")
 
 
 def test_a_customer_erases_only_its_own_subjects(api, services):
