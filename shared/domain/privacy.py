@@ -54,6 +54,20 @@ def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str
                 "keptFor": describe(retention.tombstone),
             },
             {
+                "data": "Abuse gate of an erased correlation ID",
+                "detail": "kept only when a flagged, blocked, retired or timed-out correlation ID is erased: a keyed "
+                "hash of it (never the ID itself), its status, its abuse counters and until when it holds, so "
+                "consenting again does not lift the block or the timeout before a reviewer decides",
+                "keptFor": f"until the timeout ends, or {describe(retention.tombstone)} after the flag or decision",
+            },
+            {
+                "data": "Failed checks per end-user address",
+                "detail": "only when the application sends your IP address: a keyed hash of it (IPv6 by its /64, never "
+                "the address itself), the times of failed checks and the sessions still open, so one person "
+                "switching correlation IDs is still limited",
+                "keptFor": "the counting window or timeout plus one day",
+            },
+            {
                 "data": "Audit log",
                 "detail": "who decided what and when; correlation IDs appear only as keyed pseudonyms",
                 "keptFor": describe(retention.audit),
@@ -72,8 +86,9 @@ def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str
         ],
         "yourChoices": {
             "erasure": "Ask the application you used to withdraw your consent: it calls "
-            "DELETE /api/v1/subjects/{correlationId} and your data is erased at once (a correlation ID confirmed as "
-            "abusive keeps only its tombstone until its period ends).",
+            "DELETE /api/v1/subjects/{correlationId} and your data is erased at once. A correlation ID that was "
+            "flagged, blocked, retired or timed out leaves only its abuse gate (a keyed hash, no ID) until its period "
+            "ends, so erasure cannot be used to escape a block.",
             "feedback": "Report a false rejection, an accessibility barrier or a privacy concern with "
             "POST /api/v1/feedback (no account needed).",
         },
