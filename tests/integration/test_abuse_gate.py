@@ -349,3 +349,14 @@ def test_face_throttled_or_down_answers_503_and_charges_nothing(api, services, f
 
 def test_random_guids_are_consent_required_not_an_escape(api, key):
     assert new_session(api, key, str(uuid.uuid4()), endUserIp="198.51.100.1").error_code == "consent_required"
+
+
+def test_parallel_session_requests_read_unread_spoofs_once_and_none_gets_through(api, services, face, customer):
+    customer_id, key = customer
+    guid = consented_subject(api, key)
+    attempts(face, new_session(api, key, guid).json, "spoofface", 3)  # never read by the client
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda _: new_session(api, key, guid), range(10)))
+    assert [(a.status, a.error_code) for a in answers] == [(403, "correlation_id_blocked")] * 10
+    subject = subject_row(services, customer_id, guid)
+    assert (subject.attempts_total, len(subject.state.spoofs), subject.sessions_total) == (3, 3, 1)

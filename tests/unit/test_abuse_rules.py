@@ -1,0 +1,170 @@
+"""The pure parts of the abuse gate: attempt finality, the per-IP rule and the erasure gate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.domain.attempts import GONE, FaceReading, SeenAttempt, absorb, is_open
+from shared.domain.gate import gate_of, gate_refusal, merge_gates
+from shared.domain.ip_policy import (
+    MAX_FAILURE_KEYS,
+    IpPolicy,
+    IpState,
+    OpenSession,
+    normalise_ip,
+    record_failures,
+    refuse_from_ip,
+    track_session,
+)
+from shared.domain.policy import LivenessDecision, Policy, SubjectState, SubjectStatus
+from shared.domain.records import Session, Subject
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+SPOOF = LivenessDecision.SPOOFFACE
+
+
+def session(**changes) -> Session:
+    fields = dict(
+        session_id="s1",
+        customer_id="c" * 32,
+        correlation_id="g",
+        token_hash="h",
+        sealed_face_token="x",
+        operation_mode="Passive",
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=10),
+        calls_allowed=5,
+    )
+    return Session(**(fields | changes))
+
+
+def seen(attempt_id: int, status: str, decision=None) -> SeenAttempt:
+    return SeenAttempt(attempt_id, status, status in ("Succeeded", "Failed"), decision)
+
+
+# --- attempts --------------------------------------------------------------------------------
+
+
+def test_a_running_attempt_is_not_recorded_and_counts_once_when_final():
+    running = absorb(SubjectState(), session(), FaceReading("Running", (seen(1, "Running"),)), NOW, Policy())
+    assert running.attempts == () and running.session.recorded_attempts == () and running.state.spoofs == ()
+    done = FaceReading("Succeeded", (seen(1, "Succeeded", SPOOF),))
+    first = absorb(running.state, running.session, done, NOW, Policy())
+    again = absorb(first.state, first.session, done, NOW, Policy())
+    assert len(first.state.spoofs) == 1 and first.failed_keys and again.attempts == () and again.state == first.state
+
+
+def test_attempts_listed_newest_first_are_applied_in_order_and_the_latest_decision_wins():
+    reading = FaceReading("Succeeded", (seen(2, "Succeeded", LivenessDecision.REALFACE), seen(1, "Succeeded", SPOOF)))
+    result = absorb(SubjectState(), session(), reading, NOW, Policy())
+    assert [a.attempt_id for a in result.attempts] == [1, 2] and result.session.last_decision == "realface"
+
+
+def test_a_session_settles_only_after_expiry_with_nothing_running_or_when_gone():
+    live = session()
+    final = FaceReading("Succeeded", (seen(1, "Succeeded", SPOOF),))
+    assert not absorb(SubjectState(), live, final, NOW, Policy()).session.settled  # more attempts may come
+    later = NOW + timedelta(minutes=11)
+    assert absorb(SubjectState(), live, final, later, Policy()).session.settled
+    still_running = FaceReading("Running", (seen(1, "Running"),))
+    assert not absorb(SubjectState(), live, still_running, later, Policy()).session.settled
+    assert absorb(SubjectState(), live, GONE, NOW, Policy()).session.settled
+    grace = timedelta(hours=1)
+    assert is_open(live, later, grace) and not is_open(live, later + grace, grace)
+
+
+# --- per end-user IP rule ------------------------------------------------------------------------
+
+
+def test_ip_failures_time_the_address_out_at_the_limit_and_count_each_key_once():
+    policy = IpPolicy(failed_checks_limit=3)
+    state = record_failures(IpState(), ["a", "b", "a"], NOW, policy)
+    state = record_failures(state, ["b"], NOW, policy)
+    assert len(state.failures) == 2 and refuse_from_ip(state, NOW) is None
+    state = record_failures(state, ["c"], NOW, policy)
+    refusal = refuse_from_ip(state, NOW)
+    assert refusal is not None and refusal.retry_after_seconds == 3600
+    assert refuse_from_ip(state, NOW + timedelta(hours=1, seconds=1)) is None
+
+
+def test_ip_failures_leave_the_window_and_the_row_stays_bounded():
+    policy = IpPolicy(failed_checks_limit=200)
+    state = record_failures(IpState(), [f"k{i}" for i in range(150)], NOW, policy)
+    state = record_failures(state, ["late"], NOW + timedelta(hours=1, seconds=1), policy)
+    assert [f.key for f in state.failures] == ["late"]
+    state = record_failures(IpState(), [f"k{i}" for i in range(500)], NOW, policy)
+    assert len(state.failures) == MAX_FAILURE_KEYS
+
+
+def test_tracked_sessions_drop_out_after_expiry_and_grace():
+    grace = timedelta(hours=1)
+    old = OpenSession(session_id="old", expires_at=NOW - grace - timedelta(seconds=1))
+    state = IpState(open_sessions=(old,))
+    state = track_session(state, OpenSession(session_id="new", expires_at=NOW + timedelta(minutes=10)), NOW, grace)
+    assert [s.session_id for s in state.open_sessions] == ["new"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "counted"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        (" 2001:db8:1:2::17 ", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+    ],
+)
+def test_addresses_are_counted_as_ipv4_or_ipv6_slash_64(raw, counted):
+    assert normalise_ip(raw) == counted
+
+
+@pytest.mark.parametrize("bad", ["999.1.1.1", "1.2.3.4/24", "example.com", ""])
+def test_anything_but_an_address_is_refused(bad):
+    with pytest.raises(ValueError):
+        normalise_ip(bad)
+
+
+# --- the gate erasure leaves -----------------------------------------------------------------------
+
+
+def subject(state: SubjectState, **changes) -> Subject:
+    fields = dict(
+        customer_id="c" * 32,
+        correlation_id="0" * 8 + "-0000-0000-0000-" + "0" * 12,
+        consent_policy_version="v1",
+        consent_purpose="kyc",
+        consent_granted_at=NOW,
+        created_at=NOW,
+        last_activity_at=NOW,
+        state=state,
+        status=state.status.value,
+    )
+    return Subject(**(fields | changes))
+
+
+def test_an_active_subject_leaves_no_gate_and_a_timed_out_one_a_gate_until_the_timeout_ends():
+    tombstone = timedelta(days=180)
+    assert gate_of(subject(SubjectState()), "erased-x", NOW, tombstone) is None
+    until = NOW + timedelta(minutes=20)
+    gate = gate_of(subject(SubjectState(timed_out_until=until)), "erased-x", NOW, tombstone)
+    assert gate is not None and gate.gate_until == until and gate.consent_purpose is None
+    assert gate_refusal(gate, NOW + timedelta(minutes=5)).retry_after_seconds == 15 * 60
+    assert gate_refusal(gate, until) is None
+
+
+@pytest.mark.parametrize("status", [SubjectStatus.FLAGGED, SubjectStatus.BLOCKED, SubjectStatus.RETIRED])
+def test_a_gated_status_holds_for_the_tombstone_period(status):
+    tombstone = timedelta(days=180)
+    gate = gate_of(subject(SubjectState(status=status, flagged_at=NOW), decided_at=NOW), "erased-x", NOW, tombstone)
+    assert gate.correlation_id == "erased-x" and gate.state.sessions == ()
+    assert gate_refusal(gate, NOW + tombstone - timedelta(seconds=1)).code == "correlation_id_blocked"
+    assert gate_refusal(gate, NOW + tombstone) is None
+
+
+def test_erasing_again_keeps_the_stronger_gate():
+    tombstone = timedelta(days=180)
+    blocked = gate_of(subject(SubjectState(status=SubjectStatus.BLOCKED), decided_at=NOW), "erased-x", NOW, tombstone)
+    timed_out = gate_of(subject(SubjectState(timed_out_until=NOW + timedelta(hours=1))), "erased-x", NOW, tombstone)
+    assert merge_gates(blocked, timed_out) is blocked and merge_gates(timed_out, blocked) is blocked
+    assert merge_gates(None, timed_out) is timed_out and merge_gates(blocked, None) is blocked
