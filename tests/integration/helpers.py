@@ -21,14 +21,29 @@ def new_customer(api: ApiClient, name: str = "Contoso KYC") -> tuple[str, str]:
     return response.json["customerId"], response.json["apiKey"]
 
 
-def consented_subject(api: ApiClient, api_key: str) -> str:
-    """A new GUID with consent recorded."""
-    guid = str(uuid.uuid4())
+def consent(api: ApiClient, api_key: str, guid: str) -> None:
+    """Record (or record again) consent for a GUID."""
     response = api.post(
         "/api/v1/consents", json={"correlationId": guid, "policyVersion": "2026-01"}, headers={"x-api-key": api_key}
     )
     assert response.status == 201, response.body
+
+
+def consented_subject(api: ApiClient, api_key: str) -> str:
+    """A new GUID with consent recorded."""
+    guid = str(uuid.uuid4())
+    consent(api, api_key, guid)
     return guid
+
+
+def audit_actions(api: ApiClient, customer_id: str, guid: str) -> list[str]:
+    """The actions the audit log holds for one subject (found by its pseudonym)."""
+    entries = api.get(
+        "/api/v1/review/audit",
+        headers=ADMIN,
+        query={"customerId": customer_id, "correlationId": guid, "pageSize": "200"},
+    ).json["items"]
+    return [e["action"] for e in entries]
 
 
 def new_session(api: ApiClient, api_key: str, guid: str, **extra: str) -> Response:

@@ -15,6 +15,8 @@ import requests
 
 from tests.integration.helpers import (
     ADMIN,
+    audit_actions,
+    consent,
     consented_subject,
     data_rows,
     device_attempt,
@@ -24,23 +26,6 @@ from tests.integration.helpers import (
     result,
     rows_naming,
 )
-
-
-@pytest.fixture
-def customer(api):
-    return new_customer(api)
-
-
-@pytest.fixture
-def key(customer):
-    return customer[1]
-
-
-def consent(api, key, guid):
-    response = api.post(
-        "/api/v1/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers={"x-api-key": key}
-    )
-    assert response.status == 201, response.body
 
 
 def attempts(face, session, decision, n, **extra):
@@ -114,12 +99,17 @@ def test_reading_a_result_after_its_token_expired_does_not_hide_it(api, face, ke
     assert new_session(api, key, guid).error_code == "correlation_id_blocked"
 
 
+def spoofs_left_unread_past_retention(api, face, key, clock) -> str:
+    """A GUID with 3 spoofface attempts nobody read, its session past expiry + grace."""
+    guid = consented_subject(api, key)
+    attempts(face, new_session(api, key, guid).json, "spoofface", 3)
+    clock.advance(seconds=600 + 3600 + 60)
+    return guid
+
+
 def test_the_sweep_counts_a_sessions_last_attempts_before_deleting_it(api, services, face, customer, clock):
     customer_id, key = customer
-    guid = consented_subject(api, key)
-    session = new_session(api, key, guid).json
-    attempts(face, session, "spoofface", 3)
-    clock.advance(seconds=600 + 3600 + 60)  # past expiry + grace: the sweep deletes the session row
+    guid = spoofs_left_unread_past_retention(api, face, key, clock)
     counts = services.retention.run()
     assert counts["sessions"] == 1
     subject = subject_row(services, customer_id, guid)
@@ -132,10 +122,7 @@ def test_the_sweep_counts_a_sessions_last_attempts_before_deleting_it(api, servi
 
 def test_the_sweep_keeps_a_session_face_cannot_read_now_and_settles_it_later(api, services, face, customer, clock):
     customer_id, key = customer
-    guid = consented_subject(api, key)
-    session = new_session(api, key, guid).json
-    attempts(face, session, "spoofface", 3)
-    clock.advance(seconds=600 + 3600 + 60)
+    guid = spoofs_left_unread_past_retention(api, face, key, clock)
     requests.post(f"{face.endpoint}/emulator/faults", json={"status": 503, "count": 50}, timeout=5)
     try:
         assert services.retention.run()["sessions"] == 0
@@ -232,12 +219,7 @@ def test_a_reviewer_still_decides_an_erased_flagged_subject(api, services, face,
     assert decided.status == 200 and decided.json["status"] == "blocked"
     consent(api, key, guid)
     assert new_session(api, key, guid).error_code == "correlation_id_blocked"
-    audit = api.get(
-        "/api/v1/review/audit",
-        headers=ADMIN,
-        query={"customerId": customer_id, "correlationId": guid, "pageSize": "200"},
-    ).json["items"]
-    assert {"subject.erase", "subject.confirm"} <= {e["action"] for e in audit}
+    assert {"subject.erase", "subject.confirm"} <= set(audit_actions(api, customer_id, guid))
 
 
 def test_override_of_an_erased_flagged_subject_retires_it_without_a_successor(api, face, customer):

@@ -4,7 +4,9 @@ import pytest
 
 from tests.integration.helpers import (
     ADMIN,
+    audit_actions,
     checked_attempt,
+    consent,
     consented_subject,
     erase,
     flagged_subject,
@@ -53,19 +55,12 @@ def test_erasing_a_blocked_subject_keeps_only_a_pseudonymous_gate(api, services,
     gate = services.tables.client("subjects").get_entity(f"{customer_id}_{gate_id}", "subject")
     assert gate["status"] == "blocked" and gate["consent_policy_version"] == "withdrawn"
     assert '"sessions":[]' in gate["state"] and "consent_purpose" not in gate
-    assert (
-        api.post(
-            "/api/v1/consents", json={"correlationId": guid, "policyVersion": "v2"}, headers={"x-api-key": key}
-        ).status
-        == 201
-    )
+    consent(api, key, guid)
     assert new_session(api, key, guid).error_code == "correlation_id_blocked"
+    assert sorted(audit_actions(api, customer_id, guid)) == ["subject.confirm", "subject.erase"]
     entries = api.get(
-        "/api/v1/review/audit",
-        headers=ADMIN,
-        query={"customerId": customer_id, "correlationId": guid, "pageSize": "200"},
+        "/api/v1/review/audit", headers=ADMIN, query={"customerId": customer_id, "correlationId": guid}
     ).json["items"]
-    assert sorted(e["action"] for e in entries) == ["subject.confirm", "subject.erase"]
     erased = next(e for e in entries if e["action"] == "subject.erase")
     assert (erased["gateKept"], erased["gateStatus"]) == (True, "blocked")
 

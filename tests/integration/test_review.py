@@ -4,8 +4,6 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from shared.adapters.stores import ReviewIndex, SubjectChange, subject_partition
 from shared.domain.notifications import abuse_confirmed
 from shared.domain.records import OutboxEntry, ReviewIndexEntry
@@ -18,11 +16,6 @@ from tests.integration.helpers import (
     new_session,
     queued_notifications,
 )
-
-
-@pytest.fixture
-def customer(api):
-    return new_customer(api)
 
 
 def review(api, customer_id, guid, suffix="", **kw):

@@ -19,16 +19,6 @@ from tests.integration.helpers import (
 
 
 @pytest.fixture
-def customer(api):
-    return new_customer(api)
-
-
-@pytest.fixture
-def key(customer):
-    return customer[1]
-
-
-@pytest.fixture
 def guid(api, key):
     return consented_subject(api, key)
 
