@@ -48,8 +48,8 @@ class IpCounters:
                 entity = None
             current = _state(entity) if entity is not None else IpState()
             updated = apply(current)
-            if updated == current and entity is not None:
-                return current
+            if updated == current:
+                return current  # nothing to write (and no empty row for an address never seen)
             row = {
                 "PartitionKey": _partition(ref),
                 "RowKey": ROW,

@@ -311,7 +311,7 @@ class SessionService:
                 failures[session.record.ip_ref] += result.failed_keys
                 if result.session.settled:
                     settled[session.record.ip_ref].add(session.record.session_id)
-        if ip and ip_state is not None:
+        if ip and ip_state is not None and refuse_from_ip(ip_state, now) is None:  # timed out: no Face reads
             mine = {s.record.session_id for s in own}
             room = max(0, self.pull_limit - min(len(own), self.pull_limit))
             others = [o for o in ip_state.open_sessions if o.session_id not in mine][:room]
