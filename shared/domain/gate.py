@@ -46,10 +46,10 @@ def gate_of(subject: Subject, gate_id: str, now: datetime, tombstone: timedelta)
     )
 
 
-def merge_gates(kept: Subject | None, new: Subject | None) -> Subject | None:
+def merge_gates(kept: Subject | None, new: Subject) -> Subject:
     """Erasing a re-consented GUID again: the record that holds longer (a decision beats a timeout)."""
-    if kept is None or new is None:
-        return new or kept
+    if kept is None:
+        return new
     if kept.state.status is not SubjectStatus.ACTIVE:
         return kept
     if new.state.status is not SubjectStatus.ACTIVE:

@@ -110,11 +110,7 @@ def reading_of(result: FaceSessionResult) -> FaceReading:
     )
 
 
-@dataclass
-class _Pulled:
-    """One request's Face readings, kept across lost races so Face is read once per session."""
-
-    readings: dict[str, FaceReading] = field(default_factory=dict)
+Readings = dict[str, FaceReading]  # one request's Face reads by session id, kept across lost races
 
 
 @dataclass
@@ -202,7 +198,7 @@ class SessionService:
         if customer.status is CustomerStatus.SUSPENDED:
             raise CustomerSuspended("This customer is suspended; contact the operator.")
         ip = ip_ref(self.sealing_key, customer.customer_id, end_user_ip) if end_user_ip else None
-        pulled = _Pulled()
+        pulled: Readings = {}
         created: CreatedFaceSession | None = None
         tracked = committed = False
         try:
@@ -279,7 +275,7 @@ class SessionService:
         return subject.model_copy(update={"gated": False})
 
     def _pull_own(
-        self, state: SubjectState, own: list[Versioned[Session]], pulled: _Pulled, now: datetime
+        self, state: SubjectState, own: list[Versioned[Session]], pulled: Readings, now: datetime
     ) -> list[tuple[Versioned[Session], Absorbed]]:
         """Read the subject's open sessions from Face and absorb their final attempts, in order."""
         out = []
@@ -296,7 +292,7 @@ class SessionService:
         ip: str | None,
         ip_state: IpState | None,
         own: list[Versioned[Session]],
-        pulled: _Pulled,
+        pulled: Readings,
         now: datetime,
     ) -> IpState | None:
         """Feed failed checks and settled sessions to the per-IP rule, written ahead of the subject commit.
@@ -307,10 +303,11 @@ class SessionService:
         failures: dict[str, list[str]] = defaultdict(list)
         settled: dict[str, set[str]] = defaultdict(set)
         for session, result in absorbed:
-            if session.record.ip_ref and result.failed_keys:
-                failures[session.record.ip_ref] += result.failed_keys
-                if result.session.settled:
-                    settled[session.record.ip_ref].add(session.record.session_id)
+            ref = session.record.ip_ref
+            if ref and result.failed_keys:
+                failures[ref] += result.failed_keys
+            if ref and result.session.settled and not session.record.settled:
+                settled[ref].add(session.record.session_id)
         if ip and ip_state is not None and refuse_from_ip(ip_state, now) is None:  # timed out: no Face reads
             mine = {s.record.session_id for s in own}
             room = max(0, self.pull_limit - min(len(own), self.pull_limit))
@@ -412,14 +409,14 @@ class SessionService:
                 ),
             )
 
-    def _read(self, session_id: str, pulled: _Pulled) -> FaceReading:
+    def _read(self, session_id: str, pulled: Readings) -> FaceReading:
         """One Face read per session per request; a session Face no longer holds reads as gone."""
-        if session_id not in pulled.readings:
+        if session_id not in pulled:
             try:
-                pulled.readings[session_id] = reading_of(self.face.get_session(session_id))
+                pulled[session_id] = reading_of(self.face.get_session(session_id))
             except FaceSessionGone:
-                pulled.readings[session_id] = GONE
-        return pulled.readings[session_id]
+                pulled[session_id] = GONE
+        return pulled[session_id]
 
     def _replay(self, customer: Customer, correlation_id: str, session_id: str) -> IssuedView | None:
         """Hand back the session issued for a clientRequestId, with a fresh session token.
@@ -454,7 +451,7 @@ class SessionService:
         address = session_token_address(token or "")
         if address is None or not _valid_session_id(session_id):
             raise TokenInvalid("A valid session token is required (Authorization: Bearer <token>).")
-        pulled = _Pulled()
+        pulled: Readings = {}
         for race in range(MAX_RACES):
             now = self.clock()
             subject, session = self.subjects.get_with_session(address.customer_id, address.correlation_id, session_id)
@@ -486,7 +483,7 @@ class SessionService:
 
         False while Face cannot be read or an attempt is still running: the sweep keeps the row and
         looks again next run (Face itself forgets a session after 48 hours, which then reads as gone)."""
-        pulled = _Pulled()
+        pulled: Readings = {}
         for race in range(MAX_RACES):
             now = self.clock()
             subject, session = self.subjects.get_with_session(customer_id, correlation_id, session_id)

@@ -342,3 +342,31 @@ def test_parallel_session_requests_read_unread_spoofs_once_and_none_gets_through
     assert [(a.status, a.error_code) for a in answers] == [(403, "correlation_id_blocked")] * 10
     subject = subject_row(services, customer_id, guid)
     assert (subject.attempts_total, len(subject.state.spoofs), subject.sessions_total) == (3, 3, 1)
+
+
+def test_face_down_while_reading_unread_results_refuses_and_writes_nothing(api, services, face, key):
+    guid = consented_subject(api, key)
+    attempts(face, new_session(api, key, guid, endUserIp="198.51.100.60").json, "spoofface", 3)
+    before = data_rows(services, ("customers", "subjects", "ratelimits"))
+    requests.post(f"{face.endpoint}/emulator/faults", json={"status": 503, "count": 20}, timeout=5)
+    try:
+        refused = new_session(api, key, guid, endUserIp="198.51.100.60")
+    finally:
+        requests.delete(f"{face.endpoint}/emulator/faults", timeout=5)
+    assert (refused.status, refused.error_code) == (503, "upstream_unavailable")  # never a session while unread
+    assert data_rows(services, ("customers", "subjects", "ratelimits")) == before
+    assert new_session(api, key, guid, endUserIp="198.51.100.60").error_code == "correlation_id_blocked"
+
+
+def test_a_settled_session_stops_being_read_for_its_ip(api, services, face, customer, clock):
+    from shared.domain.ip_policy import ip_ref
+
+    customer_id, key = customer
+    guid = consented_subject(api, key)
+    first = new_session(api, key, guid, endUserIp="192.0.2.70").json
+    attempts(face, first, "realface", 1)
+    ref = ip_ref(services.settings.sealing_key_bytes, customer_id, "192.0.2.70")
+    assert [s.session_id for s in services.sessions.ip_counters.get(ref).open_sessions] == [first["sessionId"]]
+    clock.advance(seconds=601)  # expired with nothing running: the next read settles it
+    second = new_session(api, key, guid, endUserIp="192.0.2.70").json
+    assert [s.session_id for s in services.sessions.ip_counters.get(ref).open_sessions] == [second["sessionId"]]
