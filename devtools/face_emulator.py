@@ -1,14 +1,25 @@
-"""A wire-compatible stand-in for the Face liveness-session API (REST v1.2 GA), SPEC section 6.
+"""A wire-compatible stand-in for the Face liveness-session API, v1.2 GA and v1.3-preview.1 (SPEC 6, 6a).
 
     python -m devtools.face_emulator --port 7081 --key <subscription key>
 
-Beyond the real API it plays the device SDK: `POST .../detectLiveness-sessions/{id}/attempts`
-with `Authorization: Bearer <authToken>` and `{"livenessDecision": ...}` records an attempt. The
-attempt body may also carry `completeAfterSeconds` (the attempt reads `Running`, with no result,
-until then), `error {code, message}` (a `Failed` attempt with no decision) and `clientIp`
-(reported back in `clientInformation`).
-`POST /emulator/faults {"status": 429|500|503, "count": n, "retryAfter"?: s}` makes the next n
-Face calls answer that status (with `Retry-After` when given); `DELETE /emulator/faults` clears it.
+Each version on its own routes (`/face/v1.2/...`, `/face/v1.3-preview.1/...`), following the official
+contract (`devtools.face_wire`): required fields, no undefined ones, `x-ms-error-code` on every error,
+400 `BadArgument` for a body the service refuses, 401 for a bad key. The management routes take the
+key (`Ocp-Apim-Subscription-Key`) or a bearer token only when it is a local Entra-style token signed
+with that key (`devtools.local_entra`) — never a session's `authToken`.
+
+Beyond the real API it plays the device SDK: `POST .../detectLiveness-sessions/{id}/attempts` with
+`Authorization: Bearer <authToken>` and `{"livenessDecision": ...}` records an attempt. The body may
+also carry `completeAfterSeconds` (the attempt reads `Running`, with no result, until then),
+`error {code, message}` (a `Failed` attempt with no decision), `clientIp` (reported back in
+`clientInformation` on v1.3; the caller's address otherwise), `faceId` (the face the device showed:
+on v1.3 the same faceId already seen under 2 other `userCorrelationId`s within 48 hours gets
+`isAbuseDetected: true` with those attempts in `otherFlaggedSessions`) and `abuseDetected: true`
+(forces that verdict). v1.3 sessions refuse attempts beyond their `numberOfClientAttemptsAllowed`.
+
+Test control: `POST /emulator/faults {"status": 429|500|503, "count": n, "retryAfter"?: s}` makes the
+next n Face calls answer that status; `DELETE /emulator/faults` clears it; `GET /emulator/sessions/{id}`
+shows the create body the emulator received for a session (and whether Face still holds it).
 State lives in memory; the process is for development and tests only.
 """
 
@@ -24,23 +35,37 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from devtools.face_wire import (
+    V12_ATTEMPTS,
+    V13,
+    attempt_problem,
+    attempt_view,
+    create_problem,
+    session_view,
+    settings_problem,
+)
+from devtools.local_entra import verify_token
 from devtools.serving import serve
 
-ROOT = "/face/v1.2/detectLiveness-sessions"
-MODES = {"Passive", "PassiveActive"}
-DECISIONS = {"realface", "spoofface", "uncertain"}
-MAX_ATTEMPTS = 3
 FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}
-_SESSION_PATH = re.compile(rf"^{ROOT}/([A-Za-z0-9-]+)(/attempts)?$")
+MATCH_WINDOW = timedelta(hours=48)
+MATCH_OTHER_GUIDS = 2
+_ROUTE = re.compile(
+    r"^/face/(?P<version>v1\.2|v1\.3-preview\.1)/"
+    r"(?:(?P<settings>settings)|detectLiveness-sessions(?:/(?P<session>[A-Za-z0-9-]{1,64})(?P<attempts>/attempts)?)?)$"
+)
 
 
 class FaceState:
-    """Sessions and injected faults, shared by the handler threads."""
+    """Sessions, the face-match memory, settings and injected faults, shared by the handler threads."""
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.lock = threading.Lock()
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.received: dict[str, dict[str, Any]] = {}  # create bodies by session id (test control)
+        self.faces: dict[str, list[dict[str, Any]]] = {}  # faceId -> attempts that showed it
+        self.abuse_monitoring = True
         self.fault_status = 0
         self.fault_count = 0
         self.fault_retry_after: int | None = None
@@ -53,13 +78,28 @@ class FaceState:
                 return self.fault_status, self.fault_retry_after
         return 0, None
 
+    def match_face(self, session: dict[str, Any], attempt_id: int, face_id: str | None, now: datetime) -> list[dict]:
+        """Earlier attempts that showed this face under other user GUIDs (the service's face matching).
+
+        Returns them when they span at least 2 other GUIDs within 48 hours; remembers this attempt."""
+        if not face_id:
+            return []
+        seen = [s for s in self.faces.get(face_id, []) if s["at"] > now - MATCH_WINDOW]
+        user = session["userCorrelationId"]
+        others = [s for s in seen if user is None or s["user"] != user]
+        seen.append({"at": now, "user": user, "sessionId": session["sessionId"], "attemptId": attempt_id})
+        self.faces[face_id] = seen
+        if len({s["user"] for s in others}) < MATCH_OTHER_GUIDS:
+            return []
+        return [{"attemptId": s["attemptId"], "sessionId": s["sessionId"]} for s in others]
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 class FaceHandler(BaseHTTPRequestHandler):
-    server_version = "FaceEmulator/1.2"
+    server_version = "FaceEmulator/1.3"
     state: FaceState
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -70,7 +110,7 @@ class FaceHandler(BaseHTTPRequestHandler):
         payload = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         if body is not None:
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "application/json; charset=utf-8")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
@@ -84,41 +124,54 @@ class FaceHandler(BaseHTTPRequestHandler):
             headers["Retry-After"] = str(retry_after)
         self._send(status, {"error": {"code": code, "message": message}}, headers)
 
-    def _json(self) -> dict[str, Any] | None:
+    def _json(self) -> Any:
+        """The JSON body ({} when empty), or the sentinel `...` when it is not JSON."""
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if not raw:
             return {}
         try:
-            body = json.loads(raw)
+            return json.loads(raw)
         except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
+            return ...
 
-    def _key_ok(self) -> bool:
+    def _authorised(self) -> bool:
+        """The subscription key, or a local Entra-style bearer token for Cognitive Services."""
         key = self.headers.get("Ocp-Apim-Subscription-Key")
-        bearer = (self.headers.get("Authorization") or "").startswith("Bearer ")
-        return bool(key and secrets.compare_digest(key, self.state.key)) or bearer
+        if key is not None:
+            return secrets.compare_digest(key.encode(), self.state.key.encode())
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and verify_token(token.strip(), self.state.key)
 
     def _route(self, method: str) -> None:
-        if self.path.startswith(("/emulator/", "/_emulator/")):
-            return self._control(method, self.path.replace("/_emulator/", "/emulator/", 1))
-        if not self.path.startswith(ROOT):
+        path = self.path.split("?", 1)[0]
+        if path.startswith(("/emulator/", "/_emulator/")):
+            return self._control(method, path.replace("/_emulator/", "/emulator/", 1))
+        match = _ROUTE.match(path)
+        if match is None:
             return self._error(404, "NotFound", "Resource not found.")
-        match = _SESSION_PATH.match(self.path)
-        if method == "POST" and match and match.group(2):
-            return self._attempt(match.group(1))
-        if not self._key_ok():
-            return self._error(401, "401", "Access denied due to invalid subscription key.")
+        version, session_id = match["version"], match["session"]
+        if method == "POST" and match["attempts"]:
+            return self._attempt(session_id)
+        if not self._authorised():
+            return self._error(
+                401,
+                "401",
+                "Access denied due to invalid subscription key or wrong API endpoint. "
+                "Make sure to provide a valid key for an active subscription and use a correct regional API endpoint.",
+            )
         fault, retry_after = self.state.take_fault()
         if fault:
-            code = FAULT_CODES.get(fault, "InternalServerError")
-            return self._error(fault, code, "Injected fault.", retry_after)
-        if method == "POST" and self.path == ROOT:
-            return self._create()
-        if match and not match.group(2) and method in ("GET", "DELETE"):
-            return self._get(match.group(1)) if method == "GET" else self._delete(match.group(1))
-        return self._error(404, "NotFound", "Resource not found.")
+            return self._error(fault, FAULT_CODES.get(fault, "InternalServerError"), "Injected fault.", retry_after)
+        if match["settings"]:
+            if version != V13:
+                return self._error(404, "NotFound", "Resource not found.")
+            return self._settings(method)
+        if session_id is None and method == "POST":
+            return self._create(version)
+        if session_id is not None and not match["attempts"] and method in ("GET", "DELETE"):
+            return self._get(session_id, version) if method == "GET" else self._delete(session_id)
+        return self._error(405 if session_id is None else 404, "NotFound", "Resource not found.")
 
     def do_GET(self) -> None:
         self._route("GET")
@@ -129,53 +182,39 @@ class FaceHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._route("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._route("PATCH")
+
     # --- Face API -----------------------------------------------------------------------
-    def _create(self) -> None:
+    def _create(self, version: str) -> None:
         body = self._json()
-        if body is None:
-            return self._error(400, "BadArgument", "Invalid JSON body.")
-        mode = body.get("livenessOperationMode")
-        ttl = body.get("authTokenTimeToLiveInSeconds", 600)
-        if mode not in MODES:
-            return self._error(400, "BadArgument", "livenessOperationMode must be Passive or PassiveActive.")
-        if not isinstance(ttl, int) or isinstance(ttl, bool) or not 60 <= ttl <= 86400:
-            return self._error(400, "BadArgument", "authTokenTimeToLiveInSeconds must be 60-86400.")
-        session_id = str(uuid.uuid4())
-        token = secrets.token_urlsafe(32)
-        now = _now()
+        problem = create_problem(body, version) if body is not ... else "The request body is not valid JSON."
+        if problem:
+            return self._error(400, "BadArgument", problem)
+        session_id, now = str(uuid.uuid4()), _now()
+        v13 = version == V13
         session = {
             "sessionId": session_id,
-            "authToken": token,
-            "status": "NotStarted",
-            "livenessOperationMode": mode,
-            "deviceCorrelationId": body.get("deviceCorrelationId"),
-            "createdDateTime": now.isoformat(),
-            "expiresAt": now + timedelta(seconds=ttl),
-            "modelVersion": "2024-11-15",
+            "authToken": secrets.token_urlsafe(32),
+            "version": version,
+            "expiresAt": now + timedelta(seconds=body.get("authTokenTimeToLiveInSeconds", 600)),
+            "attemptsAllowed": body.get("numberOfClientAttemptsAllowed", 1) if v13 else V12_ATTEMPTS,
+            "enableSessionImage": bool(body.get("enableSessionImage", False)),
+            "userCorrelationId": body.get("userCorrelationId") if v13 else None,
+            "expectedClientIpAddress": body.get("expectedClientIpAddress") if v13 else None,
             "attempts": [],
         }
         with self.state.lock:
+            session["abuseMonitoring"] = v13 and self.state.abuse_monitoring
             self.state.sessions[session_id] = session
-        self._send(
-            200, {"sessionId": session_id, "authToken": token, "status": "NotStarted", "modelVersion": "2024-11-15"}
-        )
+            self.state.received[session_id] = {"apiVersion": version, "received": body}
+            view = session_view(session, now, version)
+        self._send(200, view)
 
-    def _view(self, session: dict[str, Any]) -> dict[str, Any]:
-        now = _now()
-        attempts = [_attempt_view(a, now) for a in session["attempts"]]
-        return {
-            "sessionId": session["sessionId"],
-            "status": _session_status(attempts),
-            "livenessOperationMode": session["livenessOperationMode"],
-            "createdDateTime": session["createdDateTime"],
-            "modelVersion": session["modelVersion"],
-            "results": {"attempts": attempts},
-        }
-
-    def _get(self, session_id: str) -> None:
+    def _get(self, session_id: str, version: str) -> None:
         with self.state.lock:
             session = self.state.sessions.get(session_id)
-            view = self._view(session) if session else None
+            view = session_view(session, _now(), version) if session else None
         if view is None:
             return self._error(404, "SessionNotFound", "Session does not exist.")
         self._send(200, view)
@@ -187,40 +226,71 @@ class FaceHandler(BaseHTTPRequestHandler):
             return self._error(404, "SessionNotFound", "Session does not exist.")
         self._send(204)
 
-    def _attempt(self, session_id: str) -> None:
-        body = self._json()
-        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        with self.state.lock:
-            session = self.state.sessions.get(session_id)
-            if session is None or not secrets.compare_digest(token, session["authToken"]):
-                return self._error(401, "Unauthorized", "Invalid session auth token.")
-            if session["expiresAt"] <= _now():
-                return self._error(401, "TokenExpired", "The session auth token has expired.")
-            problem = _attempt_problem(body)
+    def _settings(self, method: str) -> None:
+        if method == "PATCH":
+            body = self._json()
+            problem = settings_problem(body) if body is not ... else "The request body is not valid JSON."
             if problem:
                 return self._error(400, "BadArgument", problem)
-            if len(session["attempts"]) >= MAX_ATTEMPTS:
-                return self._error(429, "TooManyAttempts", f"At most {MAX_ATTEMPTS} attempts per session.")
-            assert body is not None
+            enabled = (body.get("livenessAbuseMonitoring") or {}).get("enabled")
+            if enabled is not None:
+                with self.state.lock:
+                    self.state.abuse_monitoring = enabled
+        elif method != "GET":
+            return self._error(405, "NotFound", "Resource not found.")
+        self._send(200, {"livenessAbuseMonitoring": {"enabled": self.state.abuse_monitoring}})
+
+    def _attempt(self, session_id: str) -> None:
+        body = self._json()
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        now = _now()
+        with self.state.lock:
+            session = self.state.sessions.get(session_id)
+            if (
+                session is None
+                or scheme.lower() != "bearer"
+                or not secrets.compare_digest(token.strip().encode(), session["authToken"].encode())
+            ):
+                return self._error(401, "Unauthorized", "Invalid session auth token.")
+            if session["expiresAt"] <= now:
+                return self._error(401, "TokenExpired", "The session auth token has expired.")
+            problem = attempt_problem(body if body is not ... else None)
+            if problem:
+                return self._error(400, "BadArgument", problem)
+            if len(session["attempts"]) >= session["attemptsAllowed"]:
+                allowed = session["attemptsAllowed"]
+                return self._error(429, "TooManyAttempts", f"At most {allowed} attempts for this session.")
+            attempt_id = len(session["attempts"]) + 1
+            others = self.state.match_face(session, attempt_id, body.get("faceId"), now)
             attempt = {
-                "attemptId": len(session["attempts"]) + 1,
-                "completesAt": _now() + timedelta(seconds=float(body.get("completeAfterSeconds") or 0)),
+                "attemptId": attempt_id,
+                "completesAt": now + timedelta(seconds=float(body.get("completeAfterSeconds") or 0)),
                 "decision": body.get("livenessDecision"),
                 "error": body.get("error"),
-                "clientIp": body.get("clientIp"),
-                "digest": uuid.uuid4().hex,
+                "clientIp": body.get("clientIp") or self.client_address[0],
+                "abuse": bool(others) or body.get("abuseDetected") is True,
+                "others": others,
             }
             session["attempts"].append(attempt)
-            view = _attempt_view(attempt, _now())
+            view = attempt_view(session, attempt, now, session["version"])
         self._send(200, view)
 
     # --- test control -------------------------------------------------------------------
     def _control(self, method: str, path: str) -> None:
         if method == "GET" and path == "/emulator/health":
             return self._send(200, {"status": "ok", "sessions": len(self.state.sessions)})
+        if method == "GET" and path.startswith("/emulator/sessions/"):
+            session_id = path.removeprefix("/emulator/sessions/")
+            with self.state.lock:
+                received = self.state.received.get(session_id)
+                held = session_id in self.state.sessions
+            if received is None:
+                return self._error(404, "SessionNotFound", "The emulator never created this session.")
+            return self._send(200, {**received, "held": held})
         if path != "/emulator/faults" or method not in ("POST", "DELETE"):
             return self._error(404, "NotFound", "Unknown control call.")
         body = (self._json() or {}) if method == "POST" else {}
+        body = body if isinstance(body, dict) else {"status": None}
         status, count, retry_after = body.get("status", 500), body.get("count", 1), body.get("retryAfter")
         if method == "POST" and (
             status not in FAULT_CODES
@@ -235,46 +305,6 @@ class FaceHandler(BaseHTTPRequestHandler):
             self.state.fault_retry_after = retry_after if method == "POST" else None
             answer = {"status": self.state.fault_status, "count": self.state.fault_count, "retryAfter": retry_after}
         return self._send(200, answer)
-
-
-def _attempt_problem(body: dict[str, Any] | None) -> str | None:
-    """Why an attempt body would be refused, or None."""
-    if body is None:
-        return "The body must be a JSON object."
-    error = body.get("error")
-    if error is not None:
-        if not isinstance(error, dict) or not isinstance(error.get("code"), str):
-            return "error must be an object with a code and a message."
-        if body.get("livenessDecision") is not None:
-            return "An attempt has either a livenessDecision or an error."
-    elif body.get("livenessDecision") not in DECISIONS:
-        return "livenessDecision must be realface, spoofface or uncertain."
-    delay = body.get("completeAfterSeconds", 0)
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600:
-        return "completeAfterSeconds must be a number of seconds from 0 to 3600."
-    if body.get("clientIp") is not None and not isinstance(body["clientIp"], str):
-        return "clientIp must be a string."
-    return None
-
-
-def _attempt_view(attempt: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """An attempt as the GA contract shows it: Running with no result until it completes."""
-    view: dict[str, Any] = {"attemptId": attempt["attemptId"], "attemptStatus": "Running"}
-    if attempt["completesAt"] <= now:
-        if attempt["error"] is not None:
-            view["attemptStatus"] = "Failed"
-            view["error"] = {"code": attempt["error"]["code"], "message": str(attempt["error"].get("message", ""))}
-        else:
-            view["attemptStatus"] = "Succeeded"
-            view["result"] = {"livenessDecision": attempt["decision"], "digest": attempt["digest"]}
-    if attempt["clientIp"]:
-        view["clientInformation"] = [{"ip": attempt["clientIp"]}]
-    return view
-
-
-def _session_status(attempts: list[dict[str, Any]]) -> str:
-    """The session's status: that of its latest attempt, NotStarted before any."""
-    return attempts[-1]["attemptStatus"] if attempts else "NotStarted"
 
 
 def make_server(host: str, port: int, key: str) -> ThreadingHTTPServer:

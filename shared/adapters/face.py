@@ -1,7 +1,10 @@
-"""Face REST API v1.2 GA liveness-session client on the azure-core pipeline.
+"""Face REST liveness-session client on the azure-core pipeline: v1.2 GA or v1.3-preview.1.
 
 The Python SDK `azure-ai-vision-face` (1.0.0b2) targets the older preview routes, so this speaks
-the GA wire format directly: `POST/GET/DELETE {endpoint}/face/v1.2/detectLiveness-sessions[/{id}]`.
+the wire format directly: `POST/GET/DELETE {endpoint}/face/{version}/detectLiveness-sessions[/{id}]`,
+and on v1.3 `GET/PATCH {endpoint}/face/v1.3-preview.1/settings`. Responses are checked for every
+field the contract requires (a missing one is a 502, logged); v1.3's abuse verdict is read
+defensively (`_abuse_verdict`), and attempts are put oldest first whatever order Face lists them in.
 Key auth (`Ocp-Apim-Subscription-Key`) or Entra ID (managed identity) auth; per-call timeouts;
 retry with exponential backoff on 408/429/5xx (POST is not retried on 5xx: it may have created a
 session), honouring `Retry-After` up to `max_wait_seconds`; a longer wait is handed to the client
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import AzureKeyCredential, TokenCredential
@@ -25,13 +29,17 @@ from azure.core.pipeline.policies import (
     RetryPolicy,
 )
 from azure.core.rest import HttpRequest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shared.errors import UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
-API_ROOT = "face/v1.2/detectLiveness-sessions"
+V12 = "v1.2"
+V13 = "v1.3-preview.1"
+API_VERSIONS = (V12, V13)
+SESSIONS = "detectLiveness-sessions"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 
 
@@ -60,21 +68,50 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-class CreatedFaceSession(_Wire):
-    session_id: str = Field(alias="sessionId", min_length=1, max_length=128)
-    auth_token: str = Field(alias="authToken", min_length=1)
+class FaceRectangle(_Wire):
+    top: int
+    left: int
+    width: int
+    height: int
+
+
+class ColorTarget(_Wire):
+    face_rectangle: FaceRectangle = Field(alias="faceRectangle")
+
+
+class DecisionTargets(_Wire):
+    color: ColorTarget
 
 
 class FaceAttemptResult(_Wire):
     liveness_decision: str | None = Field(None, alias="livenessDecision")
+    targets: DecisionTargets
+    digest: str
+    session_image_id: str | None = Field(None, alias="sessionImageId")
 
 
 class FaceAttemptError(_Wire):
-    code: str = ""
+    code: str
+    message: str
+    targets: DecisionTargets
 
 
 class FaceClientInformation(_Wire):
-    ip: str | None = None
+    ip: str
+
+
+class FlaggedSession(_Wire):
+    """Another session the service flagged because of what it saw in this attempt (v1.3)."""
+
+    attempt_id: int = Field(alias="attemptId")
+    session_id: str = Field(alias="sessionId", min_length=1, max_length=128)
+
+
+class AbuseVerdict(_Wire):
+    """`abuseMonitoringResult` of a v1.3 attempt, read defensively (see `_abuse_verdict`)."""
+
+    detected: bool = False
+    flagged_sessions: tuple[FlaggedSession, ...] = ()
 
 
 FINAL_ATTEMPT_STATUSES = frozenset({"succeeded", "failed"})
@@ -82,39 +119,125 @@ FINAL_ATTEMPT_STATUSES = frozenset({"succeeded", "failed"})
 
 class FaceAttempt(_Wire):
     attempt_id: int = Field(alias="attemptId")
-    attempt_status: str | None = Field(None, alias="attemptStatus")
+    attempt_status: str = Field(alias="attemptStatus")
     result: FaceAttemptResult | None = None
     error: FaceAttemptError | None = None
     client_information: list[FaceClientInformation] = Field([], alias="clientInformation")
+    abuse: AbuseVerdict = Field(AbuseVerdict(), alias="abuseMonitoringResult")
+
+    @field_validator("abuse", mode="before")
+    @classmethod
+    def _read_abuse(cls, raw: Any) -> AbuseVerdict:
+        return _abuse_verdict(raw)
 
     @property
     def final(self) -> bool:
         """Succeeded or Failed: the attempt will not change any more (Running/NotStarted may)."""
-        return (self.attempt_status or "").lower() in FINAL_ATTEMPT_STATUSES
+        return self.attempt_status.lower() in FINAL_ATTEMPT_STATUSES
 
 
 class FaceResults(_Wire):
-    attempts: list[FaceAttempt] = []
+    attempts: list[FaceAttempt]
+
+    @field_validator("attempts")
+    @classmethod
+    def _oldest_first(cls, attempts: list[FaceAttempt]) -> list[FaceAttempt]:
+        return sorted(attempts, key=lambda a: a.attempt_id)  # Microsoft's examples list the newest first
 
 
 class FaceSessionResult(_Wire):
-    session_id: str = Field(alias="sessionId")
+    """A LivenessSession (what create and get answer): every field the contract requires."""
+
+    session_id: str = Field(alias="sessionId", min_length=1, max_length=128)
+    auth_token: str = Field(alias="authToken", min_length=1)
     status: str
-    results: FaceResults = FaceResults()
+    model_version: str | None = Field(None, alias="modelVersion")
+    abuse_monitoring_enabled: bool | None = Field(None, alias="isAbuseMonitoringEnabled")
+    expected_client_ip: str | None = Field(None, alias="expectedClientIpAddress")
+    results: FaceResults
+
+    @field_validator("abuse_monitoring_enabled", mode="before")
+    @classmethod
+    def _read_enabled(cls, raw: Any) -> bool | None:
+        return _flag(raw)
+
+
+CreatedFaceSession = FaceSessionResult
+
+
+class FaceSettings(_Wire):
+    """The resource's liveness settings (v1.3 `GET/PATCH /settings`)."""
+
+    abuse_monitoring_enabled: bool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, raw: Any) -> Any:
+        monitoring = raw.get("livenessAbuseMonitoring") if isinstance(raw, dict) else None
+        if not isinstance(monitoring, dict) or _flag(monitoring.get("enabled")) is None:
+            raise ValueError("livenessAbuseMonitoring.enabled is required")
+        return {"abuse_monitoring_enabled": _flag(monitoring["enabled"])}
+
+
+def _flag(raw: Any) -> bool | None:
+    """A boolean the published schema types as `object`: true/false, or the strings; else unknown."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    return None
+
+
+def _abuse_verdict(raw: Any) -> AbuseVerdict:
+    """Read `abuseMonitoringResult` without trusting its shape.
+
+    The schema types `isAbuseDetected` as `object`; examples and SDKs use booleans. A boolean (or
+    "true"/"false") is taken as given; anything else (`{}`, null, missing) is decided by the evidence:
+    detected when `otherFlaggedSessions` names another session. Unreadable entries are skipped."""
+    if not isinstance(raw, dict):
+        return AbuseVerdict()
+    flagged: list[FlaggedSession] = []
+    items = raw.get("otherFlaggedSessions")
+    for item in items if isinstance(items, list) else []:
+        try:
+            flagged.append(FlaggedSession.model_validate(item))
+        except ValidationError:
+            log.warning("Face sent an otherFlaggedSessions entry we could not read")
+    said = _flag(raw.get("isAbuseDetected"))
+    return AbuseVerdict(detected=bool(flagged) if said is None else said, flagged_sessions=tuple(flagged))
+
+
+class FaceFeatureUnavailable(Exception):
+    """The Face API version in use has no such operation (settings need v1.3-preview.1)."""
 
 
 class FaceClient(Protocol):
-    """What the session service needs from Face."""
+    """What the services need from Face; which API version is spoken stays inside the adapter."""
 
-    def create_session(self, *, mode: str, device_correlation_id: str, ttl_seconds: int) -> CreatedFaceSession: ...
+    api_version: str
+
+    def create_session(
+        self,
+        *,
+        mode: str,
+        device_correlation_id: str,
+        ttl_seconds: int,
+        user_correlation_id: str | None = None,
+        client_attempts: int = 1,
+        expected_client_ip: str | None = None,
+    ) -> CreatedFaceSession: ...
 
     def get_session(self, session_id: str) -> FaceSessionResult: ...
 
     def delete_session(self, session_id: str) -> None: ...
 
+    def get_settings(self) -> FaceSettings: ...
+
+    def set_abuse_monitoring(self, enabled: bool) -> FaceSettings: ...
+
 
 class FaceRestClient:
-    """FaceClient over HTTP with the azure-core pipeline."""
+    """FaceClient over HTTP with the azure-core pipeline, speaking `api_version` (v1.2 or v1.3-preview.1)."""
 
     def __init__(
         self,
@@ -122,10 +245,13 @@ class FaceRestClient:
         *,
         api_key: str | None = None,
         credential: TokenCredential | None = None,
+        api_version: str = V12,
         timeout_seconds: float = 10.0,
         max_retries: int = 2,
         max_wait_seconds: float = 2.0,
     ) -> None:
+        if api_version not in API_VERSIONS:
+            raise ValueError(f"Face API version must be one of {API_VERSIONS}")
         if api_key:
             auth = AzureKeyCredentialPolicy(AzureKeyCredential(api_key), "Ocp-Apim-Subscription-Key")
         elif credential is not None:
@@ -139,19 +265,26 @@ class FaceRestClient:
             retry_backoff_max=4,
             timeout=timeout_seconds * (max_retries + 1),
         )
+        self.api_version = api_version
         self._timeout = timeout_seconds
         self._base = endpoint.rstrip("/")
+        self._root = f"face/{api_version}"
+        # Bearer tokens go over TLS only, except to a local emulator on this machine.
+        self._local = urlsplit(self._base).scheme == "http" and urlsplit(self._base).hostname in LOCAL_HOSTS
         self._client = PipelineClient(
             base_url=self._base,
             policies=[HeadersPolicy({"Accept": "application/json"}), retry, auth],
         )
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = HttpRequest(method, f"{self._base}/{path}", json=body)
+        request = HttpRequest(method, f"{self._base}/{self._root}/{path}", json=body)
+        options: dict[str, Any] = {"enforce_https": False} if self._local else {}
         try:
-            response = self._client.send_request(request, connection_timeout=self._timeout, read_timeout=self._timeout)
+            response = self._client.send_request(
+                request, connection_timeout=self._timeout, read_timeout=self._timeout, **options
+            )
         except AzureError as exc:
-            log.warning("Face %s %s failed: %s", method, path.split("/")[-1], type(exc).__name__)
+            log.warning("Face %s %s failed: %s", method, path.split("/")[-1][:24], type(exc).__name__)
             raise UpstreamUnavailable("The liveness service did not answer; try again shortly.") from exc
         if response.status_code >= 300:
             code = _error_code(response)
@@ -174,19 +307,48 @@ class FaceRestClient:
             )
         return response.json() if response.content else None
 
-    def create_session(self, *, mode: str, device_correlation_id: str, ttl_seconds: int) -> CreatedFaceSession:
-        body = {
+    def create_session(
+        self,
+        *,
+        mode: str,
+        device_correlation_id: str,
+        ttl_seconds: int,
+        user_correlation_id: str | None = None,
+        client_attempts: int = 1,
+        expected_client_ip: str | None = None,
+    ) -> CreatedFaceSession:
+        """Create a session; on v1.3 also the user GUID, the attempts allowed and the expected client IP."""
+        body: dict[str, Any] = {
             "livenessOperationMode": mode,
             "deviceCorrelationId": device_correlation_id,
             "authTokenTimeToLiveInSeconds": ttl_seconds,
         }
-        return _parse(CreatedFaceSession, self._call("POST", API_ROOT, body))
+        if self.api_version == V13:
+            body["numberOfClientAttemptsAllowed"] = client_attempts
+            if user_correlation_id:
+                body["userCorrelationId"] = user_correlation_id
+            if expected_client_ip:
+                body["expectedClientIpAddress"] = expected_client_ip
+        return _parse(FaceSessionResult, self._call("POST", SESSIONS, body))
 
     def get_session(self, session_id: str) -> FaceSessionResult:
-        return _parse(FaceSessionResult, self._call("GET", f"{API_ROOT}/{session_id}"))
+        return _parse(FaceSessionResult, self._call("GET", f"{SESSIONS}/{session_id}"))
 
     def delete_session(self, session_id: str) -> None:
-        self._call("DELETE", f"{API_ROOT}/{session_id}")
+        """Delete the session and what Face holds of it; FaceSessionGone when it was already gone."""
+        self._call("DELETE", f"{SESSIONS}/{session_id}")
+
+    def get_settings(self) -> FaceSettings:
+        self._need_settings()
+        return _parse(FaceSettings, self._call("GET", "settings"))
+
+    def set_abuse_monitoring(self, enabled: bool) -> FaceSettings:
+        self._need_settings()
+        return _parse(FaceSettings, self._call("PATCH", "settings", {"livenessAbuseMonitoring": {"enabled": enabled}}))
+
+    def _need_settings(self) -> None:
+        if self.api_version != V13:
+            raise FaceFeatureUnavailable(f"Face settings need API version {V13}; this app speaks {self.api_version}.")
 
 
 def _parse(model: type[_Wire], payload: Any) -> Any:
