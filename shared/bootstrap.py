@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.face import FaceRestClient
+from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
@@ -114,6 +115,7 @@ def _face_client(settings: Settings) -> FaceRestClient:
         settings.face_endpoint,
         api_key=settings.face_api_key,
         credential=credential,
+        api_version=settings.face_api_version,
         timeout_seconds=settings.face_timeout_seconds,
         max_retries=settings.face_max_retries,
     )
@@ -150,6 +152,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         key=settings.sealing_key_bytes,
     )
     ip_policy = ip_policy_from(settings)
+    face_ledger = FaceSessionLedger(tables)
     sessions = SessionService(
         subjects=subjects,
         index=index,
@@ -161,9 +164,11 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         call_budget=settings.session_call_budget,
         default_mode=settings.liveness_operation_mode,
         ip_counters=IpCounters(tables, ip_policy, grace, clock),
+        ledger=face_ledger,
         ip_policy=ip_policy,
         pull_limit=settings.face_pull_limit,
         pull_grace=grace,
+        client_attempts=settings.face_client_attempts,
     )
     return Services(
         settings=settings,
@@ -185,6 +190,8 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             clock=clock,
             gate_key=settings.sealing_key_bytes,
             tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
+            sessions=sessions,
+            face_ledger=face_ledger,
         ),
         retention=RetentionSweep(
             tables=tables,
@@ -196,6 +203,8 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             policy=retention_from(settings),
             page_size=settings.retention_page_size,
             settle=sessions.settle,
+            face_ledger=face_ledger,
+            delete_owed=sessions.delete_owed,
         ),
         clock=clock,
     )

@@ -41,6 +41,8 @@ class Settings(BaseModel):
     face_timeout_seconds: float = Field(10.0, alias="FACE_TIMEOUT_SECONDS", gt=0, le=120)
     face_max_retries: int = Field(2, alias="FACE_MAX_RETRIES", ge=0, le=10)
     face_pull_limit: int = Field(10, alias="FACE_PULL_LIMIT", ge=1, le=50)
+    face_api_version: Literal["v1.2", "v1.3-preview.1"] = Field("v1.2", alias="FACE_API_VERSION")
+    face_client_attempts: int = Field(1, alias="FACE_CLIENT_ATTEMPTS", ge=1, le=3)
 
     # --- email (Azure Communication Services) -------------------------------------------
     acs_connection_string: str | None = Field(None, alias="ACS_CONNECTION_STRING", repr=False)

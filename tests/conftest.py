@@ -20,7 +20,21 @@ BASE_SETTINGS = {
     "SESSION_SEALING_KEY": "dGVzdC1vbmx5LXNlYWxpbmcta2V5LTMyLWJ5dGVzISE=",
     "FACE_TIMEOUT_SECONDS": "3",
     "FACE_MAX_RETRIES": "1",
+    "FACE_CLIENT_ATTEMPTS": "3",  # the scenarios make up to 3 attempts in one session
 }
+FACE_API_VERSIONS = ("v1.2", "v1.3-preview.1")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that builds the app runs once per Face API version (SPEC section 6a)."""
+    if "face_api_version" in metafunc.fixturenames:
+        metafunc.parametrize("face_api_version", FACE_API_VERSIONS, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def face_api_version(request: pytest.FixtureRequest) -> str:
+    """The Face API version the app speaks in this test (parametrised: both, in every run)."""
+    return request.param
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +90,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def configure(base_env: dict[str, str], clock: FakeClock, monkeypatch: pytest.MonkeyPatch):
+def configure(base_env: dict[str, str], clock: FakeClock, monkeypatch: pytest.MonkeyPatch, face_api_version: str):
     """Apply setting overrides on fresh tables and rebuild the services; returns the services."""
     from shared import bootstrap
 
@@ -84,6 +98,7 @@ def configure(base_env: dict[str, str], clock: FakeClock, monkeypatch: pytest.Mo
         unique = uuid.uuid4().hex[:12]
         monkeypatch.setenv("TABLE_NAME_PREFIX", "t" + unique)
         monkeypatch.setenv("NOTIFICATION_QUEUE", "notes-" + unique)
+        monkeypatch.setenv("FACE_API_VERSION", face_api_version)
         for name, value in overrides.items():
             monkeypatch.setenv(name, value)
         bootstrap.reset(clock)

@@ -270,7 +270,8 @@ class FaceRestClient:
         self._base = endpoint.rstrip("/")
         self._root = f"face/{api_version}"
         # Bearer tokens go over TLS only, except to a local emulator on this machine.
-        self._local = urlsplit(self._base).scheme == "http" and urlsplit(self._base).hostname in LOCAL_HOSTS
+        local = urlsplit(self._base).scheme == "http" and urlsplit(self._base).hostname in LOCAL_HOSTS
+        self._local_bearer = local and not api_key
         self._client = PipelineClient(
             base_url=self._base,
             policies=[HeadersPolicy({"Accept": "application/json"}), retry, auth],
@@ -278,7 +279,7 @@ class FaceRestClient:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         request = HttpRequest(method, f"{self._base}/{self._root}/{path}", json=body)
-        options: dict[str, Any] = {"enforce_https": False} if self._local else {}
+        options: dict[str, Any] = {"enforce_https": False} if self._local_bearer else {}
         try:
             response = self._client.send_request(
                 request, connection_timeout=self._timeout, read_timeout=self._timeout, **options

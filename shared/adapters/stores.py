@@ -206,6 +206,18 @@ class SubjectStore:
         )
         return [from_entity(Subject, row) for row in rows]
 
+    def mark_face_deleted(self, customer_id: str, correlation_id: str, session_id: str) -> None:
+        """Note on a session row that Face no longer holds it (a one-column merge: nothing else moves)."""
+        with contextlib.suppress(ResourceNotFoundError):
+            self._table.update_entity(
+                {
+                    "PartitionKey": subject_partition(customer_id, correlation_id),
+                    "RowKey": session_row(session_id),
+                    "face_deleted": True,
+                },
+                mode=UpdateMode.MERGE,
+            )
+
     def delete_row(self, customer_id: str, correlation_id: str, row_key: str) -> None:
         self._table.delete_entity(subject_partition(customer_id, correlation_id), row_key)
 

@@ -19,7 +19,7 @@ from azure.data.tables import EdmType, EntityProperty, TableClient, TableService
 from shared.domain.records import Record
 from shared.settings import Settings
 
-TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit")
+TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit", "facesessions")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_BATCH = 100  # entity-group transactions hold at most 100 operations
 

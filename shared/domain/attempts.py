@@ -8,6 +8,13 @@ the same rule, so one attempt is counted once whichever path sees it first.
 
 A session is *settled* when nothing more can be counted from it: read after its auth token expired
 with no attempt still running, or gone at Face. Until then it is *open* and read again.
+
+A session is *finished* once its result is final and recorded: a `realface` decision, or as many
+final attempts as the device was allowed (`attempts_allowed`), or settled. Nothing can follow, so
+the app deletes it at Face (SPEC section 8); a later read finds it gone and settles it.
+
+On Face v1.3 an attempt may carry the service's own abuse verdict; a flagged attempt flags its
+subject at once (`record_face_abuse`) in the same cycle that records the attempt.
 """
 
 from __future__ import annotations
@@ -16,7 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.ip_policy import failure_key
-from shared.domain.policy import FAILED_DECISIONS, LivenessDecision, Policy, SubjectState, record_decision
+from shared.domain.policy import (
+    FAILED_DECISIONS,
+    FaceEvidence,
+    FlaggedRef,
+    LivenessDecision,
+    Policy,
+    SubjectState,
+    record_decision,
+    record_face_abuse,
+)
 from shared.domain.records import Attempt, Session
 
 
@@ -28,6 +44,8 @@ class SeenAttempt:
     status: str | None
     final: bool
     decision: LivenessDecision | None
+    abuse_detected: bool = False  # Face v1.3 abuse monitoring flagged this attempt
+    flagged: tuple[FlaggedRef, ...] = ()  # the other sessions it named
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,7 @@ class Absorbed:
 
 def is_open(session: Session, now: datetime, grace: timedelta) -> bool:
     """Whether a session may still have attempts nobody counted (read it before deciding)."""
-    return not session.settled and session.expires_at + grace > now
+    return not session.settled and not session.face_deleted and session.expires_at + grace > now
 
 
 def absorb(state: SubjectState, session: Session, reading: FaceReading, now: datetime, policy: Policy) -> Absorbed:
@@ -86,19 +104,30 @@ def absorb(state: SubjectState, session: Session, reading: FaceReading, now: dat
                 attempt_status=attempt.status,
                 liveness_decision=attempt.decision.value if attempt.decision else None,
                 recorded_at=now,
+                abuse_detected=attempt.abuse_detected,
             )
         )
+        if attempt.abuse_detected:
+            evidence = FaceEvidence(
+                session_id=session.session_id, attempt_id=attempt.attempt_id, at=now, others=attempt.flagged
+            )
+            state = record_face_abuse(state, evidence, now)
         if attempt.decision is not None:
             state = record_decision(state, attempt.decision, now, now, policy)
             if attempt.decision in FAILED_DECISIONS:
                 failed.append(failure_key(session.session_id, attempt.attempt_id))
     latest = next((a.decision.value for a in reversed(ordered) if a.final and a.decision), session.last_decision)
+    recorded = (*session.recorded_attempts, *(a.attempt_id for a in new))
+    settled = session.settled or reading.settles(session.expires_at, now)
+    passed = any(a.final and a.decision is LivenessDecision.REALFACE for a in ordered)
+    used_up = len(recorded) >= session.attempts_allowed
     updated = session.model_copy(
         update={
-            "recorded_attempts": (*session.recorded_attempts, *(a.attempt_id for a in new)),
+            "recorded_attempts": recorded,
             "face_status": reading.status if not reading.gone else session.face_status,
             "last_decision": latest,
-            "settled": session.settled or reading.settles(session.expires_at, now),
+            "settled": settled,
+            "finished": session.finished or settled or ((passed or used_up) and not reading.running),
         }
     )
     return Absorbed(state, updated, tuple(records), tuple(failed))

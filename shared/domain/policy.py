@@ -55,6 +55,30 @@ class IssuedSession(BaseModel):
     client_request_id: str | None = None
 
 
+FACE_ABUSE_REASON = "face_abuse_detected"
+MAX_FACE_EVIDENCE = 20
+
+
+class FlaggedRef(BaseModel):
+    """A session (and attempt) Face's abuse monitoring named alongside one of ours."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    attempt_id: int
+
+
+class FaceEvidence(BaseModel):
+    """Face v1.3 flagged one of the subject's attempts: which, when, and the other sessions it named."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    attempt_id: int
+    at: AwareDatetime
+    others: tuple[FlaggedRef, ...] = ()
+
+
 class SubjectState(BaseModel):
     """What the policy needs to know about one subject; stored on its subject row."""
 
@@ -68,6 +92,7 @@ class SubjectState(BaseModel):
     sessions: tuple[IssuedSession, ...] = ()
     flagged_at: AwareDatetime | None = None
     flag_reason: str | None = None
+    face_evidence: tuple[FaceEvidence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +164,16 @@ def _flag(state: SubjectState, now: datetime, reason: str) -> SubjectState:
     if state.status is not SubjectStatus.ACTIVE:
         return state
     return state.model_copy(update={"status": SubjectStatus.FLAGGED, "flagged_at": now, "flag_reason": reason})
+
+
+def record_face_abuse(state: SubjectState, evidence: FaceEvidence, now: datetime) -> SubjectState:
+    """Face's own abuse verdict on an attempt flags the subject at once, keeping the evidence.
+
+    A subject already flagged keeps collecting evidence for its reviewer; a decided one is left alone."""
+    if state.status not in (SubjectStatus.ACTIVE, SubjectStatus.FLAGGED):
+        return state
+    kept = (*state.face_evidence, evidence)[-MAX_FACE_EVIDENCE:]
+    return _flag(state.model_copy(update={"face_evidence": kept}), now, FACE_ABUSE_REASON)
 
 
 def record_decision(

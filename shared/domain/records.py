@@ -111,6 +111,9 @@ class Session(Record):
     last_decision: str | None = None
     settled: bool = False  # read after its expiry with every attempt final (or gone at Face): nothing more to count
     ip_ref: str | None = None  # keyed hash of (customer, end-user IP) the session was issued for
+    attempts_allowed: int = 1  # attempts the device may make in this session (FACE_CLIENT_ATTEMPTS)
+    finished: bool = False  # its result is final and recorded: no attempt can follow, Face may forget it
+    face_deleted: bool = False  # Face confirmed the session deleted (or already gone)
 
 
 class Attempt(Record):
@@ -121,6 +124,7 @@ class Attempt(Record):
     attempt_status: str | None = None
     liveness_decision: str | None = None
     recorded_at: AwareDatetime
+    abuse_detected: bool = False  # Face v1.3 abuse monitoring flagged this attempt
 
 
 class OutboxEntry(Record):

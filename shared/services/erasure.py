@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.batch_delete import BatchDeleter
+from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, SubjectStore, Versioned
 from shared.adapters.tables import StaleWrite, Tables, from_entity
@@ -25,7 +26,7 @@ from shared.domain.secrets import erased_id
 from shared.errors import Contended
 from shared.services.feedback import FeedbackService
 from shared.services.review import INDEX_OF_STATUS, ReviewService
-from shared.services.sessions import MAX_RACES, backoff
+from shared.services.sessions import MAX_RACES, SessionService, backoff
 
 
 @dataclass
@@ -40,12 +41,17 @@ class ErasureService:
     clock: Clock
     gate_key: bytes
     tombstone: timedelta
+    sessions: SessionService
+    face_ledger: FaceSessionLedger
 
     def erase(self, customer: Customer, correlation_id: str) -> None:
         """Erase one subject of this customer (idempotent: erasing an unknown GUID changes nothing)."""
         customer_id = customer.customer_id
         self.review.flush_outbox(customer_id, correlation_id)  # a pending notification still goes out first
-        subject, removed, gate = self._erase_partition(customer_id, correlation_id)
+        self.sessions.record_before_erasure(customer_id, correlation_id)  # unread attempts still count
+        owed = self._delete_at_face(customer_id, correlation_id)
+        subject, removed, gate, face_sessions = self._erase_partition(customer_id, correlation_id)
+        self.face_ledger.forget(face_sessions)
         if subject is None and removed == 0:
             return
         for status in ("pending", "blocked", "retired"):
@@ -63,18 +69,36 @@ class ErasureService:
                 "rowsRemoved": removed,
                 "gateKept": gate is not None,
                 "gateStatus": gate.state.status.value if gate else None,
+                "faceSessionsOwed": owed,
             },
         )
 
-    def _erase_partition(self, customer_id: str, correlation_id: str) -> tuple[Subject | None, int, Subject | None]:
-        """Delete every row of the subject, after writing the gate it must leave (if any)."""
+    def _delete_at_face(self, customer_id: str, correlation_id: str) -> int:
+        """Delete at Face every session of the subject it may still hold; returns how many Face owes.
+
+        One Face cannot delete now is noted (without the GUID) for the retention sweep to retry."""
+        _, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
+        owed = 0
+        for session in sessions:
+            if not session.record.face_deleted and not self.sessions.delete_at_face(session.record):
+                self.face_ledger.owe_deletion(session.record.session_id, self.clock())
+                owed += 1
+        return owed
+
+    def _erase_partition(
+        self, customer_id: str, correlation_id: str
+    ) -> tuple[Subject | None, int, Subject | None, set[str]]:
+        """Delete every row of the subject, after writing the gate it must leave (if any).
+
+        Also returns the Face session ids its session and attempt rows named (their ledger rows go too)."""
         deleter = BatchDeleter(self.tables.client("subjects"))
         gate_id = erased_id(self.gate_key, customer_id, correlation_id)
-        removed, first_seen, gate = 0, None, None
+        removed, first_seen, gate, face_sessions = 0, None, None, set()
         for _ in range(MAX_RACES):
             rows = self.subjects.partition(customer_id, correlation_id)
+            face_sessions |= {r["session_id"] for r in rows if r.get("session_id")}
             if not rows:
-                return first_seen, removed, gate
+                return first_seen, removed, gate, face_sessions
             subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
             subject = from_entity(Subject, subject_row) if subject_row is not None else None
             first_seen = first_seen or subject

@@ -18,6 +18,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.batch_delete import BatchDeleter
+from shared.adapters.face_ledger import OWNER_ROW, FaceSessionLedger
 from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, SubjectStore, Versioned
 from shared.adapters.tables import StaleWrite, Tables, decode_value, etag_of, from_entity
 from shared.domain.clock import Clock
@@ -72,6 +73,8 @@ class RetentionSweep:
     policy: RetentionPolicy
     page_size: int = 1000
     settle: Callable[[str, str, str], bool] | None = None  # counts a session's last attempts before it goes
+    face_ledger: FaceSessionLedger | None = None
+    delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
 
     def run(self) -> dict[str, int]:
@@ -91,6 +94,12 @@ class RetentionSweep:
                 "subjects", "RowKey eq @row and gate_until lt @now", {"row": SUBJECT_ROW, "now": now}
             ),
             "compacted": self._compact_tombstones(now - self.policy.attempts),
+            "faceSessionsOwed": self._delete_owed_at_face(),
+            "faceSessionOwners": self._delete_where(
+                "facesessions",
+                "RowKey eq @row and created_at lt @cutoff",
+                {"row": OWNER_ROW, "cutoff": now - self.policy.attempts},
+            ),
             "feedback": self._delete_where("feedback", "created_at lt @cutoff", {"cutoff": now - self.policy.feedback}),
             "ledger": self._delete_where(
                 "notifications", "updated_at lt @cutoff", {"cutoff": now - self.policy.ledger}
@@ -132,7 +141,7 @@ class RetentionSweep:
         ):
             ready = []
             for row in rows:
-                if row.get("settled") or self.settle is None:
+                if row.get("face_deleted") or self.settle is None:
                     ready.append(row)
                     continue
                 customer_id, correlation_id = row["PartitionKey"].split("_", 1)
@@ -140,7 +149,17 @@ class RetentionSweep:
                     with contextlib.suppress(ResourceNotFoundError):  # re-read: settling changed its ETag
                         ready.append(table.get_entity(row["PartitionKey"], row["RowKey"]))
             removed += deleter.delete(ready)
+            if self.face_ledger is not None:  # no attempt row will name these: their ledger rows go with them
+                self.face_ledger.forget(
+                    r["RowKey"].removeprefix("session_") for r in ready if r.get("recorded_attempts") in (None, "[]")
+                )
         return removed
+
+    def _delete_owed_at_face(self) -> int:
+        """Face sessions erasure could not delete at Face: ask again (each stays owed until Face confirms)."""
+        if self.face_ledger is None or self.delete_owed is None:
+            return 0
+        return sum(1 for session_id in list(self.face_ledger.owed()) if self.delete_owed(session_id))
 
     def _delete_attempts(self, cutoff: datetime) -> int:
         """Attempt decisions past their time, except those of a subject whose review is pending."""

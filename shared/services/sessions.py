@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult
+from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned
 from shared.adapters.tables import StaleWrite
@@ -36,6 +37,7 @@ from shared.domain.ip_policy import (
     untrack_sessions,
 )
 from shared.domain.policy import (
+    FlaggedRef,
     IssuedSession,
     LivenessDecision,
     Policy,
@@ -104,6 +106,10 @@ def reading_of(result: FaceSessionResult) -> FaceReading:
                 status=a.attempt_status,
                 final=a.final,
                 decision=_decision(a.result.liveness_decision if a.result else None),
+                abuse_detected=a.abuse.detected,
+                flagged=tuple(
+                    FlaggedRef(session_id=f.session_id, attempt_id=f.attempt_id) for f in a.abuse.flagged_sessions
+                ),
             )
             for a in result.results.attempts
         ),
@@ -125,9 +131,11 @@ class SessionService:
     call_budget: int
     default_mode: str
     ip_counters: IpCounters
+    ledger: FaceSessionLedger
     ip_policy: IpPolicy = field(default_factory=IpPolicy)
     pull_limit: int = 10
     pull_grace: timedelta = timedelta(hours=1)
+    client_attempts: int = 1  # attempts the device may make per session (FACE_CLIENT_ATTEMPTS)
 
     # --- consent ------------------------------------------------------------------------
     def grant_consent(
@@ -233,13 +241,18 @@ class SessionService:
                     if absorbed and not self._commit(current, subject, state, absorbed, (), now):
                         backoff(race)
                         continue
+                    self._forget_finished(absorbed)
                     raise _refused(refusal)
                 if created is None:
                     created = self.face.create_session(
                         mode=mode or self.default_mode,
                         device_correlation_id=correlation_id,
                         ttl_seconds=int(self.session_ttl.total_seconds()),
+                        user_correlation_id=correlation_id,
+                        client_attempts=self.client_attempts,
+                        expected_client_ip=end_user_ip,
                     )
+                    self.ledger.record_owner(created.session_id, customer.customer_id, correlation_id, now)
                 session, token = self._new_session(
                     subject, created, mode or self.default_mode, client_request_id, ip, now
                 )
@@ -257,6 +270,7 @@ class SessionService:
                     current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now
                 ):
                     committed = True
+                    self._forget_finished(absorbed)
                     return IssuedView(session, created.auth_token, token, replayed=False)
                 backoff(race)
             raise Contended("Too many concurrent requests for this subject; retry.", retry_after=1)
@@ -280,7 +294,8 @@ class SessionService:
         """Read the subject's open sessions from Face and absorb their final attempts, in order."""
         out = []
         for session in own:
-            absorbed = absorb(state, session.record, self._read(session.record.session_id, pulled), now, self.policy)
+            reading = self._read(session.record.session_id, pulled, session.record.face_deleted)
+            absorbed = absorb(state, session.record, reading, now, self.policy)
             state = absorbed.state
             if absorbed.session != session.record or absorbed.attempts:
                 out.append((session, absorbed))
@@ -361,6 +376,7 @@ class SessionService:
             expires_at=now + self.session_ttl,
             calls_allowed=self.call_budget,
             ip_ref=ip,
+            attempts_allowed=self.client_attempts,
         ), token
 
     def _commit(
@@ -409,8 +425,10 @@ class SessionService:
                 ),
             )
 
-    def _read(self, session_id: str, pulled: Readings) -> FaceReading:
-        """One Face read per session per request; a session Face no longer holds reads as gone."""
+    def _read(self, session_id: str, pulled: Readings, deleted: bool = False) -> FaceReading:
+        """One Face read per session per request; a session Face no longer holds (or we deleted) reads as gone."""
+        if deleted:
+            return GONE
         if session_id not in pulled:
             try:
                 pulled[session_id] = reading_of(self.face.get_session(session_id))
@@ -445,6 +463,41 @@ class SessionService:
         except Exception:
             log.info("could not delete unused Face session")
 
+    # --- Face-side data lifecycle (SPEC section 8) -------------------------------------------
+    def _forget_finished(self, absorbed: list[tuple[Versioned[Session], Absorbed]]) -> None:
+        """After the commit that recorded them: delete at Face the sessions whose result is final."""
+        for _, result in absorbed:
+            if result.session.finished and not result.session.face_deleted:
+                self.delete_at_face(result.session)
+
+    def delete_at_face(self, session: Session) -> bool:
+        """Ask Face to delete a session (gone already counts); remember it on the row. False if Face failed.
+
+        Called only once what the session holds is recorded, so no attempt is lost; a failure is left
+        for the retention sweep, which deletes every session past expiry + grace before its row goes."""
+        try:
+            self.face.delete_session(session.session_id)
+        except FaceSessionGone:
+            pass
+        except UpstreamUnavailable:
+            log.warning("face.session.delete_failed session=%s; the sweep retries", session.session_id)
+            return False
+        self.subjects.mark_face_deleted(session.customer_id, session.correlation_id, session.session_id)
+        log.info("face.session.deleted session=%s", session.session_id)
+        return True
+
+    def delete_owed(self, session_id: str) -> bool:
+        """Delete at Face a session erasure could not (its rows are gone); True once Face holds nothing."""
+        try:
+            self.face.delete_session(session_id)
+        except FaceSessionGone:
+            pass
+        except UpstreamUnavailable:
+            return False
+        self.ledger.paid(session_id)
+        log.info("face.session.deleted session=%s owed=true", session_id)
+        return True
+
     # --- results ------------------------------------------------------------------------
     def get_result(self, session_id: str, token: str | None) -> ResultView:
         """Spend one call of the token: read the Face result, record new final attempts, run the policy."""
@@ -461,13 +514,14 @@ class SessionService:
                 raise TokenExpired("The session token has expired; create a new session.")
             if session.record.calls_used >= session.record.calls_allowed:
                 raise TokenExhausted("The session token has no calls left.", retry_after=None)
-            reading = self._read(session_id, pulled)
+            reading = self._read(session_id, pulled, session.record.face_deleted)
             result = absorb(subject.record.state, session.record, reading, now, self.policy)
             self._count_ip([(session, result)], None, None, [], pulled, now)
             spent = replace(
                 result, session=result.session.model_copy(update={"calls_used": session.record.calls_used + 1})
             )
             if self._commit(subject, subject.record, result.state, [(session, spent)], (), now):
+                self._forget_finished([(session, spent)])
                 return ResultView(
                     session_id,
                     reading.status or session.record.face_status or "NotStarted",
@@ -479,20 +533,21 @@ class SessionService:
 
     # --- settling before deletion (retention sweep) ---------------------------------------
     def settle(self, customer_id: str, correlation_id: str, session_id: str) -> bool:
-        """Record whatever a session still holds at Face; True when it is settled and may be deleted.
+        """Record whatever a session still holds at Face, then delete it there; True when its row may go.
 
-        False while Face cannot be read or an attempt is still running: the sweep keeps the row and
-        looks again next run (Face itself forgets a session after 48 hours, which then reads as gone)."""
+        False while Face cannot be read or asked to delete, or an attempt is still running: the sweep
+        keeps the row and looks again next run (Face itself forgets a session after 48 hours, which
+        then reads as gone)."""
         pulled: Readings = {}
         for race in range(MAX_RACES):
             now = self.clock()
             subject, session = self.subjects.get_with_session(customer_id, correlation_id, session_id)
-            if session is None or session.record.settled:
+            if session is None:
                 return True
-            if subject is None:
-                return True  # an orphan row: its subject is gone, nothing to count against
+            if session.record.settled or subject is None:  # an orphan row: nothing to count against
+                return session.record.face_deleted or self.delete_at_face(session.record)
             try:
-                reading = self._read(session_id, pulled)
+                reading = self._read(session_id, pulled, session.record.face_deleted)
             except UpstreamUnavailable:
                 return False
             result = absorb(subject.record.state, session.record, reading, now, self.policy)
@@ -500,9 +555,34 @@ class SessionService:
             if not result.attempts and not result.session.settled:
                 return False
             if self._commit(subject, subject.record, result.state, [(session, result)], (), now):
-                return result.session.settled
+                settled = result.session
+                return settled.settled and (settled.face_deleted or self.delete_at_face(settled))
             backoff(race)
         return False
+
+    # --- erasure ------------------------------------------------------------------------------
+    def record_before_erasure(self, customer_id: str, correlation_id: str) -> None:
+        """Best effort: count what the subject's open sessions hold before erasure removes them.
+
+        So erasing cannot hide unread failed checks from the gate erasure leaves. When Face cannot be
+        read the erasure goes ahead anyway: consent withdrawn outranks counting."""
+        pulled: Readings = {}
+        for race in range(MAX_RACES):
+            now = self.clock()
+            current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
+            if current is None:
+                return
+            own = [s for s in sessions if not s.record.settled and not s.record.face_deleted][: self.pull_limit]
+            try:
+                absorbed = self._pull_own(current.record.state, own, pulled, now)
+            except UpstreamUnavailable:
+                return
+            if not absorbed:
+                return
+            state = absorbed[-1][1].state
+            if self._commit(current, current.record, state, absorbed, (), now):
+                return
+            backoff(race)
 
 
 def _refused(refusal: Refusal) -> Exception:

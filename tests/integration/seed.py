@@ -67,7 +67,8 @@ def seed(
                         "PartitionKey": pk,
                         "RowKey": f"session_{uuid.uuid4()}",
                         "expires_at": _age(now, policy.session_grace, expired),
-                        "settled": True,  # read to the end already (tests of settling write real sessions)
+                        "settled": True,  # read to the end and deleted at Face already (tests of settling
+                        "face_deleted": True,  # write real sessions)
                         "expect": "drop" if expired else "keep",
                     }
                 )
