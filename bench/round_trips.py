@@ -11,7 +11,8 @@ from __future__ import annotations
 from bench.harness import ADMIN_KEY, running_app
 
 EXPLAIN = {
-    "POST /sessions": "1 above the floor: the customer row read that authenticates the api key.",
+    "POST /sessions": "1 above the floor: the customer row read that authenticates the api key (on Face v1.3 one more:"
+    " the facesessions owner row, so a reviewer can resolve the sessions Face flags alongside).",
     "GET /sessions/{id}/result (new attempt)": "at the floor: one query returns subject and session rows together.",
     "GET /sessions/{id}/result (attempt that flags)": "1 above: the review-index row written ahead of the flag.",
     "POST .../decision (confirm)": (

@@ -74,3 +74,6 @@ class ApiClient:
 
     def delete(self, path: str, **kw: Any) -> Response:
         return self.request("DELETE", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Response:
+        return self.request("PATCH", path, **kw)

@@ -27,6 +27,7 @@ from shared.domain.ip_policy import IpPolicy
 from shared.domain.policy import Policy
 from shared.services.customers import CustomerService
 from shared.services.erasure import ErasureService
+from shared.services.face_settings import FaceSettingsService
 from shared.services.feedback import FeedbackService
 from shared.services.notifier import Notifier
 from shared.services.retention import RetentionSweep, retention_from
@@ -60,6 +61,7 @@ class Services:
     feedback: FeedbackService
     erasure: ErasureService
     retention: RetentionSweep
+    face_settings: FaceSettingsService
     clock: Clock
     _notifier: Notifier | None = None
 
@@ -132,6 +134,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     audit = AuditLog(tables)
     grace = timedelta(seconds=settings.retention_session_grace_seconds)
     subjects, index, customers = SubjectStore(tables), ReviewIndex(tables), CustomerStore(tables)
+    face_ledger = FaceSessionLedger(tables)
     review = ReviewService(
         subjects=subjects,
         index=index,
@@ -142,6 +145,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         escalation=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
         audit_key=settings.sealing_key_bytes,
         tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
+        face_ledger=face_ledger,
     )
     feedback = FeedbackService(
         tables=tables,
@@ -152,11 +156,11 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         key=settings.sealing_key_bytes,
     )
     ip_policy = ip_policy_from(settings)
-    face_ledger = FaceSessionLedger(tables)
+    face = _face_client(settings)
     sessions = SessionService(
         subjects=subjects,
         index=index,
-        face=_face_client(settings),
+        face=face,
         policy=policy_from(settings),
         clock=clock,
         sealing_key=settings.sealing_key_bytes,
@@ -206,6 +210,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             face_ledger=face_ledger,
             delete_owed=sessions.delete_owed,
         ),
+        face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),
         clock=clock,
     )
 

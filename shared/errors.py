@@ -90,3 +90,7 @@ class Contended(DomainError):
 
 class UpstreamUnavailable(DomainError):
     status, code = 503, "upstream_unavailable"
+
+
+class FaceVersionUnsupported(DomainError):
+    status, code = 409, "face_version_unsupported"

@@ -215,6 +215,7 @@ class FaceClient(Protocol):
     """What the services need from Face; which API version is spoken stays inside the adapter."""
 
     api_version: str
+    reports_other_sessions: bool  # abuse verdicts name other sessions (v1.3): worth remembering whose each is
 
     def create_session(
         self,
@@ -266,6 +267,7 @@ class FaceRestClient:
             timeout=timeout_seconds * (max_retries + 1),
         )
         self.api_version = api_version
+        self.reports_other_sessions = api_version == V13
         self._timeout = timeout_seconds
         self._base = endpoint.rstrip("/")
         self._root = f"face/{api_version}"

@@ -15,7 +15,7 @@ from shared.api.models import (
     SessionRequest,
     SessionResponse,
 )
-from shared.api.openapi import API_KEY, BAD_BODY, CONTENDED, documented
+from shared.api.openapi import API_KEY, BAD_BODY, CONTENDED, UPSTREAM, documented
 from shared.bootstrap import services
 
 SESSION_REFUSALS = {
@@ -23,7 +23,6 @@ SESSION_REFUSALS = {
     429: ("retry_limited", "too_many_concurrent_requests"),
 }
 TOKEN_REFUSALS = {401: ("token_invalid", "token_expired"), 429: ("token_exhausted", "too_many_concurrent_requests")}
-UPSTREAM = {502: ("upstream_unavailable",), 503: ("upstream_unavailable",)}
 
 bp = func.Blueprint()
 
@@ -112,4 +111,12 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
         pass  # storage answered
     except AzureError:
         return json_response(HealthResponse(status="unavailable", storage="unreachable", version=__version__), 503)
-    return json_response(HealthResponse(status="ok", storage="ok", version=__version__))
+    return json_response(
+        HealthResponse(
+            status="ok",
+            storage="ok",
+            version=__version__,
+            face_api_version=s.face_settings.api_version,
+            face_abuse_monitoring=s.face_settings.monitoring_for_health(),
+        )
+    )

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.adapters.face import FaceSettings
 from shared.api.auth import Role
 from shared.api.http import endpoint, json_response, page_request, page_response, parse_body
 from shared.api.models import (
+    AbuseMonitoringSetting,
     CustomerCreateRequest,
     CustomerKeyResponse,
     CustomerView,
+    FaceSettingsUpdate,
+    FaceSettingsView,
     Page,
     ReasonRequest,
     RepairResponse,
 )
-from shared.api.openapi import BAD_BODY, BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, STAFF, STAFF_SCHEMES, documented
+from shared.api.openapi import (
+    BAD_BODY,
+    BAD_QUERY,
+    CONTENDED,
+    NOT_FOUND,
+    PAGING,
+    STAFF,
+    STAFF_SCHEMES,
+    UPSTREAM,
+    documented,
+)
 from shared.bootstrap import services
 from shared.domain.records import Customer
 
@@ -135,3 +149,46 @@ def repair(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(
         RepairResponse(notifications_queued=done["notificationsQueued"], successors_created=done["successorsCreated"])
     )
+
+
+FACE_SETTINGS_ERRORS = [STAFF, UPSTREAM, {409: ("face_version_unsupported",)}]
+
+
+def _face_settings_view(api_version: str, settings: FaceSettings) -> FaceSettingsView:
+    return FaceSettingsView(
+        api_version=api_version,
+        liveness_abuse_monitoring=AbuseMonitoringSetting(enabled=settings.abuse_monitoring_enabled),
+    )
+
+
+@bp.route(route="v1/manage/face-settings", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Read the Face resource's liveness abuse monitoring setting (Face v1.3-preview.1)",
+    "manage",
+    security=STAFF_SCHEMES,
+    responses={200: FaceSettingsView},
+    errors=FACE_SETTINGS_ERRORS,
+)
+@endpoint
+def get_face_settings(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    s.staff.require(req, Role.ADMINISTRATOR, "face.settings.read")
+    return json_response(_face_settings_view(s.face_settings.api_version, s.face_settings.read()))
+
+
+@bp.route(route="v1/manage/face-settings", methods=["PATCH"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Turn the Face resource's liveness abuse monitoring on or off (audited)",
+    "manage",
+    security=STAFF_SCHEMES,
+    request=FaceSettingsUpdate,
+    responses={200: FaceSettingsView},
+    errors=[*FACE_SETTINGS_ERRORS, BAD_BODY],
+)
+@endpoint
+def update_face_settings(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    admin = s.staff.require(req, Role.ADMINISTRATOR, "face.settings.update")
+    body = parse_body(req, FaceSettingsUpdate, s.settings.max_body_bytes)
+    updated = s.face_settings.set_abuse_monitoring(body.liveness_abuse_monitoring.enabled, admin.name, body.reason)
+    return json_response(_face_settings_view(s.face_settings.api_version, updated))

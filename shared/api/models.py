@@ -104,6 +104,26 @@ class HealthResponse(ApiModel):
     status: Literal["ok", "unavailable"]
     storage: str
     version: str
+    face_api_version: str | None = None
+    face_abuse_monitoring: Literal["on", "off", "unknown"] | None = Field(
+        None, description="Face v1.3 only: whether the resource's liveness abuse monitoring is on"
+    )
+
+
+class AbuseMonitoringSetting(ApiModel):
+    enabled: bool
+
+
+class FaceSettingsView(ApiModel):
+    """The Face resource's liveness settings (Face v1.3-preview.1)."""
+
+    api_version: str
+    liveness_abuse_monitoring: AbuseMonitoringSetting
+
+
+class FaceSettingsUpdate(ApiModel):
+    liveness_abuse_monitoring: AbuseMonitoringSetting
+    reason: Reason | None = None
 
 
 class DecisionRequest(ApiModel):
@@ -152,6 +172,18 @@ class DecisionView(ApiModel):
     new_correlation_id: str | None = None
 
 
+class FaceMatchView(ApiModel):
+    """Face v1.3 abuse monitoring flagged an attempt: the same face was seen under these GUIDs."""
+
+    session_id: str
+    attempt_id: int
+    at: datetime
+    same_face_correlation_ids: list[str] = Field(description="Other GUIDs of this customer the face was seen under")
+    other_flagged_sessions_unlinked: int = Field(
+        description="Flagged sessions this app no longer knows, or of another customer (never named)"
+    )
+
+
 class SubjectDetailView(FlagItem):
     consent_policy_version: str
     consent_granted_at: datetime
@@ -159,6 +191,7 @@ class SubjectDetailView(FlagItem):
     replaced_by: str | None = None
     decisions: list[DecisionView]
     timeline: list[TimelineEvent]
+    face_evidence: list[FaceMatchView] = []
 
 
 class DecisionResponse(ApiModel):

@@ -22,6 +22,7 @@ BAD_BODY = {400: ("invalid_request",), 413: ("payload_too_large",)}
 API_KEY = {401: ("unauthorized",)}
 STAFF = {401: ("unauthorized",), 403: ("forbidden",)}
 CONTENDED = {429: ("too_many_concurrent_requests",)}
+UPSTREAM = {502: ("upstream_unavailable",), 503: ("upstream_unavailable",)}
 SCHEMES = {
     "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "A customer's api key."},
     "sessionToken": {"type": "http", "scheme": "bearer", "description": "The session token of one liveness session."},

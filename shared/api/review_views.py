@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.api.models import Counters, DecisionView, FlagItem, SubjectDetailView, TimelineEvent
+from shared.api.models import Counters, DecisionView, FaceMatchView, FlagItem, SubjectDetailView, TimelineEvent
 from shared.domain.policy import Policy, prune
 from shared.domain.records import Subject
 from shared.services.review import SubjectDetail
@@ -46,7 +46,7 @@ def timeline(detail: SubjectDetail) -> list[TimelineEvent]:
             session_id=a.session_id,
             attempt_id=a.attempt_id,
             decision=a.liveness_decision,
-            detail=a.attempt_status,
+            detail=f"{a.attempt_status}; Face abuse monitoring flagged it" if a.abuse_detected else a.attempt_status,
         )
         for a in detail.attempts
     ]
@@ -67,4 +67,14 @@ def detail_view(detail: SubjectDetail, policy: Policy, now: datetime) -> Subject
         replaced_by=subject.replaced_by,
         decisions=[DecisionView(**d.model_dump()) for d in subject.decisions],
         timeline=timeline(detail),
+        face_evidence=[
+            FaceMatchView(
+                session_id=m.session_id,
+                attempt_id=m.attempt_id,
+                at=m.at,
+                same_face_correlation_ids=list(m.correlation_ids),
+                other_flagged_sessions_unlinked=m.unlinked,
+            )
+            for m in detail.face_matches
+        ],
     )

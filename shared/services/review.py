@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.adapters.audit_log import AuditLog
+from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectChange, SubjectStore, Versioned, outbox_row
 from shared.adapters.tables import StaleWrite, from_entity
@@ -49,10 +50,22 @@ _SUBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 
 
 @dataclass(frozen=True)
+class FaceMatch:
+    """Face v1.3 flagged one of the subject's attempts: the customer's other GUIDs the same face was seen under."""
+
+    session_id: str
+    attempt_id: int
+    at: datetime
+    correlation_ids: tuple[str, ...]  # other GUIDs of the same customer this app knows
+    unlinked: int  # flagged sessions not (or no longer) known here, or another customer's: counted only
+
+
+@dataclass(frozen=True)
 class SubjectDetail:
     subject: Subject
     sessions: list[Session]
     attempts: list[Attempt]
+    face_matches: list[FaceMatch] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +79,7 @@ class ReviewService:
     escalation: EscalationPolicy
     audit_key: bytes
     tombstone: timedelta = timedelta(days=180)
+    face_ledger: FaceSessionLedger | None = None
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
@@ -101,7 +115,29 @@ class ReviewService:
                 attempts.append(from_entity(Attempt, row))
         if subject is None:
             raise NotFound("No such subject.")
-        return SubjectDetail(subject, sessions, attempts)
+        return SubjectDetail(subject, sessions, attempts, self._face_matches(subject))
+
+    def _face_matches(self, subject: Subject) -> list[FaceMatch]:
+        """Resolve Face's otherFlaggedSessions to this customer's GUIDs (another customer's stay unnamed)."""
+        evidence = subject.state.face_evidence
+        if not evidence or self.face_ledger is None:
+            return []
+        owners = self.face_ledger.owners(o.session_id for e in evidence for o in e.others)
+        matches = []
+        for e in evidence:
+            linked = [owners.get(o.session_id) for o in e.others]
+            guids = [g for c, g in filter(None, linked) if c == subject.customer_id and g != subject.correlation_id]
+            own = sum(1 for x in linked if x == (subject.customer_id, subject.correlation_id))
+            matches.append(
+                FaceMatch(
+                    session_id=e.session_id,
+                    attempt_id=e.attempt_id,
+                    at=e.at,
+                    correlation_ids=tuple(dict.fromkeys(guids)),
+                    unlinked=len(e.others) - len(guids) - own,
+                )
+            )
+        return matches
 
     # --- deciding -----------------------------------------------------------------------
     def decide(self, customer_id: str, correlation_id: str, decision: str, reason: str, reviewer: str) -> Subject:

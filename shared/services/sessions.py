@@ -252,7 +252,8 @@ class SessionService:
                         client_attempts=self.client_attempts,
                         expected_client_ip=end_user_ip,
                     )
-                    self.ledger.record_owner(created.session_id, customer.customer_id, correlation_id, now)
+                    if self.face.reports_other_sessions:  # so a reviewer can resolve Face's otherFlaggedSessions
+                        self.ledger.record_owner(created.session_id, customer.customer_id, correlation_id, now)
                 session, token = self._new_session(
                     subject, created, mode or self.default_mode, client_request_id, ip, now
                 )

@@ -106,7 +106,7 @@ def data_rows(services, tables: tuple[str, ...] = ("customers", "subjects")) -> 
     return out
 
 
-TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit")
+TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit", "facesessions")
 
 
 def rows_naming(services, text: str) -> list[tuple[str, str, str]]:
@@ -123,3 +123,30 @@ def rows_naming(services, text: str) -> list[tuple[str, str, str]]:
 
 def erase(api: ApiClient, key: str, guid: str) -> Response:
     return api.delete(f"/api/v1/subjects/{guid}", headers={"x-api-key": key})
+
+
+def face_holds(face_endpoint: str, face_key: str, session_id: str) -> bool:
+    """Whether the Face service (the emulator) still holds a session: GET answers 200, not 404."""
+    response = requests.get(
+        f"{face_endpoint}/face/v1.2/detectLiveness-sessions/{session_id}",
+        headers={"Ocp-Apim-Subscription-Key": face_key},
+        timeout=5,
+    )
+    assert response.status_code in (200, 404), response.text
+    return response.status_code == 200
+
+
+def face_received(face_endpoint: str, session_id: str) -> dict:
+    """What the emulator received when the session was created (its test-control view)."""
+    response = requests.get(f"{face_endpoint}/emulator/sessions/{session_id}", timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def face_faults(face_endpoint: str, status: int = 0, count: int = 0) -> None:
+    """Make the next `count` Face calls answer `status`; with no arguments, clear the faults."""
+    if count:
+        response = requests.post(f"{face_endpoint}/emulator/faults", json={"status": status, "count": count}, timeout=5)
+    else:
+        response = requests.delete(f"{face_endpoint}/emulator/faults", timeout=5)
+    assert response.status_code == 200, response.text

@@ -1,0 +1,99 @@
+"""What Face holds is deleted on time (SPEC section 8), on both Face API versions.
+
+Once a session's result is final and recorded the app deletes it at Face; erasure deletes every Face
+session of the subject; what Face could not delete then, the next sweep does.
+"""
+
+from tests.integration.helpers import (
+    ADMIN,
+    consented_subject,
+    device_attempt,
+    erase,
+    face_faults,
+    face_holds,
+    new_session,
+    result,
+)
+
+
+def test_a_final_result_is_deleted_at_face_and_still_answers_from_what_was_recorded(api, face, key):
+    guid = consented_subject(api, key)
+    session = new_session(api, key, guid).json
+    assert face_holds(face.endpoint, face.key, session["sessionId"])
+    assert device_attempt(face.endpoint, session, "realface").status_code == 200
+
+    first = result(api, session["sessionId"], session["sessionToken"])
+    assert first.status == 200 and first.json["livenessDecision"] == "realface"
+    assert not face_holds(face.endpoint, face.key, session["sessionId"])
+
+    again = result(api, session["sessionId"], session["sessionToken"])  # Face has forgotten it; we have not
+    assert again.status == 200 and again.json["livenessDecision"] == "realface", again.body
+
+
+def test_a_session_whose_attempts_are_used_up_is_deleted_even_if_the_client_never_reads_it(api, face, key):
+    guid = consented_subject(api, key)
+    session = new_session(api, key, guid).json
+    for decision in ("uncertain", "uncertain", "uncertain"):  # FACE_CLIENT_ATTEMPTS=3 in the test settings
+        assert device_attempt(face.endpoint, session, decision).status_code == 200
+    assert face_holds(face.endpoint, face.key, session["sessionId"])
+
+    assert new_session(api, key, guid).status == 201  # the pull records the three, then deletes the session
+    assert not face_holds(face.endpoint, face.key, session["sessionId"])
+
+
+def test_a_session_still_in_use_is_not_deleted(api, face, key):
+    guid = consented_subject(api, key)
+    session = new_session(api, key, guid).json
+    assert device_attempt(face.endpoint, session, "uncertain").status_code == 200  # 1 of 3 allowed attempts
+    assert result(api, session["sessionId"], session["sessionToken"]).status == 200
+    assert face_holds(face.endpoint, face.key, session["sessionId"])
+    assert device_attempt(face.endpoint, session, "realface", completeAfterSeconds=30).status_code == 200
+    assert result(api, session["sessionId"], session["sessionToken"]).json["status"] == "Running"
+    assert face_holds(face.endpoint, face.key, session["sessionId"])  # a running attempt is never cut off
+
+
+def test_erasure_deletes_every_face_session_of_the_subject(api, face, key):
+    guid = consented_subject(api, key)
+    sessions = [new_session(api, key, guid).json for _ in range(3)]
+    assert device_attempt(face.endpoint, sessions[0], "uncertain").status_code == 200
+    assert all(face_holds(face.endpoint, face.key, s["sessionId"]) for s in sessions)
+
+    assert erase(api, key, guid).status == 204
+    assert not any(face_holds(face.endpoint, face.key, s["sessionId"]) for s in sessions)
+
+
+def test_with_face_down_during_erasure_the_next_sweep_deletes_what_face_holds(api, face, key, services, clock):
+    guid = consented_subject(api, key)
+    sessions = [new_session(api, key, guid).json for _ in range(2)]
+    face_faults(face.endpoint, 503, 100)
+    try:
+        assert erase(api, key, guid).status == 204  # consent withdrawn: our rows go regardless
+    finally:
+        face_faults(face.endpoint)
+    assert all(face_holds(face.endpoint, face.key, s["sessionId"]) for s in sessions)
+    entries = api.get("/api/v1/review/audit", headers=ADMIN, query={"pageSize": "50"}).json["items"]
+    assert [e["faceSessionsOwed"] for e in entries if e["action"] == "subject.erase"] == [2]
+
+    face_faults(face.endpoint, 503, 100)
+    try:
+        assert services.retention.run()["faceSessionsOwed"] == 0  # still down: still owed
+    finally:
+        face_faults(face.endpoint)
+    assert services.retention.run()["faceSessionsOwed"] == 2
+    assert not any(face_holds(face.endpoint, face.key, s["sessionId"]) for s in sessions)
+    assert services.retention.run()["faceSessionsOwed"] == 0  # paid: nothing left to ask
+    assert list(services.tables.client("facesessions").list_entities()) == []
+
+
+def test_the_sweep_deletes_at_face_a_session_nobody_finished_before_its_row_goes(api, face, key, services, clock):
+    guid = consented_subject(api, key)
+    session = new_session(api, key, guid).json  # never used
+    clock.advance(seconds=services.settings.session_ttl_seconds + services.settings.retention_session_grace_seconds + 1)
+    face_faults(face.endpoint, 503, 100)
+    try:
+        assert services.retention.run()["sessions"] == 0  # Face down: the row stays, to try again
+    finally:
+        face_faults(face.endpoint)
+    assert face_holds(face.endpoint, face.key, session["sessionId"])
+    assert services.retention.run()["sessions"] == 1
+    assert not face_holds(face.endpoint, face.key, session["sessionId"])
