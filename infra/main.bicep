@@ -32,6 +32,13 @@ param sessionSealingKey string
 @description('Face resource SKU.')
 param faceSkuName string = 'S0'
 
+@description('Face liveness API version: v1.2 (GA) or v1.3-preview.1 (the service\'s own abuse monitoring).')
+@allowed([
+  'v1.2'
+  'v1.3-preview.1'
+])
+param faceApiVersion string = 'v1.2'
+
 @description('Where ACS keeps email data.')
 param emailDataLocation string = 'United States'
 
@@ -215,6 +222,8 @@ module api 'app/api.bicep' = {
       FACE_TIMEOUT_SECONDS: '10'
       FACE_MAX_RETRIES: '2'
       FACE_PULL_LIMIT: '10'
+      FACE_API_VERSION: faceApiVersion
+      FACE_CLIENT_ATTEMPTS: '1'
       ACS_ENDPOINT: email.outputs.endpoint
       ACS_CLIENT_ID: identity.outputs.clientId
       EMAIL_SENDER_ADDRESS: email.outputs.senderAddress

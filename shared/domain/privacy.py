@@ -68,6 +68,20 @@ def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str
                 "keptFor": "the counting window or timeout plus one day",
             },
             {
+                "data": "Which correlation ID each liveness session belongs to",
+                "detail": "session id, correlation ID and when; only when the Face service's own abuse monitoring "
+                "is in use, so a reviewer can see which of the application's correlation IDs the same face was seen "
+                "under; removed at erasure",
+                "keptFor": describe(retention.attempts),
+            },
+            {
+                "data": "At the Face service (Microsoft Azure AI Face): the liveness session",
+                "detail": "the session, its attempts and results, and with abuse monitoring a face template to "
+                "recognise the same face under other correlation IDs; Face keeps it at most 48 hours by itself",
+                "keptFor": "deleted by Liveness Guard as soon as the result is final and recorded, or when the "
+                f"session expires plus {describe(retention.session_grace)}, and at erasure",
+            },
+            {
                 "data": "Audit log",
                 "detail": "who decided what and when; correlation IDs appear only as keyed pseudonyms",
                 "keptFor": describe(retention.audit),
