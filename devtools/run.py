@@ -176,13 +176,17 @@ class LocalStack:
 
 def flag_subject(stack: LocalStack, api_key: str, correlation_id: str) -> dict[str, str]:
     """Drive a GUID into the spoofface flagging rule over HTTP, as a client and its device would:
-    consent, one session, three spoofface attempts each fetched as a result. Returns the session."""
+    consent, then three sessions with one spoofface attempt each, fetched as a result (one attempt per
+    session is the default, FACE_CLIENT_ATTEMPTS=1). Returns the last session."""
     api, key = f"{stack.base_url}/v1", {"x-api-key": api_key}
     requests.post(
         f"{api}/consents", json={"correlationId": correlation_id, "policyVersion": "v1"}, headers=key, timeout=30
     )
-    session = requests.post(f"{api}/sessions", json={"correlationId": correlation_id}, headers=key, timeout=30).json()
+    session: dict[str, str] = {}
     for _ in range(3):
+        session = requests.post(
+            f"{api}/sessions", json={"correlationId": correlation_id}, headers=key, timeout=30
+        ).json()
         requests.post(
             f"{stack.face.endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",
             json={"livenessDecision": "spoofface"},

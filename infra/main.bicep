@@ -96,6 +96,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: '${tablePrefix}notifications' }
         { name: '${tablePrefix}feedback' }
         { name: '${tablePrefix}ratelimits' }
+        { name: '${tablePrefix}facesessions' }
         { name: '${tablePrefix}audit' }
       ]
     }

@@ -228,6 +228,22 @@
       links.append(li);
     }
     if (!links.children.length) links.append(el("li", "None."));
+    const evidence = $("#face-evidence");
+    evidence.replaceChildren();
+    for (const m of s.faceEvidence || []) {
+      const li = el("li", `${utc(m.at)} — attempt ${m.attemptId} of session ${m.sessionId}: `);
+      for (const guid of m.sameFaceCorrelationIds) {
+        const button = el("button", guid, { type: "button" });
+        button.addEventListener("click", () => openSubject(s.customerId, guid));
+        li.append(button, " ");
+      }
+      if (!m.sameFaceCorrelationIds.length) li.append("no other correlation ID of this customer");
+      if (m.otherFlaggedSessionsUnlinked) {
+        li.append(` (and ${m.otherFlaggedSessionsUnlinked} session(s) not known here or of another customer)`);
+      }
+      evidence.append(li);
+    }
+    if (!evidence.children.length) evidence.append(el("li", "None."));
     $("#decide-panel").hidden = s.status !== "flagged";
     $("#reset-panel").hidden = s.status === "retired";
   }

@@ -78,9 +78,9 @@ def test_a_reviewer_finds_the_flag_reads_its_chart_and_overrides_it(stack, brows
     # the chart has one point per retained event, and the same events are in the table
     chart = page.locator("#chart[data-points]")
     chart.wait_for()
-    assert int(chart.get_attribute("data-points")) == len(detail["timeline"]) == 5
+    assert int(chart.get_attribute("data-points")) == len(detail["timeline"]) == 7  # 3 sessions, 3 attempts, the flag
     assert page.locator("#chart canvas").count() == 1
-    assert page.locator("#timeline tbody tr").count() == 5
+    assert page.locator("#timeline tbody tr").count() == 7
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review-console-subject.png"), full_page=True)
 

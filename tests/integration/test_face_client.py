@@ -10,9 +10,9 @@ from shared.adapters.face import FaceRestClient, FaceSessionGone
 from shared.errors import UpstreamUnavailable
 
 
-@pytest.fixture
-def client(face):
-    return FaceRestClient(face.endpoint, api_key=face.key, timeout_seconds=3, max_retries=2)
+@pytest.fixture(params=["v1.2", "v1.3-preview.1"])
+def client(face, request):
+    return FaceRestClient(face.endpoint, api_key=face.key, api_version=request.param, timeout_seconds=3, max_retries=2)
 
 
 def faults(face, status: int, count: int, retry_after: int | None = None) -> None:
@@ -67,12 +67,15 @@ def test_a_long_retry_after_is_handed_to_the_caller_not_slept(client, face):
 
 
 def test_emulator_reports_running_failed_and_client_ip_like_the_service(client, face):
-    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60)
+    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60, client_attempts=3)
     assert attempt(face, created, livenessDecision="spoofface", completeAfterSeconds=0.6, clientIp="203.0.113.9").ok
     assert attempt(face, created, error={"code": "FaceWithMaskDetected", "message": "mask"}).ok
     running, failed = client.get_session(created.session_id).results.attempts
     assert (running.attempt_status, running.result, running.final) == ("Running", None, False)
-    assert running.client_information[0].ip == "203.0.113.9"
+    if client.api_version == "v1.3-preview.1":  # clientInformation is a v1.3 field
+        assert running.client_information[0].ip == "203.0.113.9"
+    else:
+        assert running.client_information == []
     assert (failed.attempt_status, failed.error.code, failed.result, failed.final) == (
         "Failed",
         "FaceWithMaskDetected",
@@ -102,7 +105,7 @@ def test_nothing_listening_fails_fast_as_503():
 
 
 def test_emulator_refuses_a_fourth_attempt_and_bad_tokens(client, face):
-    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60)
+    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60, client_attempts=3)
     url = f"{face.endpoint}/face/v1.2/detectLiveness-sessions/{created.session_id}/attempts"
     good = {"Authorization": f"Bearer {created.auth_token}"}
     assert (
