@@ -18,7 +18,17 @@ from shared.domain.ip_policy import (
     refuse_from_ip,
     track_session,
 )
-from shared.domain.policy import LivenessDecision, Policy, SubjectState, SubjectStatus
+from shared.domain.policy import (
+    FACE_ABUSE_REASON,
+    MAX_FACE_EVIDENCE,
+    FaceEvidence,
+    FlaggedRef,
+    LivenessDecision,
+    Policy,
+    SubjectState,
+    SubjectStatus,
+    record_face_abuse,
+)
 from shared.domain.records import Session, Subject
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -168,3 +178,64 @@ def test_erasing_again_keeps_the_stronger_gate():
     timed_out = gate_of(subject(SubjectState(timed_out_until=NOW + timedelta(hours=1))), "erased-x", NOW, tombstone)
     assert merge_gates(blocked, timed_out) is blocked and merge_gates(timed_out, blocked) is blocked
     assert merge_gates(None, timed_out) is timed_out
+
+
+# --- Face v1.3's own verdict and finished sessions ------------------------------------------
+
+REAL = LivenessDecision.REALFACE
+
+
+def flagged_by_face(attempt_id: int, *others: str) -> SeenAttempt:
+    refs = tuple(FlaggedRef(session_id=o, attempt_id=1) for o in others)
+    return SeenAttempt(attempt_id, "Succeeded", True, REAL, abuse_detected=True, flagged=refs)
+
+
+def test_faces_verdict_flags_at_once_with_its_evidence_even_on_a_realface():
+    result = absorb(SubjectState(), session(), FaceReading("Succeeded", (flagged_by_face(1, "a", "b"),)), NOW, Policy())
+    assert result.state.status is SubjectStatus.FLAGGED and result.state.flag_reason == FACE_ABUSE_REASON
+    [evidence] = result.state.face_evidence
+    assert (evidence.session_id, evidence.attempt_id, evidence.at) == ("s1", 1, NOW)
+    assert [o.session_id for o in evidence.others] == ["a", "b"]
+    assert result.attempts[0].abuse_detected and result.attempts[0].liveness_decision == "realface"
+
+
+def test_a_flagged_subject_gathers_more_evidence_a_decided_one_is_left_alone():
+    flagged = SubjectState(status=SubjectStatus.FLAGGED, flagged_at=NOW, flag_reason="3 spoofface decisions")
+    more = absorb(flagged, session(), FaceReading("Succeeded", (flagged_by_face(1, "a"),)), NOW, Policy())
+    assert more.state.flag_reason == "3 spoofface decisions" and len(more.state.face_evidence) == 1
+    blocked = SubjectState(status=SubjectStatus.BLOCKED)
+    assert (
+        absorb(blocked, session(), FaceReading("Succeeded", (flagged_by_face(1, "a"),)), NOW, Policy()).state == blocked
+    )
+
+
+def test_evidence_is_bounded():
+    state = SubjectState()
+    for i in range(MAX_FACE_EVIDENCE + 5):
+        state = record_face_abuse(state, FaceEvidence(session_id=f"s{i}", attempt_id=1, at=NOW), NOW)
+    assert (
+        len(state.face_evidence) == MAX_FACE_EVIDENCE
+        and state.face_evidence[-1].session_id == f"s{MAX_FACE_EVIDENCE + 4}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("allowed", "attempts", "finished"),
+    [
+        (1, (seen(1, "Succeeded", SPOOF),), True),  # the one allowed attempt is used
+        (3, (seen(1, "Succeeded", SPOOF),), False),  # two more may follow
+        (3, (seen(1, "Succeeded", SPOOF), seen(2, "Succeeded", REAL)), True),  # passed: nothing more needed
+        (3, (seen(1, "Succeeded", REAL), seen(2, "Running")), False),  # never cut off a running attempt
+        (3, (seen(1, "Failed"), seen(2, "Failed"), seen(3, "Succeeded", SPOOF)), True),
+        (1, (), False),
+    ],
+)
+def test_a_session_is_finished_when_nothing_more_can_follow(allowed, attempts, finished):
+    result = absorb(SubjectState(), session(attempts_allowed=allowed), FaceReading("x", attempts), NOW, Policy())
+    assert result.session.finished is finished
+
+
+def test_a_session_deleted_at_face_is_no_longer_open():
+    assert is_open(session(), NOW, timedelta(hours=1))
+    assert not is_open(session(face_deleted=True), NOW, timedelta(hours=1))
+    assert absorb(SubjectState(), session(), GONE, NOW, Policy()).session.finished
