@@ -121,3 +121,14 @@ def test_face_settings_need_an_administrator(api):
     body = {"livenessAbuseMonitoring": {"enabled": "no"}}
     bad = api.patch("/api/v1/manage/face-settings", json=body, headers=ADMIN)
     assert bad.status == 400 and bad.json["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.face_api_versions("v1.2")
+def test_on_v12_face_settings_are_a_clear_409_and_health_says_which_version_is_spoken(api):
+    for response in (
+        api.get("/api/v1/manage/face-settings", headers=ADMIN),
+        api.patch("/api/v1/manage/face-settings", json={"livenessAbuseMonitoring": {"enabled": False}}, headers=ADMIN),
+    ):
+        assert response.status == 409 and response.json["error"]["code"] == "face_version_unsupported", response.body
+    health = api.get("/api/v1/health").json
+    assert health["faceApiVersion"] == "v1.2" and health.get("faceAbuseMonitoring") is None
