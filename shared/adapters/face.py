@@ -173,7 +173,9 @@ class FaceSettings(_Wire):
     @model_validator(mode="before")
     @classmethod
     def _unwrap(cls, raw: Any) -> Any:
-        monitoring = raw.get("livenessAbuseMonitoring") if isinstance(raw, dict) else None
+        """The schema's `{"livenessAbuseMonitoring": {"enabled"}}`, or the flat `{"name", "enabled"}`
+        Microsoft's PatchSettings example answers with (the two disagree; both are read)."""
+        monitoring = raw.get("livenessAbuseMonitoring", raw) if isinstance(raw, dict) else None
         if not isinstance(monitoring, dict) or _flag(monitoring.get("enabled")) is None:
             raise ValueError("livenessAbuseMonitoring.enabled is required")
         return {"abuse_monitoring_enabled": _flag(monitoring["enabled"])}

@@ -63,6 +63,7 @@ V13_CREATE = {
     "results": {"attempts": []},
 }
 V13_SETTINGS = {"livenessAbuseMonitoring": {"enabled": True}}
+V13_PATCH_SETTINGS_EXAMPLE = {"name": "liveness-abuse-monitoring", "enabled": False}  # flat, unlike the schema
 
 
 def test_the_official_examples_parse_with_attempts_put_oldest_first():
@@ -74,6 +75,7 @@ def test_the_official_examples_parse_with_attempts_put_oldest_first():
         assert reading.attempts[0].final and reading.attempts[0].status == "Failed"
     assert FaceSessionResult.model_validate(V13_CREATE).abuse_monitoring_enabled is True
     assert FaceSettings.model_validate(V13_SETTINGS).abuse_monitoring_enabled is True
+    assert FaceSettings.model_validate(V13_PATCH_SETTINGS_EXAMPLE).abuse_monitoring_enabled is False
 
 
 def test_the_v13_example_carries_the_abuse_verdict_and_the_other_session():
