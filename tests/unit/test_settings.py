@@ -19,6 +19,7 @@ def test_valid_settings_load_with_documented_defaults():
     settings = load_settings(VALID)
     assert settings.session_call_budget == 5 and settings.sessions_per_hour_limit == 10
     assert settings.easy_auth_enabled is False
+    assert settings.face_api_version == "v1.2" and settings.face_client_attempts == 1
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,13 @@ def test_a_missing_setting_stops_start_up_and_is_named(missing):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("SESSION_CALL_BUDGET", "many"), ("SESSION_SEALING_KEY", "c2hvcnQ="), ("EASY_AUTH_ENABLED", "perhaps")],
+    [
+        ("SESSION_CALL_BUDGET", "many"),
+        ("SESSION_SEALING_KEY", "c2hvcnQ="),
+        ("EASY_AUTH_ENABLED", "perhaps"),
+        ("FACE_API_VERSION", "v1.3"),
+        ("FACE_CLIENT_ATTEMPTS", "4"),
+    ],
 )
 def test_a_malformed_setting_is_named(name, value):
     with pytest.raises(SettingsError, match=name):
