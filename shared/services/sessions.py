@@ -458,11 +458,17 @@ class SessionService:
         return IssuedView(session, face_token, token, replayed=True)
 
     def _discard(self, face_session_id: str) -> None:
-        """Best effort: delete a Face session we created but did not hand out."""
+        """Best effort: delete a Face session we created but did not hand out, and its owner row.
+
+        No session row will name it, so erasure could not find that (GUID-bearing) row later."""
         try:
             self.face.delete_session(face_session_id)
         except Exception:
             log.info("could not delete unused Face session")
+        try:
+            self.ledger.forget([face_session_id])
+        except Exception:
+            log.warning("could not remove the owner row of an unused Face session; it expires with attempts")
 
     # --- Face-side data lifecycle (SPEC section 8) -------------------------------------------
     def _forget_finished(self, absorbed: list[tuple[Versioned[Session], Absorbed]]) -> None:
