@@ -21,7 +21,7 @@ from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, Subj
 from shared.adapters.tables import StaleWrite, Tables, from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
-from shared.domain.records import Customer, ReviewIndexEntry, Subject
+from shared.domain.records import Customer, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import erased_id
 from shared.errors import Contended
 from shared.services.feedback import FeedbackService
@@ -48,8 +48,8 @@ class ErasureService:
         """Erase one subject of this customer (idempotent: erasing an unknown GUID changes nothing)."""
         customer_id = customer.customer_id
         self.review.flush_outbox(customer_id, correlation_id)  # a pending notification still goes out first
-        self.sessions.record_before_erasure(customer_id, correlation_id)  # unread attempts still count
-        owed = self._delete_at_face(customer_id, correlation_id)
+        sessions = self.sessions.record_before_erasure(customer_id, correlation_id)  # unread attempts still count
+        owed = self._delete_at_face(sessions)
         subject, removed, gate, face_sessions = self._erase_partition(customer_id, correlation_id)
         self.face_ledger.forget(face_sessions)
         if subject is None and removed == 0:
@@ -73,15 +73,15 @@ class ErasureService:
             },
         )
 
-    def _delete_at_face(self, customer_id: str, correlation_id: str) -> int:
+    def _delete_at_face(self, sessions: list[Session]) -> int:
         """Delete at Face every session of the subject it may still hold; returns how many Face owes.
 
-        One Face cannot delete now is noted (without the GUID) for the retention sweep to retry."""
-        _, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
+        The rows go right after, so nothing is noted on them; one Face cannot delete now is noted
+        (without the GUID) for the retention sweep to retry."""
         owed = 0
         for session in sessions:
-            if not session.record.face_deleted and not self.sessions.delete_at_face(session.record):
-                self.face_ledger.owe_deletion(session.record.session_id, self.clock())
+            if not session.face_deleted and not self.sessions.forget_at_face(session.session_id):
+                self.face_ledger.owe_deletion(session.session_id, self.clock())
                 owed += 1
         return owed
 

@@ -9,6 +9,7 @@ a second after one died half-way, ends in the same state: every step only remove
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -151,7 +152,9 @@ class RetentionSweep:
             removed += deleter.delete(ready)
             if self.face_ledger is not None:  # no attempt row will name these: their ledger rows go with them
                 self.face_ledger.forget(
-                    r["RowKey"].removeprefix("session_") for r in ready if r.get("recorded_attempts") in (None, "[]")
+                    r["RowKey"].removeprefix("session_")
+                    for r in ready
+                    if not json.loads(r.get("recorded_attempts") or "[]")
                 )
         return removed
 

@@ -461,9 +461,7 @@ class SessionService:
         """Best effort: delete a Face session we created but did not hand out, and its owner row.
 
         No session row will name it, so erasure could not find that (GUID-bearing) row later."""
-        try:
-            self.face.delete_session(face_session_id)
-        except Exception:
+        if not self.forget_at_face(face_session_id):
             log.info("could not delete unused Face session")
         try:
             self.ledger.forget([face_session_id])
@@ -477,32 +475,33 @@ class SessionService:
             if result.session.finished and not result.session.face_deleted:
                 self.delete_at_face(result.session)
 
-    def delete_at_face(self, session: Session) -> bool:
-        """Ask Face to delete a session (gone already counts); remember it on the row. False if Face failed.
-
-        Called only once what the session holds is recorded, so no attempt is lost; a failure is left
-        for the retention sweep, which deletes every session past expiry + grace before its row goes."""
-        try:
-            self.face.delete_session(session.session_id)
-        except FaceSessionGone:
-            pass
-        except UpstreamUnavailable:
-            log.warning("face.session.delete_failed session=%s; the sweep retries", session.session_id)
-            return False
-        self.subjects.mark_face_deleted(session.customer_id, session.correlation_id, session.session_id)
-        log.info("face.session.deleted session=%s", session.session_id)
-        return True
-
-    def delete_owed(self, session_id: str) -> bool:
-        """Delete at Face a session erasure could not (its rows are gone); True once Face holds nothing."""
+    def forget_at_face(self, session_id: str) -> bool:
+        """Ask Face to delete a session; True once Face holds nothing of it (gone already counts)."""
         try:
             self.face.delete_session(session_id)
         except FaceSessionGone:
             pass
         except UpstreamUnavailable:
+            log.warning("face.session.delete_failed session=%s; the sweep retries", session_id)
+            return False
+        log.info("face.session.deleted session=%s", session_id)
+        return True
+
+    def delete_at_face(self, session: Session) -> bool:
+        """Delete a session at Face and remember it on its row; False if Face failed.
+
+        Called only once what the session holds is recorded, so no attempt is lost; a failure is left
+        for the retention sweep, which deletes every session past expiry + grace before its row goes."""
+        if not self.forget_at_face(session.session_id):
+            return False
+        self.subjects.mark_face_deleted(session.customer_id, session.correlation_id, session.session_id)
+        return True
+
+    def delete_owed(self, session_id: str) -> bool:
+        """Delete at Face a session erasure could not (its rows are gone); True once Face holds nothing."""
+        if not self.forget_at_face(session_id):
             return False
         self.ledger.paid(session_id)
-        log.info("face.session.deleted session=%s owed=true", session_id)
         return True
 
     # --- results ------------------------------------------------------------------------
@@ -568,28 +567,28 @@ class SessionService:
         return False
 
     # --- erasure ------------------------------------------------------------------------------
-    def record_before_erasure(self, customer_id: str, correlation_id: str) -> None:
+    def record_before_erasure(self, customer_id: str, correlation_id: str) -> list[Session]:
         """Best effort: count what the subject's open sessions hold before erasure removes them.
 
         So erasing cannot hide unread failed checks from the gate erasure leaves. When Face cannot be
-        read the erasure goes ahead anyway: consent withdrawn outranks counting."""
+        read the erasure goes ahead anyway: consent withdrawn outranks counting. Returns the session
+        rows as read, so erasure knows which Face sessions to delete without reading them again."""
         pulled: Readings = {}
+        sessions: list[Versioned[Session]] = []
         for race in range(MAX_RACES):
             now = self.clock()
             current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
-            if current is None:
-                return
             own = [s for s in sessions if not s.record.settled and not s.record.face_deleted][: self.pull_limit]
             try:
-                absorbed = self._pull_own(current.record.state, own, pulled, now)
+                absorbed = self._pull_own(current.record.state, own, pulled, now) if current else []
             except UpstreamUnavailable:
-                return
-            if not absorbed:
-                return
-            state = absorbed[-1][1].state
-            if self._commit(current, current.record, state, absorbed, (), now):
-                return
+                break
+            if current is None or not absorbed:
+                break
+            if self._commit(current, current.record, absorbed[-1][1].state, absorbed, (), now):
+                break
             backoff(race)
+        return [s.record for s in sessions]
 
 
 def _refused(refusal: Refusal) -> Exception:
