@@ -6,6 +6,7 @@ session of the subject; what Face could not delete then, the next sweep does.
 
 from tests.integration.helpers import (
     ADMIN,
+    consent,
     consented_subject,
     device_attempt,
     erase,
@@ -97,3 +98,16 @@ def test_the_sweep_deletes_at_face_a_session_nobody_finished_before_its_row_goes
     assert face_holds(face.endpoint, face.key, session["sessionId"])
     assert services.retention.run()["sessions"] == 1
     assert not face_holds(face.endpoint, face.key, session["sessionId"])
+
+
+def test_erasing_cannot_hide_unread_spoofs_from_the_gate(api, face, key):
+    """Three spoofface attempts nobody read, then erasure and consent again: the GUID stays blocked."""
+    guid = consented_subject(api, key)
+    session = new_session(api, key, guid).json
+    for _ in range(3):  # FACE_CLIENT_ATTEMPTS=3: one session, three spoofs, never fetched as a result
+        assert device_attempt(face.endpoint, session, "spoofface").status_code == 200
+    assert erase(api, key, guid).status == 204
+    assert not face_holds(face.endpoint, face.key, session["sessionId"])
+    consent(api, key, guid)
+    refused = new_session(api, key, guid)
+    assert refused.status == 403 and refused.json["error"]["code"] == "correlation_id_blocked", refused.body
