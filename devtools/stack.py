@@ -109,8 +109,19 @@ class Azurite:
             f"TableEndpoint={base}:{self.table_port}/{AZURITE_ACCOUNT};"
         )
 
+    def pause(self) -> None:
+        """SIGSTOP: it keeps accepting connections and answers nothing (a hung storage account)."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGCONT)  # a paused process cannot act on SIGTERM
             stop(self.process, timeout=3)  # in-memory: nothing to flush, and its graceful close is slow
 
 

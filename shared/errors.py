@@ -92,5 +92,15 @@ class UpstreamUnavailable(DomainError):
     status, code = 503, "upstream_unavailable"
 
 
+class StorageUnavailable(DomainError):
+    """Table or queue storage is throttled, hung or down; nothing was half-written, retry shortly."""
+
+    status, code = 503, "storage_unavailable"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code = 415, "unsupported_media_type"
+
+
 class FaceVersionUnsupported(DomainError):
     status, code = 409, "face_version_unsupported"

@@ -32,6 +32,8 @@ class Settings(BaseModel):
     notification_queue: str = Field(
         "abuse-notifications", alias="NOTIFICATION_QUEUE", pattern=r"^[a-z0-9][a-z0-9-]{1,50}[a-z0-9]$"
     )
+    storage_timeout_seconds: float = Field(3.0, alias="STORAGE_TIMEOUT_SECONDS", gt=0, le=10)
+    storage_max_retries: int = Field(1, alias="STORAGE_MAX_RETRIES", ge=0, le=3)
     table_prefix: str = Field("lg", alias="TABLE_NAME_PREFIX", pattern=r"^[A-Za-z][A-Za-z0-9]{0,20}$")
 
     # --- Face ----------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
-from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+from azure.storage.queue import LinearRetry, QueueClient, TextBase64EncodePolicy
 
+from shared.adapters.tables import client_options
 from shared.domain.notifications import Notification
 from shared.settings import Settings
 
@@ -39,7 +40,14 @@ class NotificationQueue:
 
 
 def _client(settings: Settings, name: str, request_hook: Callable[[Any], None] | None = None) -> QueueClient:
-    options: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy()}
+    bounded = client_options(settings)
+    options: dict[str, Any] = {
+        "message_encode_policy": TextBase64EncodePolicy(),
+        # Storage's default retry waits 15 s before its first retry; keep the app's answer within seconds.
+        "retry_policy": LinearRetry(backoff=0.2, random_jitter_range=0.1, retry_total=bounded["retry_total"]),
+        "connection_timeout": bounded["connection_timeout"],
+        "read_timeout": bounded["read_timeout"],
+    }
     if request_hook:
         options["raw_request_hook"] = request_hook
     if settings.storage_connection_string:

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.data.tables import EdmType, EntityProperty, TableClient, TableServiceClient, TableTransactionError
 
 from shared.domain.records import Record
@@ -24,8 +30,30 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_BATCH = 100  # entity-group transactions hold at most 100 operations
 
 
+STALE_STATUSES = frozenset({409, 412})  # an ETag or existence check lost: someone else wrote first
+OUTAGE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})  # throttled, timed out or down: retry later
+
+
 class StaleWrite(Exception):
     """An optimistic-concurrency check failed: someone else changed the rows first."""
+
+
+def is_storage_outage(exc: BaseException) -> bool:
+    """True for a storage error a later retry can cure: no connection, no answer, throttling, 5xx."""
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return True
+    return isinstance(exc, HttpResponseError) and (exc.status_code is None or exc.status_code in OUTAGE_STATUSES)
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Bounded SDK retries and per-call timeouts, so a hung or throttled account answers within seconds."""
+    return {
+        "retry_total": settings.storage_max_retries,
+        "retry_backoff_factor": 0.2,
+        "retry_backoff_max": 1,
+        "connection_timeout": settings.storage_timeout_seconds,
+        "read_timeout": settings.storage_timeout_seconds,
+    }
 
 
 R = TypeVar("R", bound=Record)
@@ -41,7 +69,9 @@ class Tables:
     @classmethod
     def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> Tables:
         """Clients for the configured account; `request_hook` sees every request (azure-core CustomHookPolicy)."""
-        options: dict[str, Any] = {"raw_request_hook": request_hook} if request_hook else {}
+        options = client_options(settings)
+        if request_hook:
+            options["raw_request_hook"] = request_hook
         if settings.storage_connection_string:
             service = TableServiceClient.from_connection_string(settings.storage_connection_string, **options)
         else:
@@ -126,12 +156,19 @@ def etag_of(entity: Any) -> str:
 
 
 def submit(table: TableClient, operations: list[tuple[Any, ...]]) -> None:
-    """Run operations on one partition as one entity-group transaction; StaleWrite on any conflict."""
+    """Run operations on one partition as one entity-group transaction.
+
+    StaleWrite only when an ETag or existence check failed (409/412); any other refusal (say
+    400 `PropertyValueTooLarge`) or an outage propagates as the SDK raised it."""
     if not operations:
         return
     if len(operations) > MAX_BATCH:
         raise ValueError("one transaction holds at most 100 operations")
     try:
         table.submit_transaction(operations)
-    except (TableTransactionError, ResourceModifiedError, ResourceExistsError) as exc:
+    except (ResourceModifiedError, ResourceExistsError) as exc:
         raise StaleWrite(str(exc)) from exc
+    except TableTransactionError as exc:
+        if exc.status_code in STALE_STATUSES:
+            raise StaleWrite(str(exc)) from exc
+        raise

@@ -6,7 +6,8 @@ import azure.functions as func
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 
 from shared import __version__
-from shared.api.http import bearer_token, endpoint, json_response, parse_body
+from shared.adapters.tables import is_storage_outage
+from shared.api.http import STORAGE_DOWN, bearer_token, endpoint, json_response, parse_body
 from shared.api.models import (
     ConsentRequest,
     ConsentResponse,
@@ -104,13 +105,19 @@ def get_session_result(req: func.HttpRequest) -> func.HttpResponse:
 @documented("Health of the service and its storage", "client", responses={200: HealthResponse, 503: HealthResponse})
 @endpoint
 def health(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
     try:
+        s = services()  # a cold start creates the tables: storage down answers here too
         s.tables.client("customers").get_entity("health-probe", "none")
     except ResourceNotFoundError:
-        pass  # storage answered
-    except AzureError:
-        return json_response(HealthResponse(status="unavailable", storage="unreachable", version=__version__), 503)
+        s = services()  # storage answered
+    except AzureError as exc:
+        if not is_storage_outage(exc):
+            raise
+        return json_response(
+            HealthResponse(status="unavailable", storage="unreachable", version=__version__),
+            503,
+            {"Retry-After": str(STORAGE_DOWN.retry_after)},
+        )
     return json_response(
         HealthResponse(
             status="ok",

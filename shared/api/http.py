@@ -13,13 +13,15 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.adapters.paging import decode_token, encode_token, page_size
+from shared.adapters.tables import is_storage_outage
 from shared.api.models import Page
-from shared.errors import DomainError, InvalidRequest, PayloadTooLarge
+from shared.errors import DomainError, InvalidRequest, PayloadTooLarge, StorageUnavailable
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
+STORAGE_DOWN = StorageUnavailable("Storage is busy or unavailable; retry shortly.", retry_after=5)
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -80,7 +82,10 @@ def endpoint(handler: Handler) -> Handler:
             return handler(req)
         except DomainError as error:
             return error_response(error)
-        except Exception:
+        except Exception as exc:
+            if is_storage_outage(exc):
+                log.warning("storage unavailable in %s: %s", handler.__name__, type(exc).__name__)
+                return error_response(STORAGE_DOWN)
             log.exception("unhandled error in %s", handler.__name__)
             return error_response(DomainError("Something went wrong on our side.", status=500, code="internal_error"))
 
