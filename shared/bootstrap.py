@@ -24,7 +24,6 @@ from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
 from shared.domain.ip_policy import IpPolicy
-from shared.domain.policy import Policy
 from shared.services.customers import CustomerService
 from shared.services.erasure import ErasureService
 from shared.services.face_settings import FaceSettingsService
@@ -82,20 +81,6 @@ class Services:
                 max_dequeue=self.settings.notification_max_dequeue,
             )
         return self._notifier
-
-
-def policy_from(settings: Settings) -> Policy:
-    """The abuse policy as the settings configure it."""
-    return Policy(
-        failed_checks_limit=settings.failed_checks_limit,
-        failed_checks_window=timedelta(seconds=settings.failed_checks_window_seconds),
-        timeout=timedelta(seconds=settings.timeout_seconds),
-        timeouts_to_flag=settings.timeouts_to_flag,
-        spoofs_to_flag=settings.spoofs_to_flag,
-        flag_window=timedelta(seconds=settings.flag_window_seconds),
-        sessions_per_window=settings.sessions_per_hour_limit,
-        session_window=timedelta(seconds=settings.session_window_seconds),
-    )
 
 
 def ip_policy_from(settings: Settings) -> IpPolicy:
@@ -161,7 +146,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         subjects=subjects,
         index=index,
         face=face,
-        policy=policy_from(settings),
+        policy=settings.abuse_policy(),
         clock=clock,
         sealing_key=settings.sealing_key_bytes,
         session_ttl=timedelta(seconds=settings.session_ttl_seconds),

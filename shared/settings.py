@@ -10,9 +10,12 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shared.domain.policy import MAX_STATE_CHARS, Policy, largest_state, state_chars
 
 
 class SettingsError(RuntimeError):
@@ -73,13 +76,13 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(16384, alias="MAX_REQUEST_BODY_BYTES", ge=1024, le=1048576)
 
     # --- abuse policy (SPEC section 5) ---------------------------------------------------
-    failed_checks_limit: int = Field(5, alias="POLICY_FAILED_CHECKS_LIMIT", ge=1)
+    failed_checks_limit: int = Field(5, alias="POLICY_FAILED_CHECKS_LIMIT", ge=1, le=100)
     failed_checks_window_seconds: int = Field(180, alias="POLICY_FAILED_CHECKS_WINDOW_SECONDS", ge=1)
     timeout_seconds: int = Field(1800, alias="POLICY_TIMEOUT_SECONDS", ge=1)
-    timeouts_to_flag: int = Field(3, alias="POLICY_TIMEOUTS_TO_FLAG", ge=1)
-    spoofs_to_flag: int = Field(3, alias="POLICY_SPOOFS_TO_FLAG", ge=1)
+    timeouts_to_flag: int = Field(3, alias="POLICY_TIMEOUTS_TO_FLAG", ge=1, le=50)
+    spoofs_to_flag: int = Field(3, alias="POLICY_SPOOFS_TO_FLAG", ge=1, le=50)
     flag_window_seconds: int = Field(86400, alias="POLICY_FLAG_WINDOW_SECONDS", ge=1)
-    sessions_per_hour_limit: int = Field(10, alias="POLICY_SESSIONS_PER_HOUR", ge=1)
+    sessions_per_hour_limit: int = Field(10, alias="POLICY_SESSIONS_PER_HOUR", ge=1, le=60)
     session_window_seconds: int = Field(3600, alias="POLICY_SESSION_WINDOW_SECONDS", ge=1)
     ip_failed_checks_limit: int = Field(20, alias="POLICY_IP_FAILED_CHECKS_LIMIT", ge=1, le=200)
     ip_window_seconds: int = Field(3600, alias="POLICY_IP_WINDOW_SECONDS", ge=1)
@@ -126,6 +129,29 @@ class Settings(BaseModel):
                 "set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__tableServiceUri (managed identity)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _state_fits_a_row(self) -> Settings:
+        largest = state_chars(largest_state(self.abuse_policy(), datetime.now(UTC)))
+        if largest > MAX_STATE_CHARS:
+            raise ValueError(
+                f"the abuse-policy limits let one subject's state grow to {largest} characters, over the "
+                f"{MAX_STATE_CHARS} a table property holds: lower POLICY_SESSIONS_PER_HOUR or the other limits"
+            )
+        return self
+
+    def abuse_policy(self) -> Policy:
+        """The per-subject abuse policy (SPEC section 5) these settings configure."""
+        return Policy(
+            failed_checks_limit=self.failed_checks_limit,
+            failed_checks_window=timedelta(seconds=self.failed_checks_window_seconds),
+            timeout=timedelta(seconds=self.timeout_seconds),
+            timeouts_to_flag=self.timeouts_to_flag,
+            spoofs_to_flag=self.spoofs_to_flag,
+            flag_window=timedelta(seconds=self.flag_window_seconds),
+            sessions_per_window=self.sessions_per_hour_limit,
+            session_window=timedelta(seconds=self.session_window_seconds),
+        )
 
     @property
     def sealing_key_bytes(self) -> bytes:

@@ -45,18 +45,20 @@ class Policy:
 
 
 class IssuedSession(BaseModel):
-    """A session counted against the hourly cap; remembers its clientRequestId for replays."""
+    """A session counted against the hourly cap (replays are found on the session rows, not here)."""
 
     model_config = ConfigDict(frozen=True)
 
     session_id: str
     at: AwareDatetime
     expires_at: AwareDatetime
-    client_request_id: str | None = None
+    client_request_id: str | None = None  # read from rows written before replays moved to session rows
 
 
 FACE_ABUSE_REASON = "face_abuse_detected"
 MAX_FACE_EVIDENCE = 20
+MAX_FLAGGED_REFS = 5  # other sessions kept per piece of evidence (Face may name many)
+MAX_STATE_CHARS = 30_000  # a string property holds 32K characters; keep room for growth
 
 
 class FlaggedRef(BaseModel):
@@ -108,16 +110,6 @@ def seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
-def find_replay(state: SubjectState, client_request_id: str | None, now: datetime) -> IssuedSession | None:
-    """The live session issued earlier for this clientRequestId, if any."""
-    if client_request_id is None:
-        return None
-    for issued in state.sessions:
-        if issued.client_request_id == client_request_id and issued.expires_at > now:
-            return issued
-    return None
-
-
 def refuse_new_session(state: SubjectState, now: datetime, policy: Policy) -> Refusal | None:
     """Return the refusal for a new session request, or None when one may be issued."""
     if state.status is not SubjectStatus.ACTIVE:
@@ -145,12 +137,43 @@ def prune(state: SubjectState, now: datetime, policy: Policy) -> SubjectState:
     keep_sessions_after = now - policy.session_window
     return state.model_copy(
         update={
-            "failures": tuple(t for t in state.failures if t > now - policy.failed_checks_window),
-            "spoofs": tuple(t for t in state.spoofs if t > now - policy.flag_window),
-            "timeouts": tuple(t for t in state.timeouts if t > now - policy.flag_window),
+            # The newest `limit` entries decide whether `limit` fall within a window: keep no more.
+            "failures": _newest(state.failures, now - policy.failed_checks_window, policy.failed_checks_limit),
+            "spoofs": _newest(state.spoofs, now - policy.flag_window, policy.spoofs_to_flag),
+            "timeouts": _newest(state.timeouts, now - policy.flag_window, policy.timeouts_to_flag),
             "timed_out_until": state.timed_out_until if state.timed_out_until and state.timed_out_until > now else None,
-            "sessions": tuple(s for s in state.sessions if s.at > keep_sessions_after or s.expires_at > now),
+            "sessions": tuple(s for s in state.sessions if s.at > keep_sessions_after)[-policy.sessions_per_window :],
         }
+    )
+
+
+def _newest(times: tuple[datetime, ...], after: datetime, limit: int) -> tuple[datetime, ...]:
+    return tuple(t for t in times if t > after)[-limit:]
+
+
+def state_chars(state: SubjectState) -> int:
+    """Characters of the state as stored (the `state` JSON column of the subject row)."""
+    return len(state.model_dump_json())
+
+
+def largest_state(policy: Policy, now: datetime) -> SubjectState:
+    """The largest state this policy lets a subject accumulate: every list at its bound, every id at
+    its longest. Settings whose largest state would not fit a table property are refused."""
+    at = now.replace(microsecond=123456)
+    times = lambda n: tuple(at for _ in range(n))  # noqa: E731
+    ref = FlaggedRef(session_id="f" * 36, attempt_id=2**31 - 1)
+    evidence = FaceEvidence(session_id="e" * 36, attempt_id=2**31 - 1, at=at, others=(ref,) * MAX_FLAGGED_REFS)
+    issued = IssuedSession(session_id="s" * 36, at=at, expires_at=at)
+    return SubjectState(
+        status=SubjectStatus.FLAGGED,
+        failures=times(policy.failed_checks_limit),
+        spoofs=times(policy.spoofs_to_flag),
+        timeouts=times(policy.timeouts_to_flag),
+        timed_out_until=at,
+        sessions=(issued,) * policy.sessions_per_window,
+        flagged_at=at,
+        flag_reason=FACE_ABUSE_REASON + " " * 40,
+        face_evidence=(evidence,) * MAX_FACE_EVIDENCE,
     )
 
 
@@ -172,6 +195,7 @@ def record_face_abuse(state: SubjectState, evidence: FaceEvidence, now: datetime
     A subject already flagged keeps collecting evidence for its reviewer; a decided one is left alone."""
     if state.status not in (SubjectStatus.ACTIVE, SubjectStatus.FLAGGED):
         return state
+    evidence = evidence.model_copy(update={"others": evidence.others[:MAX_FLAGGED_REFS]})
     kept = (*state.face_evidence, evidence)[-MAX_FACE_EVIDENCE:]
     return _flag(state.model_copy(update={"face_evidence": kept}), now, FACE_ABUSE_REASON)
 
@@ -184,10 +208,10 @@ def record_decision(
     if decision not in FAILED_DECISIONS:
         return state
     failures = tuple(t for t in (*state.failures, at) if t > now - policy.failed_checks_window)
-    spoofs = state.spoofs + ((at,) if decision is LivenessDecision.SPOOFFACE else ())
+    spoofs = (state.spoofs + ((at,) if decision is LivenessDecision.SPOOFFACE else ()))[-policy.spoofs_to_flag :]
     timeouts, timed_out_until = state.timeouts, state.timed_out_until
     if len(failures) >= policy.failed_checks_limit:
-        timeouts = (*timeouts, now)
+        timeouts = (*timeouts, now)[-policy.timeouts_to_flag :]
         timed_out_until = now + policy.timeout
         failures = ()
     state = state.model_copy(

@@ -44,7 +44,6 @@ from shared.domain.policy import (
     Refusal,
     SubjectState,
     SubjectStatus,
-    find_replay,
     record_session,
     refuse_new_session,
     seconds_until,
@@ -219,7 +218,7 @@ class SessionService:
                     raise CorrelationIdBlocked(
                         f"This correlation id is {current.record.state.status.value}; no new sessions."
                     )
-                replay = find_replay(current.record.state, client_request_id, now)
+                replay = find_replay(sessions, client_request_id, now)
                 if replay is not None:
                     view = self._replay(customer, correlation_id, replay.session_id)
                     if view is not None:
@@ -261,12 +260,7 @@ class SessionService:
                     opened = OpenSession(session_id=session.session_id, expires_at=session.expires_at)
                     self.ip_counters.change(ip, lambda st, o=opened, n=now: track_session(st, o, n, self.pull_grace))
                     tracked = True
-                issued = IssuedSession(
-                    session_id=session.session_id,
-                    at=now,
-                    expires_at=session.expires_at,
-                    client_request_id=client_request_id,
-                )
+                issued = IssuedSession(session_id=session.session_id, at=now, expires_at=session.expires_at)
                 if self._commit(
                     current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now
                 ):
@@ -595,6 +589,17 @@ def _refused(refusal: Refusal) -> Exception:
     if refusal.code == CorrelationIdBlocked.code:
         return CorrelationIdBlocked(refusal.message)
     return RetryLimited(refusal.message, retry_after=refusal.retry_after_seconds)
+
+
+def find_replay(sessions: list[Versioned[Session]], client_request_id: str | None, now: datetime) -> Session | None:
+    """The live session issued earlier for this clientRequestId, found on the session rows (which
+    live as long as the token), so the subject's state need not remember clientRequestIds."""
+    if client_request_id is None:
+        return None
+    for found in sessions:
+        if found.record.client_request_id == client_request_id and found.record.expires_at > now:
+            return found.record
+    return None
 
 
 def _created(session: Versioned[Session]) -> datetime:

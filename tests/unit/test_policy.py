@@ -1,18 +1,21 @@
 """The abuse policy on its own: pure functions, no storage."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from shared.domain.policy import (
+    MAX_STATE_CHARS,
     IssuedSession,
     LivenessDecision,
     Policy,
     SubjectState,
     SubjectStatus,
-    find_replay,
+    largest_state,
     prune,
     record_decision,
     record_session,
     refuse_new_session,
+    state_chars,
 )
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -92,11 +95,23 @@ def test_hourly_cap_refuses_the_eleventh_session_until_the_oldest_leaves_the_win
     assert refuse_new_session(state, T0 + timedelta(minutes=60, seconds=1), POLICY) is None
 
 
-def test_replay_finds_a_live_session_by_client_request_id_only():
-    state = issue(SubjectState(), T0, crid="abc")
-    assert find_replay(state, "abc", T0 + timedelta(minutes=5)) is not None
-    assert find_replay(state, "other", T0) is None
-    assert find_replay(state, "abc", T0 + timedelta(minutes=11)) is None
+def test_the_state_keeps_no_more_than_any_rule_can_count():
+    """However many sessions and failures arrive, the state holds at most each rule's limit."""
+    policy = POLICY
+    state = SubjectState()
+    for minute in range(200):
+        now = T0 + timedelta(seconds=20 * minute)
+        state = issue(state, now, crid=f"{minute:064d}")
+        state = record_decision(state, LivenessDecision.UNCERTAIN, now, now, policy)
+    assert len(state.sessions) <= policy.sessions_per_window
+    assert len(state.failures) < policy.failed_checks_limit
+    assert len(state.timeouts) <= policy.timeouts_to_flag
+
+
+def test_the_largest_state_the_largest_settings_allow_fits_a_table_property():
+    largest = Policy(failed_checks_limit=100, timeouts_to_flag=50, spoofs_to_flag=50, sessions_per_window=60)
+    assert state_chars(largest_state(largest, T0)) <= MAX_STATE_CHARS
+    assert state_chars(largest_state(replace(largest, sessions_per_window=100), T0)) > MAX_STATE_CHARS
 
 
 def test_prune_keeps_only_what_a_rule_can_still_see():

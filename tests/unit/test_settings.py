@@ -39,6 +39,8 @@ def test_a_missing_setting_stops_start_up_and_is_named(missing):
         ("EASY_AUTH_ENABLED", "perhaps"),
         ("FACE_API_VERSION", "v1.3"),
         ("FACE_CLIENT_ATTEMPTS", "4"),
+        ("POLICY_SESSIONS_PER_HOUR", "61"),  # a subject's state would outgrow its table property
+        ("STORAGE_TIMEOUT_SECONDS", "30"),  # a call must answer within 10 s
     ],
 )
 def test_a_malformed_setting_is_named(name, value):
@@ -63,3 +65,14 @@ def test_notifier_knows_the_queues_max_dequeue_count_from_host_json():
     host = json.loads((ROOT / "host.json").read_text())
     sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     assert str(host["extensions"]["queues"]["maxDequeueCount"]) == sample["NOTIFICATION_MAX_DEQUEUE_COUNT"]
+
+
+def test_the_largest_policy_limits_and_token_lifetime_load():
+    largest = {
+        "SESSION_TOKEN_TTL_SECONDS": "86400",
+        "POLICY_SESSIONS_PER_HOUR": "60",
+        "POLICY_FAILED_CHECKS_LIMIT": "100",
+        "POLICY_SPOOFS_TO_FLAG": "50",
+        "POLICY_TIMEOUTS_TO_FLAG": "50",
+    }
+    assert load_settings({**VALID, **largest}).sessions_per_hour_limit == 60
