@@ -1,18 +1,32 @@
 """The append-only audit log: who did what, when (UTC) and why. Nothing secret goes in.
 
-Rows are partitioned by UTC day (`yyyy-mm-dd`) with row keys `<iso time>_<random>`, so a time range
-is a parameterised range query and entries are only ever inserted, never updated.
+Rows are partitioned by UTC day (`yyyy-mm-dd`) with row keys `<iso time>_<entry id>`, so a time
+range is a parameterised range query and entries are only ever inserted, never updated.
+
+An entry that records a change is committed in the change's own entity-group transaction, as an
+`audit_<entry id>` row beside the changed row (SPEC section 4: a change never persists without its
+entry, nor an entry without its change), and relayed here right after; `relay_all` finishes what
+a crash or an outage interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
 from shared.adapters.paging import read_page
-from shared.adapters.tables import Tables, decode_value, utc
+from shared.adapters.tables import Tables, decode_value, from_entity, utc
+from shared.domain.records import AuditEntry
 from shared.domain.secrets import new_id
+
+log = logging.getLogger(__name__)
+WITH_AUDIT_ROWS = ("customers", "subjects")  # tables whose changes carry their audit entry
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 MAX_FIELD = 500
@@ -25,14 +39,22 @@ def clean(text: str | None) -> str | None:
     return _CONTROL.sub(" ", text)[:MAX_FIELD]
 
 
+AUDIT_ROW_PREFIX = "audit_"  # an entry waiting, beside the change it records, to be relayed
+
+
+def audit_row(entry_id: str) -> str:
+    return f"{AUDIT_ROW_PREFIX}{entry_id}"
+
+
 class AuditLog:
-    """Appends audit entries."""
+    """Appends audit entries; relays the ones committed together with their change."""
 
     def __init__(self, tables: Tables) -> None:
+        self._tables = tables
         self._table = tables.client("audit")
 
-    def append(
-        self,
+    @staticmethod
+    def entry(
         *,
         at: datetime,
         actor: str,
@@ -41,22 +63,67 @@ class AuditLog:
         reason: str | None = None,
         outcome: str = "ok",
         detail: dict[str, Any] | None = None,
-    ) -> None:
-        when = utc(at)
+    ) -> AuditEntry:
+        """A new entry, cleaned of control characters and capped, to commit with its change."""
+        cleaned = {k: v if isinstance(v, int | bool) else clean(str(v)) for k, v in (detail or {}).items()}
+        return AuditEntry(
+            entry_id=new_id(),
+            at=utc(at),
+            actor=clean(actor) or "",
+            action=clean(action) or "",
+            target=clean(target),
+            reason=clean(reason),
+            outcome=clean(outcome) or "ok",
+            detail=cleaned or None,
+        )
+
+    def append(self, **fields: Any) -> None:
+        """Write an entry that records no change of its own (a refused call, a sweep's counts)."""
+        self.write(self.entry(**fields))
+
+    def write(self, entry: AuditEntry) -> None:
+        """Put an entry in the log; writing the same entry again changes nothing."""
         entity: dict[str, Any] = {
-            "PartitionKey": when.strftime("%Y-%m-%d"),
-            "RowKey": f"{when.isoformat()}_{new_id()}",
-            "at": when,
-            "actor": clean(actor),
-            "action": clean(action),
-            "outcome": clean(outcome),
+            "PartitionKey": entry.at.strftime("%Y-%m-%d"),
+            "RowKey": f"{entry.at.isoformat()}_{entry.entry_id}",
+            "at": entry.at,
+            "actor": entry.actor,
+            "action": entry.action,
+            "outcome": entry.outcome,
         }
-        for key, value in (("target", target), ("reason", reason)):
+        for key, value in (("target", entry.target), ("reason", entry.reason), *(entry.detail or {}).items()):
             if value is not None:
-                entity[key] = clean(value)
-        for key, value in (detail or {}).items():
-            entity[key] = value if isinstance(value, int | bool) else clean(str(value))
-        self._table.create_entity(entity)
+                entity[key] = value
+        with contextlib.suppress(ResourceExistsError):
+            self._table.create_entity(entity)
+
+    def relay(self, table: str, partition: str, entries: Iterable[AuditEntry]) -> int:
+        """Move entries committed beside their change into the log (best effort); returns how many.
+
+        A failure leaves the `audit_` row where it is: `repair` (and the retention sweep) relays it."""
+        source = self._tables.client(table)
+        relayed = 0
+        for entry in entries:
+            try:
+                self.write(entry)
+                with contextlib.suppress(ResourceNotFoundError):
+                    source.delete_entity(partition, audit_row(entry.entry_id))
+            except Exception:
+                log.warning("audit entry %s not relayed yet; repair will", entry.action, exc_info=True)
+                continue
+            relayed += 1
+        return relayed
+
+    def relay_all(self) -> int:
+        """Relay every entry still waiting beside its change (after a crash or a storage outage)."""
+        relayed = 0
+        for table in WITH_AUDIT_ROWS:
+            rows = self._tables.client(table).query_entities(
+                "RowKey ge @lo and RowKey lt @hi", parameters={"lo": AUDIT_ROW_PREFIX, "hi": "audit`"}
+            )
+            for row in rows:
+                relayed += self.relay(table, row["PartitionKey"], [from_entity(AuditEntry, row)])
+        return relayed
 
     def page(
         self, start: datetime, end: datetime, size: int, token: dict[str, str] | None, target: str | None = None

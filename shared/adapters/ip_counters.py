@@ -16,13 +16,12 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.adapters.tables import Tables, utc
+from shared.adapters.tables import StaleWrite, Tables, utc
 from shared.domain.clock import Clock
 from shared.domain.ip_policy import IpPolicy, IpState, kept_until
-from shared.errors import Contended
+from shared.unit_of_work import until_committed
 
 ROW = "ip"
-MAX_RACES = 60
 
 
 class IpCounters:
@@ -41,7 +40,8 @@ class IpCounters:
 
     def change(self, ref: str, apply: Callable[[IpState], IpState]) -> IpState:
         """Apply a change to one key's state, re-reading and re-applying after a lost race."""
-        for _ in range(MAX_RACES):
+
+        def attempt() -> IpState:
             try:
                 entity = self._table.get_entity(_partition(ref), ROW)
             except ResourceNotFoundError:
@@ -67,9 +67,10 @@ class IpCounters:
                         match_condition=MatchConditions.IfNotModified,
                     )
                 return updated
-            except (ResourceExistsError, ResourceModifiedError):
-                continue
-        raise Contended("Too many concurrent requests from this end-user address; retry.", retry_after=1)
+            except (ResourceExistsError, ResourceModifiedError) as exc:
+                raise StaleWrite(str(exc)) from exc
+
+        return until_committed(attempt, "This end-user address", races=60)
 
 
 def _partition(ref: str) -> str:

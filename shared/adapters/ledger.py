@@ -11,9 +11,9 @@ from azure.data.tables import UpdateMode
 from shared.adapters.stores import Versioned
 from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity, to_entity
 from shared.domain.records import LedgerEntry
+from shared.unit_of_work import until_committed
 
 ROW = "ledger"
-MAX_RACES = 20
 
 
 class NotificationLedger:
@@ -37,7 +37,8 @@ class NotificationLedger:
 
     def change(self, notification_id: str, update: Callable[[LedgerEntry], LedgerEntry]) -> LedgerEntry:
         """Read-modify-write one entry under its ETag, retrying lost races."""
-        for _ in range(MAX_RACES):
+
+        def attempt() -> LedgerEntry:
             current = self.get(notification_id)
             if current is None:
                 raise KeyError(notification_id)
@@ -49,10 +50,11 @@ class NotificationLedger:
                     etag=current.etag,
                     match_condition=MatchConditions.IfNotModified,
                 )
-            except ResourceModifiedError:
-                continue
+            except ResourceModifiedError as exc:
+                raise StaleWrite(str(exc)) from exc
             return changed
-        raise StaleWrite(f"ledger entry {notification_id} kept changing")
+
+        return until_committed(attempt, "The notification ledger entry")
 
     def scrub_subject(self, customer_id: str, correlation_id: str) -> int:
         """Drop a GUID from the ledger (erasure); the entries stay so no email is sent twice."""

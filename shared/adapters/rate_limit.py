@@ -9,9 +9,8 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.adapters.tables import Tables
-
-MAX_RACES = 20
+from shared.adapters.tables import StaleWrite, Tables
+from shared.unit_of_work import until_committed
 
 
 class RateLimiter:
@@ -26,15 +25,16 @@ class RateLimiter:
         start = datetime.fromtimestamp(math.floor(now.timestamp() / seconds) * seconds, UTC)
         end = start + self._window
         row = start.strftime("%Y%m%dT%H%M%S")
-        for _ in range(MAX_RACES):
+
+        def attempt() -> int | None:
             try:
                 entity = self._table.get_entity(key, row)
             except ResourceNotFoundError:
                 try:
                     self._table.create_entity({"PartitionKey": key, "RowKey": row, "count": 1, "window_end": end})
                     return None
-                except ResourceExistsError:
-                    continue
+                except ResourceExistsError as exc:
+                    raise StaleWrite(str(exc)) from exc
             if entity["count"] >= self._limit:
                 return max(1, math.ceil((end - now).total_seconds()))
             entity["count"] += 1
@@ -45,7 +45,8 @@ class RateLimiter:
                     etag=entity.metadata["etag"],
                     match_condition=MatchConditions.IfNotModified,
                 )
-                return None
-            except ResourceModifiedError:
-                continue
-        return 1
+            except ResourceModifiedError as exc:
+                raise StaleWrite(str(exc)) from exc
+            return None
+
+        return until_committed(attempt, "The rate limit")

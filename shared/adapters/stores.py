@@ -14,9 +14,10 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared.adapters.audit_log import audit_row
 from shared.adapters.paging import read_page
-from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity, submit, to_entity
-from shared.domain.records import Attempt, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
+from shared.adapters.tables import Tables, etag_of, from_entity, submit, to_entity
+from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 
 R = TypeVar("R", bound=Record)
 
@@ -58,15 +59,17 @@ def row_key_of(record: Record) -> str:
         return attempt_row(record.session_id, record.attempt_id)
     if isinstance(record, OutboxEntry):
         return outbox_row(record.notification_id)
+    if isinstance(record, AuditEntry):
+        return audit_row(record.entry_id)
     raise TypeError(f"{type(record).__name__} is not stored in a subject partition")
 
 
+def _if_unchanged(etag: str) -> dict[str, Any]:
+    return {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+
+
 def _replace(entity: dict[str, Any], etag: str) -> tuple[Any, ...]:
-    return (
-        "update",
-        entity,
-        {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
-    )
+    return ("update", entity, {"mode": UpdateMode.REPLACE, **_if_unchanged(etag)})
 
 
 class CustomerStore:
@@ -82,23 +85,32 @@ class CustomerStore:
             return None
         return Versioned(from_entity(Customer, entity), etag_of(entity))
 
-    def create(self, customer: Customer) -> None:
-        self._table.create_entity(to_entity(customer, customer.customer_id, CUSTOMER_ROW))
+    def create(self, customer: Customer, audit: AuditEntry) -> None:
+        """Insert a new customer together with the audit entry recording it (one transaction)."""
+        submit(
+            self._table, [("create", to_entity(customer, customer.customer_id, CUSTOMER_ROW)), _audit(customer, audit)]
+        )
 
     def page(self, size: int, token: dict[str, str] | None) -> tuple[list[Customer], dict[str, str] | None]:
         """One page of customers in id order."""
-        rows, next_token = read_page(lambda n: self._table.list_entities(results_per_page=n), size, token)
+        rows, next_token = read_page(
+            lambda n: self._table.query_entities(
+                "RowKey eq @row", parameters={"row": CUSTOMER_ROW}, results_per_page=n
+            ),
+            size,
+            token,
+        )
         return [from_entity(Customer, row) for row in rows], next_token
 
-    def replace(self, customer: Customer, etag: str) -> None:
-        """Write a changed customer; StaleWrite when it changed since it was read."""
-        entity = to_entity(customer, customer.customer_id, CUSTOMER_ROW)
-        try:
-            self._table.update_entity(
-                entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
-            )
-        except ResourceModifiedError as exc:
-            raise StaleWrite(str(exc)) from exc
+    def replace(self, customer: Customer, etag: str, audit: AuditEntry | None = None) -> None:
+        """Write a changed customer (and the audit entry recording the change, in the same
+        transaction); StaleWrite when it changed since it was read."""
+        operations = [_replace(to_entity(customer, customer.customer_id, CUSTOMER_ROW), etag)]
+        submit(self._table, operations + ([_audit(customer, audit)] if audit else []))
+
+
+def _audit(customer: Customer, entry: AuditEntry) -> tuple[Any, ...]:
+    return ("create", to_entity(entry, customer.customer_id, audit_row(entry.entry_id)))
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,11 @@ class SubjectStore:
         ]
         operations += [("create", to_entity(record, pk, row_key_of(record))) for record in change.create]
         submit(self._table, operations)
+
+    def delete_with_entry(self, row: Any, entry: AuditEntry) -> None:
+        """Delete a subject row (as read, ETag-guarded) and record why, in one transaction."""
+        delete = ("delete", {"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"]}, _if_unchanged(etag_of(row)))
+        submit(self._table, [delete, ("create", to_entity(entry, row["PartitionKey"], audit_row(entry.entry_id)))])
 
     def partition(self, customer_id: str, correlation_id: str) -> list[dict[str, Any]]:
         """Every row of one subject (subject, sessions, attempts, outbox)."""

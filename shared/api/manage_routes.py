@@ -141,13 +141,18 @@ def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
 )
 @endpoint
 def repair(req: func.HttpRequest) -> func.HttpResponse:
-    """Finish interrupted work: queue left-behind notifications, create missing successor subjects."""
+    """Finish interrupted work: queue left-behind notifications, create missing successor subjects,
+    relay audit entries still waiting beside their change."""
     s = services()
     admin = s.staff.require(req, Role.ADMINISTRATOR, "system.repair")
     done = s.review.repair()
     s.audit.append(at=s.clock(), actor=admin.name, action="system.repair", detail=done)
     return json_response(
-        RepairResponse(notifications_queued=done["notificationsQueued"], successors_created=done["successorsCreated"])
+        RepairResponse(
+            notifications_queued=done["notificationsQueued"],
+            successors_created=done["successorsCreated"],
+            audit_relayed=done["auditRelayed"],
+        )
     )
 
 

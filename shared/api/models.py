@@ -215,6 +215,7 @@ class AuditEntry(ApiModel):
 class RepairResponse(ApiModel):
     notifications_queued: int
     successors_created: int
+    audit_relayed: int = Field(description="audit entries committed with their change and moved to the log now")
 
 
 class FeedbackRequest(ApiModel):

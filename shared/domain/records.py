@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -135,6 +135,22 @@ class OutboxEntry(Record):
     notification_id: str
     message: dict
     created_at: AwareDatetime
+
+
+class AuditEntry(Record):
+    """An audit-log entry. Written as an `audit_<id>` row in the same transaction as the change it
+    records, then relayed to the audit log (the same id, so relaying twice writes it once)."""
+
+    json_fields: ClassVar[frozenset[str]] = frozenset({"detail"})
+
+    entry_id: str
+    at: AwareDatetime
+    actor: str
+    action: str
+    target: str | None = None
+    reason: str | None = None
+    outcome: str = "ok"
+    detail: dict[str, Any] | None = None
 
 
 class ReviewIndexEntry(Record):

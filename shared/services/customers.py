@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.stores import CustomerStore, Versioned
-from shared.adapters.tables import StaleWrite
 from shared.domain.clock import Clock
-from shared.domain.records import Customer, CustomerStatus
+from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.secrets import api_key_customer, hash_secret, new_api_key, new_id, secret_matches
-from shared.errors import Contended, NotFound, Unauthorized
-
-MAX_RACES = 20
+from shared.errors import NotFound, Unauthorized
+from shared.unit_of_work import until_committed
 
 
 @dataclass
@@ -33,8 +33,9 @@ class CustomerService:
             api_key_hash=hash_secret(api_key),
             created_at=now,
         )
-        self.store.create(customer)
-        self.audit.append(at=now, actor=actor, action="customer.create", target=customer_id)
+        entry = self.audit.entry(at=now, actor=actor, action="customer.create", target=customer_id)
+        self.store.create(customer, entry)
+        self.audit.relay("customers", customer_id, [entry])
         return customer, api_key
 
     def authenticate(self, api_key: str | None) -> Customer:
@@ -52,36 +53,50 @@ class CustomerService:
         return found
 
     def rotate_key(self, customer_id: str, actor: str) -> tuple[Customer, str]:
-        """Issue a new api key; the old one stops working at once."""
+        """Issue a new api key; the old one stops working at once (the same transaction records it)."""
         api_key = new_api_key(customer_id)
         customer = self._update(
             customer_id,
             lambda c, now: c.model_copy(update={"api_key_hash": hash_secret(api_key), "key_rotated_at": now}),
+            actor=actor,
+            action="customer.rotate_key",
         )
-        self.audit.append(at=self.clock(), actor=actor, action="customer.rotate_key", target=customer_id)
         return customer, api_key
 
     def reinstate(self, customer_id: str, actor: str, reason: str | None) -> Customer:
         """Lift a suspension (the customer returns to `active`, its confirmation count restarts)."""
-        customer = self._update(
+        return self._update(
             customer_id,
             lambda c, now: c.model_copy(
                 update={"status": CustomerStatus.ACTIVE, "suspended_at": None, "confirmations": ()}
             ),
+            actor=actor,
+            action="customer.reinstate",
+            reason=reason,
         )
-        self.audit.append(at=self.clock(), actor=actor, action="customer.reinstate", target=customer_id, reason=reason)
-        return customer
 
-    def _update(self, customer_id: str, change) -> Customer:
-        for _ in range(MAX_RACES):
+    def _update(
+        self,
+        customer_id: str,
+        change: Callable[[Customer, datetime], Customer],
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+    ) -> Customer:
+        """Change one customer under its ETag, with its audit entry in the same transaction."""
+
+        def attempt() -> tuple[Customer, AuditEntry]:
             current = self.get(customer_id)
-            updated = change(current.record, self.clock())
-            try:
-                self.store.replace(updated, current.etag)
-            except StaleWrite:
-                continue
-            return updated
-        raise Contended("The customer is being changed concurrently; retry.", retry_after=1)
+            now = self.clock()
+            updated = change(current.record, now)
+            entry = self.audit.entry(at=now, actor=actor, action=action, target=customer_id, reason=reason)
+            self.store.replace(updated, current.etag, entry)
+            return updated, entry
+
+        updated, entry = until_committed(attempt, "The customer")
+        self.audit.relay("customers", customer_id, [entry])
+        return updated
 
 
 def _is_id(value: str) -> bool:

@@ -9,24 +9,30 @@ reports lose the GUID; the audit log never held it (it names subjects by the sam
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared.adapters.audit_log import AuditLog
+from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
 from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ledger import NotificationLedger
-from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, SubjectStore, Versioned
+from shared.adapters.stores import (
+    SUBJECT_ROW,
+    ReviewIndex,
+    SubjectChange,
+    SubjectStore,
+    Versioned,
+    subject_partition,
+)
 from shared.adapters.tables import StaleWrite, Tables, from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
-from shared.domain.records import Customer, ReviewIndexEntry, Session, Subject
+from shared.domain.records import AuditEntry, Customer, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import erased_id
-from shared.errors import Contended
 from shared.services.feedback import FeedbackService
 from shared.services.review import INDEX_OF_STATUS, ReviewService
-from shared.services.sessions import MAX_RACES, SessionService, backoff
+from shared.services.sessions import SessionService
+from shared.unit_of_work import LostRace, until_committed
 
 
 @dataclass
@@ -45,30 +51,38 @@ class ErasureService:
     face_ledger: FaceSessionLedger
 
     def erase(self, customer: Customer, correlation_id: str) -> None:
-        """Erase one subject of this customer (idempotent: erasing an unknown GUID changes nothing)."""
+        """Erase one subject of this customer (idempotent: erasing an unknown GUID changes nothing).
+
+        The audit entry is committed in the transaction that deletes the subject row (the last one)."""
         customer_id = customer.customer_id
         self.review.flush_outbox(customer_id, correlation_id)  # a pending notification still goes out first
         sessions = self.sessions.record_before_erasure(customer_id, correlation_id)  # unread attempts still count
         owed = self._delete_at_face(sessions)
-        subject, removed, gate, face_sessions = self._erase_partition(customer_id, correlation_id)
-        self.face_ledger.forget(face_sessions)
-        if subject is None and removed == 0:
+        erased = self._erase_partition(customer_id, correlation_id, owed)
+        self.face_ledger.forget(erased.face_sessions)
+        if erased.subject is None and erased.removed == 0:
             return
         for status in ("pending", "blocked", "retired"):
             self.index.remove(status, customer_id, correlation_id)
-        if subject is not None:
-            self._unlink(customer_id, subject)
+        if erased.subject is not None:
+            self._unlink(customer_id, erased.subject)
         self.ledger.scrub_subject(customer_id, correlation_id)
         self.feedback.scrub_subject(customer_id, correlation_id)
-        self.audit.append(
+        if erased.entry is None:  # only orphan rows were left: no change of the subject row to pair with
+            self.audit.write(self._entry(customer_id, correlation_id, erased, owed))
+        else:
+            self.audit.relay("subjects", subject_partition(customer_id, correlation_id), [erased.entry])
+
+    def _entry(self, customer_id: str, correlation_id: str, erased: Erased, owed: int) -> AuditEntry:
+        return self.audit.entry(
             at=self.clock(),
             actor=f"customer:{customer_id}",
             action="subject.erase",
             target=self.review.ref(customer_id, correlation_id),
             detail={
-                "rowsRemoved": removed,
-                "gateKept": gate is not None,
-                "gateStatus": gate.state.status.value if gate else None,
+                "rowsRemoved": erased.removed,
+                "gateKept": erased.gate is not None,
+                "gateStatus": erased.gate.state.status.value if erased.gate else None,
                 "faceSessionsOwed": owed,
             },
         )
@@ -85,33 +99,50 @@ class ErasureService:
                 owed += 1
         return owed
 
-    def _erase_partition(
-        self, customer_id: str, correlation_id: str
-    ) -> tuple[Subject | None, int, Subject | None, set[str]]:
-        """Delete every row of the subject, after writing the gate it must leave (if any).
+    def _erase_partition(self, customer_id: str, correlation_id: str, owed: int) -> Erased:
+        """Delete every row of the subject, after writing the gate it must leave (if any); the
+        subject row goes last, in one transaction with the erasure's audit entry.
 
-        Also returns the Face session ids its session and attempt rows named (their ledger rows go too)."""
-        deleter = BatchDeleter(self.tables.client("subjects"))
+        Also collects the Face session ids its session and attempt rows named (their ledger rows go too)."""
+        table = self.tables.client("subjects")
+        deleter = BatchDeleter(table)
         gate_id = erased_id(self.gate_key, customer_id, correlation_id)
-        removed, first_seen, gate, face_sessions = 0, None, None, set()
-        for _ in range(MAX_RACES):
+        erased = Erased()
+
+        def attempt() -> Erased:
             rows = self.subjects.partition(customer_id, correlation_id)
-            face_sessions |= {r["session_id"] for r in rows if r.get("session_id")}
-            if not rows:
-                return first_seen, removed, gate, face_sessions
+            erased.face_sessions |= {r["session_id"] for r in rows if r.get("session_id")}
             subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
-            subject = from_entity(Subject, subject_row) if subject_row is not None else None
-            first_seen = first_seen or subject
-            if subject is not None:
-                gate = self._keep_gate(customer_id, gate_of(subject, gate_id, self.clock(), self.tombstone)) or gate
-            removed += deleter.delete(rows)  # ETag-guarded: a row changed meanwhile is read again
-        raise Contended("The subject kept changing while it was being erased; retry.", retry_after=1)
+            others = [r for r in rows if r["RowKey"] != SUBJECT_ROW and not r["RowKey"].startswith(AUDIT_ROW_PREFIX)]
+            removed = deleter.delete(others)  # ETag-guarded: a row changed meanwhile is read again
+            erased.removed += removed
+            if removed < len(others):
+                raise LostRace
+            if subject_row is None:
+                return erased
+            subject = from_entity(Subject, subject_row)
+            erased.subject = erased.subject or subject
+            erased.gate = (
+                self._keep_gate(customer_id, gate_of(subject, gate_id, self.clock(), self.tombstone)) or erased.gate
+            )
+            erased.removed += 1
+            entry = self._entry(customer_id, correlation_id, erased, owed)
+            try:
+                self.subjects.delete_with_entry(subject_row, entry)
+            except StaleWrite:
+                erased.removed -= 1
+                raise
+            erased.entry = entry
+            return erased
+
+        return until_committed(attempt, "The subject")
 
     def _keep_gate(self, customer_id: str, gate: Subject | None) -> Subject | None:
         """Write (or strengthen) the gate record ahead of the deletion; returns the record kept."""
         if gate is None:
             return None
-        for race in range(MAX_RACES):
+
+        def attempt() -> Subject:
             existing = self.subjects.get(customer_id, gate.correlation_id)
             kept = merge_gates(existing.record if existing else None, gate)
             if existing is not None and kept == existing.record:
@@ -127,40 +158,48 @@ class ErasureService:
                         reason=kept.state.flag_reason,
                     ),
                 )
-            try:
-                if existing is None:
-                    if self.subjects.create_subject(kept):
-                        return kept
-                else:
-                    self.subjects.commit(
-                        customer_id, kept.correlation_id, SubjectChange(replace=(Versioned(kept, existing.etag),))
-                    )
-                    return kept
-            except StaleWrite:
-                pass
-            backoff(race)
-        raise Contended("The subject kept changing while it was being erased; retry.", retry_after=1)
+            if existing is None:
+                if not self.subjects.create_subject(kept):
+                    raise LostRace
+            else:
+                self.subjects.commit(
+                    customer_id, kept.correlation_id, SubjectChange(replace=(Versioned(kept, existing.etag),))
+                )
+            return kept
+
+        return until_committed(attempt, "The subject")
 
     def _unlink(self, customer_id: str, subject: Subject) -> None:
         """Remove this GUID from the subjects it replaced or was replaced by."""
-        for other, field in ((subject.replaced_by, "replaces"), (subject.replaces, "replaced_by")):
+        for other, link in ((subject.replaced_by, "replaces"), (subject.replaces, "replaced_by")):
             if not other:
                 continue
-            for race in range(MAX_RACES):
+
+            def attempt(other: str = other, link: str = link) -> None:
                 found = self.subjects.get(customer_id, other)
-                if found is None or getattr(found.record, field) != subject.correlation_id:
-                    break
+                if found is None or getattr(found.record, link) != subject.correlation_id:
+                    return
                 decisions = tuple(
                     d.model_copy(update={"new_correlation_id": None})
                     if d.new_correlation_id == subject.correlation_id
                     else d
                     for d in found.record.decisions
                 )
-                unlinked = found.record.model_copy(update={field: None, "decisions": decisions})
-                with contextlib.suppress(StaleWrite):
-                    self.subjects.commit(customer_id, other, SubjectChange(replace=(Versioned(unlinked, found.etag),)))
-                    break
-                backoff(race)
+                unlinked = found.record.model_copy(update={link: None, "decisions": decisions})
+                self.subjects.commit(customer_id, other, SubjectChange(replace=(Versioned(unlinked, found.etag),)))
+
+            until_committed(attempt, "A linked subject")
+
+
+@dataclass
+class Erased:
+    """What erasing a partition found and did, gathered across lost races."""
+
+    subject: Subject | None = None
+    removed: int = 0
+    gate: Subject | None = None
+    face_sessions: set[str] = field(default_factory=set)
+    entry: AuditEntry | None = None
 
 
 def _since(subject: Subject) -> datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,14 +21,24 @@ from azure.core.exceptions import ResourceNotFoundError
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.notification_queue import NotificationQueue
-from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectChange, SubjectStore, Versioned, outbox_row
-from shared.adapters.tables import StaleWrite, from_entity
+from shared.adapters.stores import (
+    CustomerStore,
+    ReviewIndex,
+    SubjectChange,
+    SubjectStore,
+    Versioned,
+    outbox_row,
+    subject_partition,
+)
+from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
 from shared.domain.escalation import EscalationPolicy, escalate
 from shared.domain.notifications import Notification, NotificationKind, abuse_confirmed, customer_suspended
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import (
     Attempt,
+    AuditEntry,
+    Customer,
     CustomerStatus,
     OutboxEntry,
     ReviewDecision,
@@ -36,8 +47,8 @@ from shared.domain.records import (
     Subject,
 )
 from shared.domain.secrets import subject_ref
-from shared.errors import Conflict, Contended, NotFound
-from shared.services.sessions import MAX_RACES, backoff
+from shared.errors import Conflict, NotFound
+from shared.unit_of_work import until_committed
 
 INDEX_OF_STATUS = {
     SubjectStatus.FLAGGED: "pending",
@@ -139,89 +150,96 @@ class ReviewService:
             )
         return matches
 
-    # --- deciding -----------------------------------------------------------------------
+    # --- deciding: one function per command -------------------------------------------
     def decide(self, customer_id: str, correlation_id: str, decision: str, reason: str, reviewer: str) -> Subject:
         """confirm → blocked (customer notified, escalation checked); override → retired with a new GUID."""
-        return self._transition(customer_id, correlation_id, decision, reason, reviewer)
+        command = self.confirm if decision == "confirm" else self.override
+        return command(customer_id, correlation_id, reason, reviewer)
+
+    def confirm(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
+        """A pending flag is abuse: the subject is blocked and the customer told (outbox, same transaction)."""
+
+        def change(subject: Subject, now: datetime) -> Decided:
+            _require_pending(subject)
+            note = abuse_confirmed(
+                customer_id, correlation_id, subject.state.flagged_at or now, now, subject.state.flag_reason or reason
+            )
+            outbox = OutboxEntry(
+                notification_id=note.notification_id,
+                message=note.model_dump(mode="json", by_alias=True),
+                created_at=now,
+            )
+            return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,))
+
+        return self._decide(customer_id, correlation_id, "confirm", reason, reviewer, change)
+
+    def override(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
+        """A pending flag was wrong: the GUID is retired and a fresh one handed out."""
+
+        def change(subject: Subject, now: datetime) -> Decided:
+            _require_pending(subject)
+            return Decided(SubjectStatus.RETIRED, successor=_successor(subject))
+
+        return self._decide(customer_id, correlation_id, "override", reason, reviewer, change)
 
     def reset(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
         """Retire a GUID and hand out a fresh one (consent carried over, counters fresh)."""
-        return self._transition(customer_id, correlation_id, "reset", reason, reviewer)
 
-    def _transition(self, customer_id: str, correlation_id: str, kind: str, reason: str, reviewer: str) -> Subject:
+        def change(subject: Subject, now: datetime) -> Decided:
+            if subject.state.status is SubjectStatus.RETIRED:
+                raise Conflict("This subject is already retired.")
+            return Decided(SubjectStatus.RETIRED, successor=_successor(subject))
+
+        return self._decide(customer_id, correlation_id, "reset", reason, reviewer, change)
+
+    def _decide(
+        self,
+        customer_id: str,
+        correlation_id: str,
+        kind: str,
+        reason: str,
+        reviewer: str,
+        change: Callable[[Subject, datetime], Decided],
+    ) -> Subject:
+        """Commit a decision with its outbox and audit entry in one ETag-guarded transaction, then
+        deliver what it caused (index, successor, notification, audit log)."""
         _check_address(customer_id, correlation_id)
-        for race in range(MAX_RACES):
+
+        def attempt() -> tuple[Subject, SubjectStatus, Decided, AuditEntry]:
             current = self.subjects.get(customer_id, correlation_id)
             if current is None:
                 raise NotFound("No such subject.")
-            subject, before = current.record, current.record.state.status
-            if kind != "reset" and before is not SubjectStatus.FLAGGED:
-                raise Conflict(f"This subject is {before.value}; only a pending flag can be decided.")
-            if kind == "reset" and before is SubjectStatus.RETIRED:
-                raise Conflict("This subject is already retired.")
-            now = self.clock()
-            after = SubjectStatus.BLOCKED if kind == "confirm" else SubjectStatus.RETIRED
-            # An erased subject (its gate record) gets no successor: its end user withdrew consent.
-            successor = None if kind == "confirm" or subject.erased else str(uuid.uuid4())
-            outbox: tuple[OutboxEntry, ...] = ()
-            if kind == "confirm":
-                note = abuse_confirmed(
-                    customer_id,
-                    correlation_id,
-                    subject.state.flagged_at or now,
-                    now,
-                    subject.state.flag_reason or reason,
-                )
-                outbox = (
-                    OutboxEntry(
-                        notification_id=note.notification_id,
-                        message=note.model_dump(mode="json", by_alias=True),
-                        created_at=now,
-                    ),
-                )
-            updated = subject.model_copy(
-                update={
-                    "state": subject.state.model_copy(update={"status": after}),
-                    "status": after.value,
-                    "decided_at": now,
-                    "last_activity_at": now,
-                    "replaced_by": successor or subject.replaced_by,
-                    "gate_until": now + self.tombstone if subject.erased else None,
-                    "decisions": (
-                        *subject.decisions,
-                        ReviewDecision(decision=kind, reason=reason, by=reviewer, at=now, new_correlation_id=successor),
-                    ),
-                }
-            )
-            self.index.put(
-                INDEX_OF_STATUS[after],
-                ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason),
-            )
-            try:
-                self.subjects.commit(
-                    customer_id,
-                    correlation_id,
-                    SubjectChange(replace=(Versioned(updated, current.etag),), create=outbox),
-                )
-            except StaleWrite:
-                backoff(race)
-                continue
-            if before in INDEX_OF_STATUS:
-                self.index.remove(INDEX_OF_STATUS[before], customer_id, correlation_id)
-            self.audit.append(
+            subject, before, now = current.record, current.record.state.status, self.clock()
+            decided = change(subject, now)
+            updated = _decided(subject, decided, kind, reason, reviewer, now, self.tombstone)
+            entry = self.audit.entry(
                 at=now,
                 actor=reviewer,
                 action=f"subject.{kind}",
                 target=self.ref(customer_id, correlation_id),
                 reason=reason,
-                detail={"successor": self.ref(customer_id, successor)} if successor else None,
+                detail={"successor": self.ref(customer_id, decided.successor)} if decided.successor else None,
             )
-            if successor:
-                self._ensure_successor(updated)
-            if outbox:
-                self._deliver(customer_id, correlation_id, list(outbox))  # just written: no need to read it back
-            return updated
-        raise Contended("The subject is being decided concurrently; retry.", retry_after=1)
+            self.index.put(  # written ahead: a lost race leaves a stale row, never a missing one
+                INDEX_OF_STATUS[decided.status],
+                ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason),
+            )
+            self.subjects.commit(
+                customer_id,
+                correlation_id,
+                SubjectChange(replace=(Versioned(updated, current.etag),), create=(*decided.outbox, entry)),
+            )
+            return updated, before, decided, entry
+
+        updated, before, decided, entry = until_committed(attempt, "The subject")
+        self.audit.relay("subjects", subject_partition(customer_id, correlation_id), [entry])
+        if before in INDEX_OF_STATUS:
+            self.index.remove(INDEX_OF_STATUS[before], customer_id, correlation_id)
+        if decided.successor:
+            self._ensure_successor(updated)
+        if decided.outbox:
+            self._deliver(customer_id, correlation_id, list(decided.outbox))  # just written: no need to read it
+        return updated
 
     def _ensure_successor(self, old: Subject) -> bool:
         """Create the new GUID's subject (consent carried over, counters fresh); False if it exists."""
@@ -257,32 +275,35 @@ class ReviewService:
         return sent
 
     def _escalate(self, note: Notification) -> None:
-        for race in range(MAX_RACES):
+        def attempt() -> tuple[Customer, int, AuditEntry | None] | None:
             current = self.customers.get(note.customer_id)
             if current is None:
-                return
+                return None
             now = self.clock()
             subject = self.ref(note.customer_id, note.correlation_id or "")
             result = escalate(current.record, subject, note.determined_at, now, self.escalation)
-            if result.changed:
-                try:
-                    self.customers.replace(result.customer, current.etag)
-                except StaleWrite:
-                    backoff(race)
-                    continue
-            customer = result.customer
+            entry = None
             if result.suspended_now:
-                self.audit.append(
+                entry = self.audit.entry(
                     at=now,
                     actor="system",
                     action="customer.suspend",
-                    target=customer.customer_id,
+                    target=result.customer.customer_id,
                     reason=f"{result.in_window} confirmed determinations within the escalation window",
                 )
-            if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
-                # Same id every time for one suspension: re-sending after a crash cannot double-mail.
-                self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, result.in_window))
+            if result.changed:
+                self.customers.replace(result.customer, current.etag, entry)
+            return result.customer, result.in_window, entry
+
+        escalated = until_committed(attempt, "The customer")
+        if escalated is None:
             return
+        customer, in_window, entry = escalated
+        if entry is not None:
+            self.audit.relay("customers", customer.customer_id, [entry])
+        if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
+            # Same id every time for one suspension: re-sending after a crash cannot double-mail.
+            self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, in_window))
 
     def repair(self) -> dict[str, Any]:
         """Finish what an interrupted decision left: queue outbox rows, create missing successors."""
@@ -293,7 +314,46 @@ class ReviewService:
             for old in self.subjects.with_status(SubjectStatus.RETIRED.value)
             if old.replaced_by and self._ensure_successor(old)
         )
-        return {"notificationsQueued": flushed, "successorsCreated": successors}
+        return {"notificationsQueued": flushed, "successorsCreated": successors, "auditRelayed": self.audit.relay_all()}
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What a review command decided: the new status, a successor GUID, notifications to send."""
+
+    status: SubjectStatus
+    successor: str | None
+    outbox: tuple[OutboxEntry, ...] = ()
+
+
+def _require_pending(subject: Subject) -> None:
+    if subject.state.status is not SubjectStatus.FLAGGED:
+        raise Conflict(f"This subject is {subject.state.status.value}; only a pending flag can be decided.")
+
+
+def _successor(subject: Subject) -> str | None:
+    """A fresh GUID for a retired subject; none for an erased one (its end user withdrew consent)."""
+    return None if subject.erased else str(uuid.uuid4())
+
+
+def _decided(
+    subject: Subject, decided: Decided, kind: str, reason: str, reviewer: str, now: datetime, tombstone: timedelta
+) -> Subject:
+    """The subject row after a decision."""
+    return subject.model_copy(
+        update={
+            "state": subject.state.model_copy(update={"status": decided.status}),
+            "status": decided.status.value,
+            "decided_at": now,
+            "last_activity_at": now,
+            "replaced_by": decided.successor or subject.replaced_by,
+            "gate_until": now + tombstone if subject.erased else None,
+            "decisions": (
+                *subject.decisions,
+                ReviewDecision(decision=kind, reason=reason, by=reviewer, at=now, new_correlation_id=decided.successor),
+            ),
+        }
+    )
 
 
 def escalation_policy(suspend_after: int, window_seconds: int) -> EscalationPolicy:

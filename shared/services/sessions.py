@@ -11,9 +11,8 @@ each session the same way before deleting it (`settle`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import random
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -22,7 +21,6 @@ from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned
-from shared.adapters.tables import StaleWrite
 from shared.domain.attempts import GONE, Absorbed, FaceReading, SeenAttempt, absorb, is_open
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_refusal
@@ -69,9 +67,9 @@ from shared.errors import (
     TokenInvalid,
     UpstreamUnavailable,
 )
+from shared.unit_of_work import LostRace, until_committed
 
 log = logging.getLogger(__name__)
-MAX_RACES = 40
 
 
 @dataclass(frozen=True)
@@ -88,11 +86,6 @@ class ResultView:
     status: str
     liveness_decision: str | None
     attempts: int
-
-
-def backoff(race: int) -> None:
-    """A short random pause before retrying a lost optimistic-concurrency race."""
-    time.sleep(random.uniform(0, 0.004 * (race + 1)))
 
 
 def reading_of(result: FaceSessionResult) -> FaceReading:
@@ -116,6 +109,16 @@ def reading_of(result: FaceSessionResult) -> FaceReading:
 
 
 Readings = dict[str, FaceReading]  # one request's Face reads by session id, kept across lost races
+
+
+@dataclass
+class _Issue:
+    """What one session request did so far, kept across lost races (so Face is asked once)."""
+
+    pulled: Readings = field(default_factory=dict)
+    created: CreatedFaceSession | None = None
+    tracked: bool = False
+    committed: bool = False
 
 
 @dataclass
@@ -144,7 +147,8 @@ class SessionService:
 
         A first consent looks for a gate record erasure left for this GUID; when there is one, the
         new subject is marked `gated`, so its session requests read the gate until it lets go."""
-        for race in range(MAX_RACES):
+
+        def attempt() -> Subject:
             now = self.clock()
             consent = {"consent_policy_version": policy_version, "consent_purpose": purpose, "consent_granted_at": now}
             fresh = Subject(
@@ -159,28 +163,24 @@ class SessionService:
                     return self._mark_gated(customer.customer_id, correlation_id) or fresh
                 return fresh
             current = self.subjects.get(customer.customer_id, correlation_id)
-            if current is not None:
-                renewed = current.record.model_copy(update={**consent, "last_activity_at": now})
-                try:
-                    self._write(renewed, current.etag)
-                    return renewed
-                except StaleWrite:
-                    pass
-            backoff(race)
-        raise Contended("The subject is being changed concurrently; retry.", retry_after=1)
+            if current is None:
+                raise LostRace  # erased between our create and our read
+            renewed = current.record.model_copy(update={**consent, "last_activity_at": now})
+            self._write(renewed, current.etag)
+            return renewed
+
+        return until_committed(attempt, "The subject")
 
     def _mark_gated(self, customer_id: str, correlation_id: str) -> Subject | None:
-        for race in range(MAX_RACES):
+        def attempt() -> Subject | None:
             current = self.subjects.get(customer_id, correlation_id)
             if current is None:
                 return None  # erased again meanwhile
             gated = current.record.model_copy(update={"gated": True})
-            try:
-                self._write(gated, current.etag)
-                return gated
-            except StaleWrite:
-                backoff(race)
-        raise Contended("The subject is being changed concurrently; retry.", retry_after=1)
+            self._write(gated, current.etag)
+            return gated
+
+        return until_committed(attempt, "The subject")
 
     def _gate_id(self, customer_id: str, correlation_id: str) -> str:
         return erased_id(self.sealing_key, customer_id, correlation_id)
@@ -205,73 +205,67 @@ class SessionService:
         if customer.status is CustomerStatus.SUSPENDED:
             raise CustomerSuspended("This customer is suspended; contact the operator.")
         ip = ip_ref(self.sealing_key, customer.customer_id, end_user_ip) if end_user_ip else None
-        pulled: Readings = {}
-        created: CreatedFaceSession | None = None
-        tracked = committed = False
+        issue = _Issue()
+
+        def attempt() -> IssuedView:
+            now = self.clock()
+            current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
+            if current is None:
+                raise ConsentRequired("Record the subject's consent (POST /consents) first.")
+            if current.record.state.status is not SubjectStatus.ACTIVE:
+                raise CorrelationIdBlocked(
+                    f"This correlation id is {current.record.state.status.value}; no new sessions."
+                )
+            replay = find_replay(sessions, client_request_id, now)
+            if replay is not None:
+                view = self._replay(customer, correlation_id, replay.session_id)
+                if view is None:
+                    raise LostRace
+                return view
+            subject = self._through_gate(current.record, now)
+            ip_state = self.ip_counters.get(ip) if ip else None
+            own = sorted((s for s in sessions if is_open(s.record, now, self.pull_grace)), key=_created)
+            absorbed = self._pull_own(subject.state, own[: self.pull_limit], issue.pulled, now)
+            state = absorbed[-1][1].state if absorbed else subject.state
+            ip_state = self._count_ip(absorbed, ip, ip_state, own, issue.pulled, now)
+            refusal = (
+                refuse_new_session(state, now, self.policy)
+                or (refuse_from_ip(ip_state, now) if ip_state else None)
+                or self._unread(own, now)
+            )
+            if refusal is not None:
+                if absorbed:
+                    self._commit(current, subject, state, absorbed, (), now)
+                self._forget_finished(absorbed)
+                raise _refused(refusal)
+            if issue.created is None:
+                issue.created = self.face.create_session(
+                    mode=mode or self.default_mode,
+                    device_correlation_id=correlation_id,
+                    ttl_seconds=int(self.session_ttl.total_seconds()),
+                    user_correlation_id=correlation_id,
+                    client_attempts=self.client_attempts,
+                    expected_client_ip=end_user_ip,
+                )
+                if self.face.reports_other_sessions:  # so a reviewer can resolve Face's otherFlaggedSessions
+                    self.ledger.record_owner(issue.created.session_id, customer.customer_id, correlation_id, now)
+            created = issue.created
+            session, token = self._new_session(subject, created, mode or self.default_mode, client_request_id, ip, now)
+            if ip and not issue.tracked:  # written ahead: a session the IP row lists but we discard reads as gone
+                opened = OpenSession(session_id=session.session_id, expires_at=session.expires_at)
+                self.ip_counters.change(ip, lambda st, o=opened, n=now: track_session(st, o, n, self.pull_grace))
+                issue.tracked = True
+            issued = IssuedSession(session_id=session.session_id, at=now, expires_at=session.expires_at)
+            self._commit(current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now)
+            issue.committed = True
+            self._forget_finished(absorbed)
+            return IssuedView(session, created.auth_token, token, replayed=False)
+
         try:
-            for race in range(MAX_RACES):
-                now = self.clock()
-                current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
-                if current is None:
-                    raise ConsentRequired("Record the subject's consent (POST /consents) first.")
-                if current.record.state.status is not SubjectStatus.ACTIVE:
-                    raise CorrelationIdBlocked(
-                        f"This correlation id is {current.record.state.status.value}; no new sessions."
-                    )
-                replay = find_replay(sessions, client_request_id, now)
-                if replay is not None:
-                    view = self._replay(customer, correlation_id, replay.session_id)
-                    if view is not None:
-                        return view
-                    backoff(race)
-                    continue
-                subject = self._through_gate(current.record, now)
-                ip_state = self.ip_counters.get(ip) if ip else None
-                own = sorted((s for s in sessions if is_open(s.record, now, self.pull_grace)), key=_created)
-                absorbed = self._pull_own(subject.state, own[: self.pull_limit], pulled, now)
-                state = absorbed[-1][1].state if absorbed else subject.state
-                ip_state = self._count_ip(absorbed, ip, ip_state, own, pulled, now)
-                refusal = (
-                    refuse_new_session(state, now, self.policy)
-                    or (refuse_from_ip(ip_state, now) if ip_state else None)
-                    or self._unread(own, now)
-                )
-                if refusal is not None:
-                    if absorbed and not self._commit(current, subject, state, absorbed, (), now):
-                        backoff(race)
-                        continue
-                    self._forget_finished(absorbed)
-                    raise _refused(refusal)
-                if created is None:
-                    created = self.face.create_session(
-                        mode=mode or self.default_mode,
-                        device_correlation_id=correlation_id,
-                        ttl_seconds=int(self.session_ttl.total_seconds()),
-                        user_correlation_id=correlation_id,
-                        client_attempts=self.client_attempts,
-                        expected_client_ip=end_user_ip,
-                    )
-                    if self.face.reports_other_sessions:  # so a reviewer can resolve Face's otherFlaggedSessions
-                        self.ledger.record_owner(created.session_id, customer.customer_id, correlation_id, now)
-                session, token = self._new_session(
-                    subject, created, mode or self.default_mode, client_request_id, ip, now
-                )
-                if ip and not tracked:  # written ahead: a session the IP row lists but we discard reads as gone
-                    opened = OpenSession(session_id=session.session_id, expires_at=session.expires_at)
-                    self.ip_counters.change(ip, lambda st, o=opened, n=now: track_session(st, o, n, self.pull_grace))
-                    tracked = True
-                issued = IssuedSession(session_id=session.session_id, at=now, expires_at=session.expires_at)
-                if self._commit(
-                    current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now
-                ):
-                    committed = True
-                    self._forget_finished(absorbed)
-                    return IssuedView(session, created.auth_token, token, replayed=False)
-                backoff(race)
-            raise Contended("Too many concurrent requests for this subject; retry.", retry_after=1)
+            return until_committed(attempt, "This subject")
         finally:
-            if created is not None and not committed:
-                self._discard(created.session_id)
+            if issue.created is not None and not issue.committed:
+                self._discard(issue.created.session_id)
 
     def _through_gate(self, subject: Subject, now: datetime) -> Subject:
         """Refuse while the gate erasure left still holds; once it lets go, the subject is cleared of it."""
@@ -382,8 +376,9 @@ class SessionService:
         absorbed: list[tuple[Versioned[Session], Absorbed]],
         create: tuple[Record, ...],
         now: datetime,
-    ) -> bool:
-        """Write the subject's new state, the read sessions and their attempts in one transaction."""
+    ) -> None:
+        """Write the subject's new state, the read sessions and their attempts in one transaction
+        (StaleWrite when another writer got there first)."""
         attempts = [a for _, result in absorbed for a in result.attempts]
         updated = subject.model_copy(
             update={
@@ -397,15 +392,11 @@ class SessionService:
         self._announce_flag(current.record, updated, now)
         rows: list[Versioned[Record]] = [Versioned(updated, current.etag)]
         rows += [Versioned(result.session, session.etag) for session, result in absorbed]
-        try:
-            self.subjects.commit(
-                subject.customer_id,
-                subject.correlation_id,
-                SubjectChange(replace=tuple(rows), create=(*create, *attempts)),
-            )
-        except StaleWrite:
-            return False
-        return True
+        self.subjects.commit(
+            subject.customer_id,
+            subject.correlation_id,
+            SubjectChange(replace=tuple(rows), create=(*create, *attempts)),
+        )
 
     def _announce_flag(self, before: Subject, after: Subject, now: datetime) -> None:
         """List a newly flagged subject for review ahead of the commit (a lost race leaves a stale row, no gap)."""
@@ -436,18 +427,16 @@ class SessionService:
 
         Only the token's hash is stored, so the earlier token cannot be shown again: the replay
         mints a new one for the same session (same budget) and the earlier one stops working.
+        None when the session row went meanwhile; StaleWrite when it changed.
         """
         _, found = self.subjects.get_with_session(customer.customer_id, correlation_id, session_id)
         if found is None:
             return None
         token = new_session_token(customer.customer_id, correlation_id)
         session = found.record.model_copy(update={"token_hash": hash_secret(token)})
-        try:
-            self.subjects.commit(
-                customer.customer_id, correlation_id, SubjectChange(replace=(Versioned(session, found.etag),))
-            )
-        except StaleWrite:
-            return None
+        self.subjects.commit(
+            customer.customer_id, correlation_id, SubjectChange(replace=(Versioned(session, found.etag),))
+        )
         face_token = unseal(self.sealing_key, session.sealed_face_token, session.session_id)
         return IssuedView(session, face_token, token, replayed=True)
 
@@ -505,7 +494,8 @@ class SessionService:
         if address is None or not _valid_session_id(session_id):
             raise TokenInvalid("A valid session token is required (Authorization: Bearer <token>).")
         pulled: Readings = {}
-        for race in range(MAX_RACES):
+
+        def attempt() -> ResultView:
             now = self.clock()
             subject, session = self.subjects.get_with_session(address.customer_id, address.correlation_id, session_id)
             if subject is None or session is None or not secret_matches(token or "", session.record.token_hash):
@@ -520,16 +510,16 @@ class SessionService:
             spent = replace(
                 result, session=result.session.model_copy(update={"calls_used": session.record.calls_used + 1})
             )
-            if self._commit(subject, subject.record, result.state, [(session, spent)], (), now):
-                self._forget_finished([(session, spent)])
-                return ResultView(
-                    session_id,
-                    reading.status or session.record.face_status or "NotStarted",
-                    _latest(reading, result.session),
-                    len(reading.attempts) if not reading.gone else len(result.session.recorded_attempts),
-                )
-            backoff(race)
-        raise Contended("Too many concurrent requests for this session; retry.", retry_after=1)
+            self._commit(subject, subject.record, result.state, [(session, spent)], (), now)
+            self._forget_finished([(session, spent)])
+            return ResultView(
+                session_id,
+                reading.status or session.record.face_status or "NotStarted",
+                _latest(reading, result.session),
+                len(reading.attempts) if not reading.gone else len(result.session.recorded_attempts),
+            )
+
+        return until_committed(attempt, "This session")
 
     # --- settling before deletion (retention sweep) ---------------------------------------
     def settle(self, customer_id: str, correlation_id: str, session_id: str) -> bool:
@@ -539,7 +529,8 @@ class SessionService:
         keeps the row and looks again next run (Face itself forgets a session after 48 hours, which
         then reads as gone)."""
         pulled: Readings = {}
-        for race in range(MAX_RACES):
+
+        def attempt() -> bool:
             now = self.clock()
             subject, session = self.subjects.get_with_session(customer_id, correlation_id, session_id)
             if session is None:
@@ -554,11 +545,14 @@ class SessionService:
             self._count_ip([(session, result)], None, None, [], pulled, now)
             if not result.attempts and not result.session.settled:
                 return False
-            if self._commit(subject, subject.record, result.state, [(session, result)], (), now):
-                settled = result.session
-                return settled.settled and (settled.face_deleted or self.delete_at_face(settled))
-            backoff(race)
-        return False
+            self._commit(subject, subject.record, result.state, [(session, result)], (), now)
+            settled = result.session
+            return settled.settled and (settled.face_deleted or self.delete_at_face(settled))
+
+        try:
+            return until_committed(attempt, "This session")
+        except Contended:
+            return False  # the next sweep looks again
 
     # --- erasure ------------------------------------------------------------------------------
     def record_before_erasure(self, customer_id: str, correlation_id: str) -> list[Session]:
@@ -568,21 +562,20 @@ class SessionService:
         read the erasure goes ahead anyway: consent withdrawn outranks counting. Returns the session
         rows as read, so erasure knows which Face sessions to delete without reading them again."""
         pulled: Readings = {}
-        sessions: list[Versioned[Session]] = []
-        for race in range(MAX_RACES):
+        read: list[Versioned[Session]] = []
+
+        def attempt() -> None:
             now = self.clock()
             current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
+            read[:] = sessions
             own = [s for s in sessions if not s.record.settled and not s.record.face_deleted][: self.pull_limit]
-            try:
-                absorbed = self._pull_own(current.record.state, own, pulled, now) if current else []
-            except UpstreamUnavailable:
-                break
-            if current is None or not absorbed:
-                break
-            if self._commit(current, current.record, absorbed[-1][1].state, absorbed, (), now):
-                break
-            backoff(race)
-        return [s.record for s in sessions]
+            absorbed = self._pull_own(current.record.state, own, pulled, now) if current else []
+            if current is not None and absorbed:
+                self._commit(current, current.record, absorbed[-1][1].state, absorbed, (), now)
+
+        with contextlib.suppress(UpstreamUnavailable, Contended):
+            until_committed(attempt, "The subject")
+        return [s.record for s in read]
 
 
 def _refused(refusal: Refusal) -> Exception:
