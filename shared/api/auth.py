@@ -10,11 +10,13 @@ import hmac
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import unquote, urlsplit
 
 import azure.functions as func
 
 from shared.adapters.audit_log import AuditLog
 from shared.domain.clock import Clock
+from shared.domain.secrets import subject_ref
 from shared.errors import Forbidden, Unauthorized
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
@@ -64,6 +66,7 @@ class StaffAuth:
     easy_auth_enabled: bool
     audit: AuditLog
     clock: Clock
+    pseudonym_key: bytes = b""
 
     def principal(self, req: func.HttpRequest) -> Principal | None:
         key = req.headers.get(ADMIN_KEY_HEADER)
@@ -86,11 +89,26 @@ class StaffAuth:
         return principal
 
     def _refused(self, req: func.HttpRequest, actor: str, action: str, why: str) -> None:
+        """Audit a refused call by its route template; a subject it named appears as its pseudonym
+        (the log is kept a year and erasure cannot reach it, so no raw GUID may go in)."""
+        params = dict(req.route_params or {})
+        customer_id, correlation_id = params.get("customerId"), params.get("correlationId")
+        subject = (
+            subject_ref(self.pseudonym_key, customer_id, correlation_id) if customer_id and correlation_id else None
+        )
         self.audit.append(
             at=self.clock(),
             actor=actor,
             action=action,
-            target=f"{req.method} {req.url.split('?')[0][-200:]}",
+            target=f"{req.method} {route_template(req.url, params)}",
             reason=why,
             outcome="refused",
+            detail={"subject": subject} if subject else None,
         )
+
+
+def route_template(url: str, params: dict[str, str]) -> str:
+    """The path of a request with each route parameter's value replaced by `{name}`."""
+    segments = urlsplit(url).path.split("/")
+    names = {value: name for name, value in params.items() if value}
+    return "/".join(f"{{{names[unquote(seg)]}}}" if unquote(seg) in names else seg for seg in segments)[-200:]

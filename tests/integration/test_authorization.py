@@ -108,3 +108,18 @@ def test_console_page_holds_no_data_and_asks_for_the_key_locally(api):
     page = api.get("/api/v1/review")
     assert page.status == 200 and b'data-auth="key"' in page.body
     assert b"lgk." not in page.body and b"admin" not in page.body.split(b"<body", 1)[0]
+
+
+def test_a_refused_call_is_audited_by_route_and_pseudonym_never_by_guid(configure, router):
+    """The audit log is kept a year, out of erasure's reach: a refused call names no raw GUID."""
+    services = configure()
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+    refused = api.post(f"/api/v1/review/subjects/{customer_id}/{guid}/decision", json={"decision": "confirm"})
+    assert refused.status == 401
+    entries = [e for e in services.tables.client("audit").list_entities() if e["outcome"] == "refused"]
+    assert len(entries) == 1
+    assert entries[0]["target"] == "POST /api/v1/review/subjects/{customerId}/{correlationId}/decision"
+    assert entries[0]["subject"] == services.review.ref(customer_id, guid)
+    assert not any(guid in str(value) for value in entries[0].values())
