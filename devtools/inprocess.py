@@ -43,9 +43,10 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
     ) -> Response:
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
         if json is not None:
             body = jsonlib.dumps(json).encode()
-        headers = {k.lower(): v for k, v in (headers or {}).items()}
+            headers.setdefault("content-type", "application/json")  # as requests' json= does
         try:
             function, route_params = self.router.match(method, path)
         except RouteNotFound:

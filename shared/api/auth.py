@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import azure.functions as func
 
 from shared.adapters.audit_log import AuditLog
+from shared.api.http import STATE_CHANGING
 from shared.domain.clock import Clock
 from shared.domain.secrets import subject_ref
 from shared.errors import Forbidden, Unauthorized
@@ -78,7 +79,13 @@ class StaffAuth:
         return None
 
     def require(self, req: func.HttpRequest, role: Role, action: str) -> Principal:
-        """The caller if it holds `role`; otherwise 401/403, written to the audit log."""
+        """The caller if it holds `role`; otherwise 401/403, written to the audit log.
+
+        A state-changing call sent from another site is refused first (403): under cookie-based
+        App Service Authentication a browser would otherwise carry the reviewer's session along."""
+        if req.method.upper() in STATE_CHANGING and cross_site(req):
+            self._refused(req, "unknown", action, "cross-site request")
+            raise Forbidden("Cross-site requests may not change anything here.")
         principal = self.principal(req)
         if principal is None:
             self._refused(req, "anonymous", action, "unauthenticated")
@@ -105,6 +112,19 @@ class StaffAuth:
             outcome="refused",
             detail={"subject": subject} if subject else None,
         )
+
+
+def cross_site(req: func.HttpRequest) -> bool:
+    """Whether the browser says the call comes from another site: `Sec-Fetch-Site: cross-site`, or
+    an `Origin` other than the app's own (scheme and host the request was sent to)."""
+    if (req.headers.get("sec-fetch-site") or "").lower() == "cross-site":
+        return True
+    origin = req.headers.get("origin")
+    if origin is None:
+        return False  # not a browser, or a same-origin GET-like navigation
+    target = urlsplit(req.url)
+    host = req.headers.get("x-forwarded-host") or req.headers.get("host") or target.netloc
+    return origin.rstrip("/").lower() not in {f"{scheme}://{host}".lower() for scheme in ("https", target.scheme)}
 
 
 def route_template(url: str, params: dict[str, str]) -> str:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.adapters.tables import is_storage_outage
 from shared.api.models import Page
-from shared.errors import DomainError, InvalidRequest, PayloadTooLarge, StorageUnavailable
+from shared.errors import DomainError, InvalidRequest, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -55,6 +55,24 @@ def error_response(error: DomainError) -> func.HttpResponse:
     return json_response({"error": body}, error.status, headers)
 
 
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def require_json(req: func.HttpRequest) -> None:
+    """A state-changing call sends `application/json` (or nothing at all); anything else is 415.
+
+    A browser sends a cross-site form as `text/plain` or form-encoded without asking first: refusing
+    those here means no such request reaches a route, whatever credentials ride along."""
+    if req.method.upper() not in STATE_CHANGING:
+        return
+    declared = req.headers.get("content-type")
+    if declared is None and not (req.get_body() or b"").strip():
+        return
+    media_type = (declared or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+
+
 def parse_body(req: func.HttpRequest, model: type[M], max_bytes: int) -> M:
     """Validate a JSON body against a model; 413 when too large, 400 naming each bad field."""
     raw = req.get_body() or b""
@@ -79,6 +97,7 @@ def endpoint(handler: Handler) -> Handler:
     @functools.wraps(handler)
     def wrapped(req: func.HttpRequest) -> func.HttpResponse:
         try:
+            require_json(req)
             return handler(req)
         except DomainError as error:
             return error_response(error)

@@ -62,7 +62,9 @@ def waiting_rows(services) -> list[dict]:
     rows = []
     for table in ("customers", "subjects"):
         client = services.tables.client(table)
-        rows += list(client.query_entities("RowKey ge @lo and RowKey lt @hi", parameters={"lo": "audit_", "hi": "audit`"}))
+        rows += list(
+            client.query_entities("RowKey ge @lo and RowKey lt @hi", parameters={"lo": "audit_", "hi": "audit`"})
+        )
     return rows
 
 

@@ -70,7 +70,11 @@ def test_manage_routes_refuse_odd_customer_ids_with_404(api, customer_id):
 
 def test_oversized_body_is_413(api, services):
     _, key = new_customer(api)
-    response = api.post("/api/v1/consents", body=b"{" + b" " * 20000 + b"}", headers={"x-api-key": key})
+    response = api.post(
+        "/api/v1/consents",
+        body=b"{" + b" " * 20000 + b"}",
+        headers={"x-api-key": key, "content-type": "application/json"},
+    )
     assert (response.status, response.error_code) == (413, "payload_too_large")
 
 
@@ -81,3 +85,65 @@ def test_wrong_types_are_named_in_details(api):
     )
     assert response.status == 400
     assert [d["field"] for d in response.json["error"]["details"]] == ["policyVersion"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(api, services, content_type):
+    """A cross-site form posts text/plain without asking first: it must not reach any route."""
+    _, key = new_customer(api)
+    before = data_rows(services)
+    body = json.dumps({"name": "Evil", "contactEmail": "evil@example.com"}).encode()
+    headers = {**ADMIN, **({"content-type": content_type} if content_type else {})}
+    response = api.post("/api/v1/manage/customers", body=body, headers=headers)
+    assert (response.status, response.error_code) == (415, "unsupported_media_type")
+    consent = api.post(
+        "/api/v1/consents",
+        body=json.dumps({"correlationId": GUID, "policyVersion": "1"}).encode(),
+        headers={"x-api-key": key, **({"content-type": content_type} if content_type else {})},
+    )
+    assert (consent.status, consent.error_code) == (415, "unsupported_media_type")
+    assert data_rows(services) == before
+
+
+def test_json_with_a_charset_and_bodyless_posts_are_accepted(api):
+    created = api.post(
+        "/api/v1/manage/customers",
+        body=json.dumps({"name": "Fine", "contactEmail": "ok@example.com"}).encode(),
+        headers={**ADMIN, "content-type": "application/json; charset=utf-8"},
+    )
+    assert created.status == 201, created.body
+    rotated = api.post(f"/api/v1/manage/customers/{created.json['customerId']}/keys", headers=ADMIN)
+    assert rotated.status == 200, rotated.body
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"origin": "https://evil.example", "sec-fetch-site": "cross-site"},
+    ],
+)
+def test_staff_routes_refuse_cross_site_requests(api, services, headers):
+    before = data_rows(services)
+    response = api.post(
+        "/api/v1/manage/customers",
+        json={"name": "Evil", "contactEmail": "evil@example.com"},
+        headers={**ADMIN, **headers},
+    )
+    assert (response.status, response.error_code) == (403, "forbidden")
+    assert data_rows(services) == before
+    refused = [e for e in services.tables.client("audit").list_entities() if e["outcome"] == "refused"]
+    assert [e["reason"] for e in refused] == ["cross-site request"]
+
+
+def test_staff_routes_accept_their_own_origin(api):
+    response = api.post(
+        "/api/v1/manage/customers",
+        json={"name": "Own", "contactEmail": "own@example.com"},
+        headers={**ADMIN, "origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"},
+    )
+    assert response.status == 201, response.body
