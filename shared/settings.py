@@ -169,10 +169,49 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     source = os.environ if environ is None else environ
     values = {name: source[name] for name in setting_names() if source.get(name, "") != ""}
     try:
-        return Settings.model_validate(values)
+        settings = Settings.model_validate(values)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "settings"
             problems.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid app settings: " + "; ".join(problems)) from None
+    if source.get("WEBSITE_SITE_NAME"):  # App Service sets it: this is Azure, not a developer's machine
+        check_trust_in_azure(settings, source)
+    return settings
+
+
+# SHA-256 of every secret in local.settings.sample.json (tests keep this in step with the file):
+# anyone can read them, so a deployment that uses one is refused.
+SAMPLE_SECRET_HASHES = frozenset(
+    {
+        "db3a137008bd8360b3895b7d98a2cea42c2142a869cbe71fc4a0409026cfcd9d",  # ADMIN_API_KEY
+        "e958de3ca3a75879c9c24ccf3468ac36ec35fc6a47da9d0c9ea3cb18789f17c4",  # SESSION_SEALING_KEY
+        "fa862c17c028e2affde525951fa61fd1175a9804a542fa67c81759c2ca0091c0",  # FACE_API_KEY
+        "85d8b6ed20160fa411c86ebac2618c9118b50414eb91a586955a576de7e11d7b",  # ACS_CONNECTION_STRING
+    }
+)
+SECRET_SETTINGS = (
+    "ADMIN_API_KEY",
+    "SESSION_SEALING_KEY",
+    "SESSION_SEALING_KEYS_PREVIOUS",
+    "FACE_API_KEY",
+    "ACS_CONNECTION_STRING",
+)
+
+
+def check_trust_in_azure(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Refuse to start in Azure on settings that would hand out trust: `X-MS-CLIENT-PRINCIPAL`
+    believed while the platform does not set it (anyone could forge it), or a published sample key."""
+    problems = []
+    if settings.easy_auth_enabled and environ.get("WEBSITE_AUTH_ENABLED", "").lower() != "true":
+        problems.append(
+            "EASY_AUTH_ENABLED=true but App Service Authentication is off (WEBSITE_AUTH_ENABLED is not True): "
+            "a forged X-MS-CLIENT-PRINCIPAL would be trusted"
+        )
+    for name in SECRET_SETTINGS:
+        values = [v.strip() for v in (environ.get(name) or "").split(",") if v.strip()]
+        if any(hashlib.sha256(v.encode()).hexdigest() in SAMPLE_SECRET_HASHES for v in values):
+            problems.append(f"{name} is the published sample value from local.settings.sample.json")
+    if problems:
+        raise SettingsError("refusing to start in Azure: " + "; ".join(problems))

@@ -123,3 +123,18 @@ def test_a_refused_call_is_audited_by_route_and_pseudonym_never_by_guid(configur
     assert entries[0]["target"] == "POST /api/v1/review/subjects/{customerId}/{correlationId}/decision"
     assert entries[0]["subject"] == services.review.ref(customer_id, guid)
     assert not any(guid in str(value) for value in entries[0].values())
+
+
+def test_in_azure_without_platform_authentication_a_forged_principal_gets_nothing(configure, router):
+    """EASY_AUTH_ENABLED=true while App Service Authentication is off: the app refuses to start
+    rather than believe an X-MS-CLIENT-PRINCIPAL anyone can send."""
+    from shared.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="WEBSITE_AUTH_ENABLED"):
+        configure(EASY_AUTH_ENABLED="true", WEBSITE_SITE_NAME="liveness-guard-prod")
+    forged = ApiClient(router).post(
+        "/api/v1/manage/customers",
+        json={"name": "Mallory", "contactEmail": "m@evil.example"},
+        headers=principal("Administrator"),
+    )
+    assert forged.status == 500 and forged.error_code == "internal_error"

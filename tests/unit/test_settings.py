@@ -76,3 +76,37 @@ def test_the_largest_policy_limits_and_token_lifetime_load():
         "POLICY_TIMEOUTS_TO_FLAG": "50",
     }
     assert load_settings({**VALID, **largest}).sessions_per_hour_limit == 60
+
+
+AZURE = {
+    **VALID,
+    "SESSION_SEALING_KEY": "an-operator-chosen-secret-of-32-characters-or-more",
+    "WEBSITE_SITE_NAME": "lg",
+}
+
+
+def test_sample_secret_hashes_match_the_sample_file():
+    import hashlib
+
+    from shared.settings import SAMPLE_SECRET_HASHES, SECRET_SETTINGS
+
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    published = {hashlib.sha256(v.encode()).hexdigest() for k, v in sample.items() if k in SECRET_SETTINGS and v}
+    assert published == SAMPLE_SECRET_HASHES
+
+
+def test_in_azure_trusting_the_principal_header_needs_platform_authentication():
+    with pytest.raises(SettingsError, match="WEBSITE_AUTH_ENABLED"):
+        load_settings({**AZURE, "EASY_AUTH_ENABLED": "true"})
+    with pytest.raises(SettingsError, match="WEBSITE_AUTH_ENABLED"):
+        load_settings({**AZURE, "EASY_AUTH_ENABLED": "true", "WEBSITE_AUTH_ENABLED": "False"})
+    assert load_settings({**AZURE, "EASY_AUTH_ENABLED": "true", "WEBSITE_AUTH_ENABLED": "True"}).easy_auth_enabled
+    assert load_settings({**VALID, "EASY_AUTH_ENABLED": "true"}).easy_auth_enabled  # locally: a developer's choice
+
+
+@pytest.mark.parametrize("name", ["ADMIN_API_KEY", "SESSION_SEALING_KEY", "FACE_API_KEY", "ACS_CONNECTION_STRING"])
+def test_in_azure_a_published_sample_secret_is_refused(name):
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**AZURE, name: sample[name]})
+    load_settings({**VALID, name: sample[name]})  # fine on a developer's machine
