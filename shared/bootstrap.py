@@ -117,6 +117,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     queue = NotificationQueue.from_settings(settings, storage_hook)
     queue.ensure()
     audit = AuditLog(tables)
+    keys = settings.keyring()
     grace = timedelta(seconds=settings.retention_session_grace_seconds)
     subjects, index, customers = SubjectStore(tables), ReviewIndex(tables), CustomerStore(tables)
     face_ledger = FaceSessionLedger(tables)
@@ -128,7 +129,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         audit=audit,
         clock=clock,
         escalation=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
-        audit_key=settings.sealing_key_bytes,
+        keys=keys,
         tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
         face_ledger=face_ledger,
     )
@@ -138,7 +139,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             tables, settings.feedback_rate_limit, timedelta(seconds=settings.feedback_rate_window_seconds)
         ),
         clock=clock,
-        key=settings.sealing_key_bytes,
+        keys=keys,
     )
     ip_policy = ip_policy_from(settings)
     face = _face_client(settings)
@@ -148,7 +149,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         face=face,
         policy=settings.abuse_policy(),
         clock=clock,
-        sealing_key=settings.sealing_key_bytes,
+        keys=keys,
         session_ttl=timedelta(seconds=settings.session_ttl_seconds),
         call_budget=settings.session_call_budget,
         default_mode=settings.liveness_operation_mode,
@@ -163,7 +164,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         settings=settings,
         tables=tables,
         audit=audit,
-        staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock, settings.sealing_key_bytes),
+        staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock, keys),
         customers=CustomerService(customers, audit, clock),
         sessions=sessions,
         review=review,
@@ -177,7 +178,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             feedback=feedback,
             audit=audit,
             clock=clock,
-            gate_key=settings.sealing_key_bytes,
+            keys=keys,
             tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
             sessions=sessions,
             face_ledger=face_ledger,

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.domain.keys import Keyring
 from shared.domain.policy import MAX_STATE_CHARS, Policy, largest_state, state_chars
 
 
@@ -66,6 +67,7 @@ class Settings(BaseModel):
     admin_api_key: str | None = Field(None, alias="ADMIN_API_KEY", min_length=16, repr=False)
     easy_auth_enabled: bool = Field(False, alias="EASY_AUTH_ENABLED")
     session_sealing_key: str = Field(alias="SESSION_SEALING_KEY", repr=False)
+    previous_sealing_keys: str | None = Field(None, alias="SESSION_SEALING_KEYS_PREVIOUS", repr=False)
 
     # --- sessions ------------------------------------------------------------------------
     session_ttl_seconds: int = Field(600, alias="SESSION_TOKEN_TTL_SECONDS", ge=60, le=86400)
@@ -153,10 +155,10 @@ class Settings(BaseModel):
             session_window=timedelta(seconds=self.session_window_seconds),
         )
 
-    @property
-    def sealing_key_bytes(self) -> bytes:
-        """The 256-bit key (SHA-256 of the secret) that seals Face auth tokens and keys pseudonyms."""
-        return hashlib.sha256(self.session_sealing_key.encode()).digest()
+    def keyring(self) -> Keyring:
+        """One key per purpose from SESSION_SEALING_KEY; the previous secrets still open and match old values."""
+        previous = [p.strip() for p in (self.previous_sealing_keys or "").split(",") if p.strip()]
+        return Keyring(self.session_sealing_key, previous)
 
 
 def setting_names() -> set[str]:

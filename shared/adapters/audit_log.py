@@ -126,9 +126,15 @@ class AuditLog:
         return relayed
 
     def page(
-        self, start: datetime, end: datetime, size: int, token: dict[str, str] | None, target: str | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        size: int,
+        token: dict[str, str] | None,
+        targets: list[str] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-        """Entries with start <= at < end (UTC), oldest first, optionally for one target, a page at a time."""
+        """Entries with start <= at < end (UTC), oldest first, optionally for one target (known by any
+        of `targets`: its pseudonyms under the current and previous keys), a page at a time."""
         start, end = utc(start), utc(end)
         query = "PartitionKey ge @first and PartitionKey le @last and RowKey ge @lo and RowKey lt @hi"
         parameters = {
@@ -137,9 +143,9 @@ class AuditLog:
             "lo": start.isoformat(),
             "hi": end.isoformat(),
         }
-        if target is not None:
-            query += " and target eq @target"
-            parameters["target"] = target
+        if targets:
+            query += " and ( " + " or ".join(f"target eq @t{i}" for i in range(len(targets))) + " )"
+            parameters.update({f"t{i}": t for i, t in enumerate(targets)})
         rows, next_token = read_page(
             lambda n: self._table.query_entities(query, parameters=parameters, results_per_page=n),
             size,

@@ -17,6 +17,7 @@ import azure.functions as func
 from shared.adapters.audit_log import AuditLog
 from shared.api.http import STATE_CHANGING
 from shared.domain.clock import Clock
+from shared.domain.keys import Keyring
 from shared.domain.secrets import subject_ref
 from shared.errors import Forbidden, Unauthorized
 
@@ -67,7 +68,7 @@ class StaffAuth:
     easy_auth_enabled: bool
     audit: AuditLog
     clock: Clock
-    pseudonym_key: bytes = b""
+    keys: Keyring
 
     def principal(self, req: func.HttpRequest) -> Principal | None:
         key = req.headers.get(ADMIN_KEY_HEADER)
@@ -100,9 +101,7 @@ class StaffAuth:
         (the log is kept a year and erasure cannot reach it, so no raw GUID may go in)."""
         params = dict(req.route_params or {})
         customer_id, correlation_id = params.get("customerId"), params.get("correlationId")
-        subject = (
-            subject_ref(self.pseudonym_key, customer_id, correlation_id) if customer_id and correlation_id else None
-        )
+        subject = subject_ref(self.keys, customer_id, correlation_id) if customer_id and correlation_id else None
         self.audit.append(
             at=self.clock(),
             actor=actor,

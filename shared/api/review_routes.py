@@ -140,12 +140,12 @@ def read_audit(req: func.HttpRequest) -> func.HttpResponse:
     s.staff.require(req, Role.REVIEWER, "audit.read")
     start, end = time_range(req, s.clock(), timedelta(days=1))
     customer_id, correlation_id = req.params.get("customerId"), req.params.get("correlationId")
-    target = s.review.ref(customer_id, correlation_id.lower()) if customer_id and correlation_id else None
+    targets = s.review.refs(customer_id, correlation_id.lower()) if customer_id and correlation_id else None
     entries, token = s.audit.page(
         start,
         end,
         *page_request(req, 100),
-        target,
+        targets,
     )
     return page_response([AuditEntry(**e) for e in entries], token)
 

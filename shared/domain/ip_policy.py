@@ -12,13 +12,13 @@ request from the IP reads them from Face even when the client never asks for the
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shared.domain.keys import END_USER_IP, Keyring
 from shared.domain.policy import Refusal, seconds_until
 
 MAX_FAILURE_KEYS = 200  # bounds the row: keys older than the window go first, then the oldest
@@ -71,10 +71,11 @@ def normalise_ip(raw: str) -> str:
     return str(address)
 
 
-def ip_ref(key: bytes, customer_id: str, normalised_ip: str) -> str:
-    """A keyed pseudonym of (customer, IP): the only form in which an end-user IP is stored."""
-    digest = hmac.new(key + b"|end-user-ip", f"{customer_id}|{normalised_ip}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
+def ip_ref(keys: Keyring, customer_id: str, normalised_ip: str) -> str:
+    """A keyed pseudonym of (customer, IP): the only form in which an end-user IP is stored.
+
+    After a key rotation an address starts a fresh count (its window is an hour at most)."""
+    return keys.pseudonym(END_USER_IP, f"{customer_id}|{normalised_ip}")
 
 
 def failure_key(session_id: str, attempt_id: int) -> str:

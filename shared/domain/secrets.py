@@ -13,7 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from shared.domain.keys import ADDRESS, SUBJECT, Keyring
 
 _HEX32 = r"[0-9a-f]{32}"
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -70,33 +70,32 @@ def session_token_address(token: str) -> TokenAddress | None:
     return TokenAddress(match.group(1), match.group(2)) if match else None
 
 
-def seal(key: bytes, plaintext: str, context: str) -> str:
-    """Encrypt with AES-256-GCM, bound to `context`; returns nonce+ciphertext in hex."""
-    nonce = secrets.token_bytes(12)
-    return (nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())).hex()
-
-
-def unseal(key: bytes, sealed: str, context: str) -> str:
-    """Reverse of `seal`; raises when the key, context or data do not match."""
-    raw = bytes.fromhex(sealed)
-    return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode()).decode()
-
-
-def subject_ref(key: bytes, customer_id: str, correlation_id: str) -> str:
+def subject_ref(keys: Keyring, customer_id: str, correlation_id: str) -> str:
     """A keyed pseudonym for a subject, used in the audit log so that erasing a GUID leaves no trace of it.
 
     An erased subject's gate record (`erased-<pseudonym>`) keeps the pseudonym of the GUID it replaced."""
     if correlation_id.startswith(ERASED_PREFIX):
         return "subject:" + correlation_id.removeprefix(ERASED_PREFIX)
-    digest = hmac.new(key + b"|audit-subject", f"{customer_id}|{correlation_id}".encode(), hashlib.sha256)
-    return "subject:" + digest.hexdigest()[:32]
+    return "subject:" + keys.pseudonym(SUBJECT, f"{customer_id}|{correlation_id}")
 
 
-def erased_id(key: bytes, customer_id: str, correlation_id: str) -> str:
-    """The id an erased subject's gate record is kept under: its pseudonym, never the GUID."""
-    return ERASED_PREFIX + subject_ref(key, customer_id, correlation_id).removeprefix("subject:")
+def subject_refs(keys: Keyring, customer_id: str, correlation_id: str) -> list[str]:
+    """Every pseudonym the subject may appear under (current key first; after a rotation, older ones)."""
+    if correlation_id.startswith(ERASED_PREFIX):
+        return [subject_ref(keys, customer_id, correlation_id)]
+    return ["subject:" + ref for ref in keys.pseudonyms(SUBJECT, f"{customer_id}|{correlation_id}")]
 
 
-def address_ref(key: bytes, address: str) -> str:
+def erased_id(keys: Keyring, customer_id: str, correlation_id: str) -> str:
+    """The id an erased subject's gate record is written under: its pseudonym, never the GUID."""
+    return ERASED_PREFIX + subject_ref(keys, customer_id, correlation_id).removeprefix("subject:")
+
+
+def erased_ids(keys: Keyring, customer_id: str, correlation_id: str) -> list[str]:
+    """Every id a gate record for this GUID may have been written under (current key first)."""
+    return [ERASED_PREFIX + ref.removeprefix("subject:") for ref in subject_refs(keys, customer_id, correlation_id)]
+
+
+def address_ref(keys: Keyring, address: str) -> str:
     """A keyed pseudonym for a client network address (rate limiting without storing addresses)."""
-    return hmac.new(key + b"|client-address", address.encode(), hashlib.sha256).hexdigest()[:32]
+    return keys.pseudonym(ADDRESS, address)

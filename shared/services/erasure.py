@@ -27,6 +27,7 @@ from shared.adapters.stores import (
 from shared.adapters.tables import StaleWrite, Tables, from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
+from shared.domain.keys import Keyring
 from shared.domain.records import AuditEntry, Customer, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import erased_id
 from shared.services.feedback import FeedbackService
@@ -45,7 +46,7 @@ class ErasureService:
     feedback: FeedbackService
     audit: AuditLog
     clock: Clock
-    gate_key: bytes
+    keys: Keyring
     tombstone: timedelta
     sessions: SessionService
     face_ledger: FaceSessionLedger
@@ -106,7 +107,7 @@ class ErasureService:
         Also collects the Face session ids its session and attempt rows named (their ledger rows go too)."""
         table = self.tables.client("subjects")
         deleter = BatchDeleter(table)
-        gate_id = erased_id(self.gate_key, customer_id, correlation_id)
+        gate_id = erased_id(self.keys, customer_id, correlation_id)
         erased = Erased()
 
         def attempt() -> Erased:

@@ -15,6 +15,7 @@ from shared.adapters.paging import read_page
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.tables import Tables, etag_of, from_entity, to_entity, utc
 from shared.domain.clock import Clock
+from shared.domain.keys import Keyring
 from shared.domain.records import Feedback
 from shared.domain.secrets import address_ref, new_id
 from shared.errors import DomainError
@@ -29,7 +30,7 @@ class FeedbackService:
     tables: Tables
     limiter: RateLimiter
     clock: Clock
-    key: bytes
+    keys: Keyring
 
     def submit(
         self,
@@ -43,7 +44,7 @@ class FeedbackService:
     ) -> Feedback:
         """Store one report; 429 when this client address sent too many lately."""
         now = self.clock()
-        wait = self.limiter.hit(f"feedback_{address_ref(self.key, client_address)}", now)
+        wait = self.limiter.hit(f"feedback_{address_ref(self.keys, client_address)}", now)
         if wait is not None:
             raise RateLimited("Too much feedback from this address; please wait a little.", retry_after=wait)
         feedback = Feedback(

@@ -33,6 +33,7 @@ from shared.adapters.stores import (
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
 from shared.domain.escalation import EscalationPolicy, escalate
+from shared.domain.keys import Keyring
 from shared.domain.notifications import Notification, NotificationKind, abuse_confirmed, customer_suspended
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import (
@@ -46,7 +47,7 @@ from shared.domain.records import (
     Session,
     Subject,
 )
-from shared.domain.secrets import subject_ref
+from shared.domain.secrets import subject_ref, subject_refs
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import until_committed
 
@@ -57,7 +58,9 @@ INDEX_OF_STATUS = {
 }
 STATUS_OF_INDEX = {index: status for status, index in INDEX_OF_STATUS.items()}
 _CUSTOMER_ID = re.compile(r"[0-9a-f]{32}")
-_SUBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|erased-[0-9a-f]{32}")
+_SUBJECT_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|erased-(?:[0-9a-f]{8}\.)?[0-9a-f]{32}"
+)
 
 
 @dataclass(frozen=True)
@@ -88,13 +91,17 @@ class ReviewService:
     audit: AuditLog
     clock: Clock
     escalation: EscalationPolicy
-    audit_key: bytes
+    keys: Keyring
     tombstone: timedelta = timedelta(days=180)
     face_ledger: FaceSessionLedger | None = None
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
-        return subject_ref(self.audit_key, customer_id, correlation_id)
+        return subject_ref(self.keys, customer_id, correlation_id)
+
+    def refs(self, customer_id: str, correlation_id: str) -> list[str]:
+        """Every pseudonym the subject may appear under in the log (after key rotations too)."""
+        return subject_refs(self.keys, customer_id, correlation_id)
 
     # --- reading ------------------------------------------------------------------------
     def list_flags(

@@ -34,6 +34,7 @@ from shared.domain.ip_policy import (
     track_session,
     untrack_sessions,
 )
+from shared.domain.keys import Keyring, UnknownKey
 from shared.domain.policy import (
     FlaggedRef,
     IssuedSession,
@@ -48,15 +49,14 @@ from shared.domain.policy import (
 )
 from shared.domain.records import Customer, CustomerStatus, Record, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import (
-    erased_id,
+    erased_ids,
     hash_secret,
     new_session_token,
-    seal,
     secret_matches,
     session_token_address,
-    unseal,
 )
 from shared.errors import (
+    Conflict,
     ConsentRequired,
     Contended,
     CorrelationIdBlocked,
@@ -128,7 +128,7 @@ class SessionService:
     face: FaceClient
     policy: Policy
     clock: Clock
-    sealing_key: bytes
+    keys: Keyring
     session_ttl: timedelta
     call_budget: int
     default_mode: str
@@ -159,7 +159,7 @@ class SessionService:
                 **consent,
             )
             if self.subjects.create_subject(fresh):  # created first, gate read second: an erasure racing us is seen
-                if self.subjects.get(customer.customer_id, self._gate_id(customer.customer_id, correlation_id)):
+                if self._gate(customer.customer_id, correlation_id):
                     return self._mark_gated(customer.customer_id, correlation_id) or fresh
                 return fresh
             current = self.subjects.get(customer.customer_id, correlation_id)
@@ -182,8 +182,13 @@ class SessionService:
 
         return until_committed(attempt, "The subject")
 
-    def _gate_id(self, customer_id: str, correlation_id: str) -> str:
-        return erased_id(self.sealing_key, customer_id, correlation_id)
+    def _gate(self, customer_id: str, correlation_id: str) -> Subject | None:
+        """The gate erasure left for this GUID, under the current key or one a rotation retired."""
+        for gate_id in erased_ids(self.keys, customer_id, correlation_id):
+            found = self.subjects.get(customer_id, gate_id)
+            if found is not None:
+                return found.record
+        return None
 
     def _write(self, subject: Subject, etag: str) -> None:
         self.subjects.commit(
@@ -204,7 +209,7 @@ class SessionService:
         `end_user_ip` (normalised, see `normalise_ip`) is stored only as a keyed hash."""
         if customer.status is CustomerStatus.SUSPENDED:
             raise CustomerSuspended("This customer is suspended; contact the operator.")
-        ip = ip_ref(self.sealing_key, customer.customer_id, end_user_ip) if end_user_ip else None
+        ip = ip_ref(self.keys, customer.customer_id, end_user_ip) if end_user_ip else None
         issue = _Issue()
 
         def attempt() -> IssuedView:
@@ -271,8 +276,7 @@ class SessionService:
         """Refuse while the gate erasure left still holds; once it lets go, the subject is cleared of it."""
         if not subject.gated:
             return subject
-        gate = self.subjects.get(subject.customer_id, self._gate_id(subject.customer_id, subject.correlation_id))
-        refusal = gate_refusal(gate.record if gate else None, now)
+        refusal = gate_refusal(self._gate(subject.customer_id, subject.correlation_id), now)
         if refusal is not None:
             raise _refused(refusal)
         return subject.model_copy(update={"gated": False})
@@ -358,7 +362,7 @@ class SessionService:
             customer_id=subject.customer_id,
             correlation_id=subject.correlation_id,
             token_hash=hash_secret(token),
-            sealed_face_token=seal(self.sealing_key, created.auth_token, created.session_id),
+            sealed_face_token=self.keys.seal(created.auth_token, created.session_id),
             client_request_id=client_request_id,
             operation_mode=mode,
             created_at=now,
@@ -432,12 +436,18 @@ class SessionService:
         _, found = self.subjects.get_with_session(customer.customer_id, correlation_id, session_id)
         if found is None:
             return None
+        try:  # opened first: a replay that cannot hand the token back must not kill the earlier one
+            face_token = self.keys.unseal(found.record.sealed_face_token, session_id)
+        except UnknownKey:
+            raise Conflict(
+                "The session for this clientRequestId was sealed under a key this service no longer has; "
+                "send a new clientRequestId."
+            ) from None
         token = new_session_token(customer.customer_id, correlation_id)
         session = found.record.model_copy(update={"token_hash": hash_secret(token)})
         self.subjects.commit(
             customer.customer_id, correlation_id, SubjectChange(replace=(Versioned(session, found.etag),))
         )
-        face_token = unseal(self.sealing_key, session.sealed_face_token, session.session_id)
         return IssuedView(session, face_token, token, replayed=True)
 
     def _discard(self, face_session_id: str) -> None:

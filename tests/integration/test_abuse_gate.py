@@ -365,7 +365,7 @@ def test_a_settled_session_stops_being_read_for_its_ip(api, services, face, cust
     guid = consented_subject(api, key)
     first = new_session(api, key, guid, endUserIp="192.0.2.70").json
     attempts(face, first, "realface", 1)
-    ref = ip_ref(services.settings.sealing_key_bytes, customer_id, "192.0.2.70")
+    ref = ip_ref(services.settings.keyring(), customer_id, "192.0.2.70")
     assert [s.session_id for s in services.sessions.ip_counters.get(ref).open_sessions] == [first["sessionId"]]
     clock.advance(seconds=601)  # expired with nothing running: the next read settles it
     second = new_session(api, key, guid, endUserIp="192.0.2.70").json
