@@ -209,12 +209,13 @@ class SubjectStore:
         )
         return [from_entity(OutboxEntry, row) for row in rows]
 
-    def all_outbox_entries(self) -> list[tuple[str, OutboxEntry]]:
-        """Outbox rows of every subject (repair: re-send what a crash left behind)."""
+    def outbox_partitions(self) -> set[str]:
+        """Subjects with an outbox row left (repair: re-send what a crash left behind; rows are
+        read, and may fail to parse, one subject at a time)."""
         rows = self._table.query_entities(
-            "RowKey ge @lo and RowKey lt @hi", parameters={"lo": "outbox_", "hi": "outbox`"}
+            "RowKey ge @lo and RowKey lt @hi", parameters={"lo": "outbox_", "hi": "outbox`"}, select=["PartitionKey"]
         )
-        return [(row["PartitionKey"], from_entity(OutboxEntry, row)) for row in rows]
+        return {row["PartitionKey"] for row in rows}
 
     def with_status(self, status: str) -> list[Subject]:
         """Subjects in a status (repair only: a filtered scan)."""
@@ -231,6 +232,18 @@ class SubjectStore:
                     "PartitionKey": subject_partition(customer_id, correlation_id),
                     "RowKey": session_row(session_id),
                     "face_deleted": True,
+                },
+                mode=UpdateMode.MERGE,
+            )
+
+    def mark_successor_created(self, customer_id: str, correlation_id: str) -> None:
+        """Note on a retired subject that its successor was created (a one-column merge)."""
+        with contextlib.suppress(ResourceNotFoundError):
+            self._table.update_entity(
+                {
+                    "PartitionKey": subject_partition(customer_id, correlation_id),
+                    "RowKey": SUBJECT_ROW,
+                    "successor_created": True,
                 },
                 mode=UpdateMode.MERGE,
             )

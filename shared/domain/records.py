@@ -79,6 +79,7 @@ class Subject(Record):
     attempts_total: int = 0
     replaces: str | None = None
     replaced_by: str | None = None
+    successor_created: bool = False  # the replaced_by subject was created once: repair never recreates it
     decisions: tuple[ReviewDecision, ...] = ()
     decided_at: AwareDatetime | None = None  # when it became blocked or retired
     gated: bool = False  # consented again after an erasure that left a gate record: read it before a session

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from shared.domain.records import Subject
 from shared.services.review import INDEX_OF_STATUS, ReviewService
 from shared.settings import Settings
 
+log = logging.getLogger(__name__)
 DECIDED = (SubjectStatus.BLOCKED.value, SubjectStatus.RETIRED.value)
 
 
@@ -79,38 +81,68 @@ class RetentionSweep:
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
 
     def run(self) -> dict[str, int]:
-        """One full sweep; returns rows removed per kind (also written to the audit log)."""
-        now = self.clock()
-        self.review.repair()  # queue any notification left in an outbox before its subject can go
-        counts = {
-            "sessions": self._delete_sessions(now - self.policy.session_grace),
-            "attempts": self._delete_attempts(now - self.policy.attempts),
-            "idleSubjects": self._delete_where(
-                "subjects",
-                "RowKey eq @row and status eq @active and last_activity_at lt @cutoff",
-                {"row": SUBJECT_ROW, "active": SubjectStatus.ACTIVE.value, "cutoff": now - self.policy.idle_subject},
+        """One full sweep; returns rows removed per kind (also written to the audit log).
+
+        Each step runs on its own: one that fails is logged and counted (`failedSteps`, and by
+        name in the audit entry's `failed`), and the others still run."""
+        now, policy = self.clock(), self.policy
+        steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = [
+            # queue any notification left in an outbox (and relay audit entries) before their subject can go
+            ("repair", self.review.repair),
+            ("sessions", lambda: self._delete_sessions(now - policy.session_grace)),
+            ("attempts", lambda: self._delete_attempts(now - policy.attempts)),
+            (
+                "idleSubjects",
+                lambda: self._delete_where(
+                    "subjects",
+                    "RowKey eq @row and status eq @active and last_activity_at lt @cutoff",
+                    {"row": SUBJECT_ROW, "active": SubjectStatus.ACTIVE.value, "cutoff": now - policy.idle_subject},
+                ),
             ),
-            "tombstones": self._delete_tombstones(now - self.policy.tombstone),
-            "gates": self._delete_where(
-                "subjects", "RowKey eq @row and gate_until lt @now", {"row": SUBJECT_ROW, "now": now}
+            ("tombstones", lambda: self._delete_tombstones(now - policy.tombstone)),
+            (
+                "gates",
+                lambda: self._delete_where(
+                    "subjects", "RowKey eq @row and gate_until lt @now", {"row": SUBJECT_ROW, "now": now}
+                ),
             ),
-            "compacted": self._compact_tombstones(now - self.policy.attempts),
-            "faceSessionsOwed": self._delete_owed_at_face(),
-            "faceSessionOwners": self._delete_where(
-                "facesessions",
-                "RowKey eq @row and created_at lt @cutoff",
-                {"row": OWNER_ROW, "cutoff": now - self.policy.attempts},
+            ("compacted", lambda: self._compact_tombstones(now - policy.attempts)),
+            ("faceSessionsOwed", self._delete_owed_at_face),
+            (
+                "faceSessionOwners",
+                lambda: self._delete_where(
+                    "facesessions",
+                    "RowKey eq @row and created_at lt @cutoff",
+                    {"row": OWNER_ROW, "cutoff": now - policy.attempts},
+                ),
             ),
-            "feedback": self._delete_where("feedback", "created_at lt @cutoff", {"cutoff": now - self.policy.feedback}),
-            "ledger": self._delete_where(
-                "notifications", "updated_at lt @cutoff", {"cutoff": now - self.policy.ledger}
+            (
+                "feedback",
+                lambda: self._delete_where("feedback", "created_at lt @cutoff", {"cutoff": now - policy.feedback}),
             ),
-            "rateLimits": self._delete_where(
-                "ratelimits", "window_end lt @cutoff", {"cutoff": now - self.policy.rate_limits}
+            (
+                "ledger",
+                lambda: self._delete_where("notifications", "updated_at lt @cutoff", {"cutoff": now - policy.ledger}),
             ),
-            "audit": self._delete_where("audit", "at lt @cutoff", {"cutoff": now - self.policy.audit}),
-        }
-        self.audit.append(at=self.clock(), actor="system", action="retention.sweep", detail=counts)
+            (
+                "rateLimits",
+                lambda: self._delete_where("ratelimits", "window_end lt @cutoff", {"cutoff": now - policy.rate_limits}),
+            ),
+            ("audit", lambda: self._delete_where("audit", "at lt @cutoff", {"cutoff": now - policy.audit})),
+        ]
+        counts: dict[str, int] = {}
+        failed: list[str] = []
+        for name, step in steps:
+            try:
+                done = step()
+            except Exception:
+                log.exception("retention step %s failed; the sweep goes on", name)
+                failed.append(name)
+                continue
+            counts.update(done if isinstance(done, dict) else {name: done})
+        counts["failedSteps"] = len(failed)
+        detail: dict[str, Any] = {**counts, **({"failed": ",".join(failed)} if failed else {})}
+        self.audit.append(at=self.clock(), actor="system", action="retention.sweep", detail=detail)
         return counts
 
     # --- plumbing -------------------------------------------------------------------------

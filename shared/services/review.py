@@ -9,6 +9,7 @@ same notification id, so the customer gets the email once.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -51,6 +52,7 @@ from shared.domain.secrets import subject_ref, subject_refs
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import until_committed
 
+log = logging.getLogger(__name__)
 INDEX_OF_STATUS = {
     SubjectStatus.FLAGGED: "pending",
     SubjectStatus.BLOCKED: "blocked",
@@ -249,9 +251,10 @@ class ReviewService:
         return updated
 
     def _ensure_successor(self, old: Subject) -> bool:
-        """Create the new GUID's subject (consent carried over, counters fresh); False if it exists."""
+        """Create the new GUID's subject (consent carried over, counters fresh) once; False if it
+        existed. The old subject is marked, so a successor deleted later (idle, erased) stays gone."""
         now = self.clock()
-        return self.subjects.create_subject(
+        created = self.subjects.create_subject(
             Subject(
                 customer_id=old.customer_id,
                 correlation_id=old.replaced_by or "",
@@ -263,6 +266,8 @@ class ReviewService:
                 replaces=old.correlation_id,
             )
         )
+        self.subjects.mark_successor_created(old.customer_id, old.correlation_id)
+        return created
 
     # --- notifications and escalation ---------------------------------------------------
     def flush_outbox(self, customer_id: str, correlation_id: str) -> int:
@@ -313,14 +318,22 @@ class ReviewService:
             self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, in_window))
 
     def repair(self) -> dict[str, Any]:
-        """Finish what an interrupted decision left: queue outbox rows, create missing successors."""
-        partitions = {pk for pk, _ in self.subjects.all_outbox_entries()}
-        flushed = sum(self.flush_outbox(*pk.split("_", 1)) for pk in partitions)
+        """Finish what an interrupted decision left: queue outbox rows, create successors never
+        created, relay audit entries. One subject that cannot be repaired does not stop the others."""
+        flushed = failed = 0
+        for partition in self.subjects.outbox_partitions():
+            try:
+                flushed += self.flush_outbox(*partition.split("_", 1))
+            except Exception:
+                log.exception("repair could not flush an outbox; the others go on")
+                failed += 1
         successors = sum(
             1
             for old in self.subjects.with_status(SubjectStatus.RETIRED.value)
-            if old.replaced_by and self._ensure_successor(old)
+            if old.replaced_by and not old.successor_created and self._ensure_successor(old)
         )
+        if failed:
+            log.warning("repair left %d outbox partitions for next time", failed)
         return {"notificationsQueued": flushed, "successorsCreated": successors, "auditRelayed": self.audit.relay_all()}
 
 

@@ -9,8 +9,8 @@ from shared.services.retention import RetentionSweep
 from tests.integration.seed import present, seed
 
 
-class Interrupted(Exception):
-    pass
+class Interrupted(BaseException):
+    """The worker dies mid-sweep (not an error a step could survive: the process is gone)."""
 
 
 @pytest.fixture
@@ -80,3 +80,55 @@ def test_a_sweep_killed_half_way_is_finished_by_the_next(seeded):
     assert dropped & present(seeded.tables)  # it really stopped part-way
     seeded.retention.run()
     assert_only_kept_rows_remain(seeded)
+
+
+def test_a_malformed_outbox_row_or_a_failing_step_does_not_stop_the_sweep(configure, clock):
+    """One bad row used to abort every later sweep before it deleted anything."""
+    from datetime import timedelta
+
+    from shared.adapters.stores import subject_partition
+
+    services = configure()
+    subjects = services.tables.client("subjects")
+    broken = subject_partition("b" * 32, "0f8fad5b-d9cb-469f-a165-70867728950e")
+    subjects.create_entity(
+        {"PartitionKey": broken, "RowKey": "outbox_x", "message": "{not json", "created_at": clock()}
+    )
+    old = clock() - timedelta(days=400)
+    audit = services.tables.client("audit")
+    audit.create_entity({"PartitionKey": old.strftime("%Y-%m-%d"), "RowKey": f"{old.isoformat()}_x", "at": old})
+
+    def face_down(session_id: str) -> bool:
+        raise RuntimeError("Face misbehaves")
+
+    services.face_ledger_owed = services.sessions.ledger.owe_deletion("s" * 32, clock())
+    sweep = dataclasses.replace(services.retention, delete_owed=face_down)
+    counts = sweep.run()
+    assert counts["audit"] == 1  # steps after the failures still ran
+    assert counts["failedSteps"] == 1 and "faceSessionsOwed" not in counts
+    entry = next(e for e in audit.list_entities() if e.get("action") == "retention.sweep")
+    assert entry["failed"] == "faceSessionsOwed" and entry["failedSteps"] == 1
+
+
+def test_repair_does_not_recreate_a_successor_the_idle_rule_deleted(configure, router, face, clock):
+    from tests.integration.helpers import ADMIN, flagged_subject, new_customer
+    from tests.support import ApiClient
+
+    services = configure(RETENTION_SUBJECT_IDLE_SECONDS="3600")
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    guid = flagged_subject(api, face.endpoint, key)
+    decided = api.post(
+        f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
+        json={"decision": "override", "reason": "glare"},
+        headers=ADMIN,
+    )
+    successor = decided.json["newCorrelationId"]
+    assert services.sessions.subjects.get(customer_id, successor) is not None
+    clock.advance(hours=2)
+    assert services.retention.run()["idleSubjects"] >= 1  # never used: deleted as idle
+    assert services.sessions.subjects.get(customer_id, successor) is None
+    for _ in range(2):
+        assert services.retention.run()["successorsCreated"] == 0
+        assert api.post("/api/v1/manage/repair", headers=ADMIN).json["successorsCreated"] == 0
+    assert services.sessions.subjects.get(customer_id, successor) is None
