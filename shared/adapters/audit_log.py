@@ -1,7 +1,8 @@
 """The append-only audit log: who did what, when (UTC) and why. Nothing secret goes in.
 
-Rows are partitioned by UTC day (`yyyy-mm-dd`) with row keys `<iso time>_<entry id>`, so a time
-range is a parameterised range query and entries are only ever inserted, never updated.
+Rows are partitioned by shard and UTC day (`s<n>-yyyy-mm-dd`, see `shards`) with row keys
+`<iso time>_<entry id>`, so a time range is one parameterised range query per shard, and entries
+are only ever inserted, never updated.
 
 An entry that records a change is committed in the change's own entity-group transaction, as an
 `audit_<entry id>` row beside the changed row (SPEC section 4: a change never persists without its
@@ -20,7 +21,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from shared.adapters.paging import read_page
+from shared.adapters.shards import day_partition, time_range_page
 from shared.adapters.tables import Tables, decode_value, from_entity, utc
 from shared.domain.records import AuditEntry
 from shared.domain.secrets import new_id
@@ -84,7 +85,7 @@ class AuditLog:
     def write(self, entry: AuditEntry) -> None:
         """Put an entry in the log; writing the same entry again changes nothing."""
         entity: dict[str, Any] = {
-            "PartitionKey": entry.at.strftime("%Y-%m-%d"),
+            "PartitionKey": day_partition(entry.at, entry.entry_id),
             "RowKey": f"{entry.at.isoformat()}_{entry.entry_id}",
             "at": entry.at,
             "actor": entry.actor,
@@ -135,21 +136,10 @@ class AuditLog:
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
         """Entries with start <= at < end (UTC), oldest first, optionally for one target (known by any
         of `targets`: its pseudonyms under the current and previous keys), a page at a time."""
-        start, end = utc(start), utc(end)
-        query = "PartitionKey ge @first and PartitionKey le @last and RowKey ge @lo and RowKey lt @hi"
-        parameters = {
-            "first": start.strftime("%Y-%m-%d"),
-            "last": end.strftime("%Y-%m-%d"),
-            "lo": start.isoformat(),
-            "hi": end.isoformat(),
-        }
+        condition, parameters = "", {}
         if targets:
-            query += " and ( " + " or ".join(f"target eq @t{i}" for i in range(len(targets))) + " )"
-            parameters.update({f"t{i}": t for i, t in enumerate(targets)})
-        rows, next_token = read_page(
-            lambda n: self._table.query_entities(query, parameters=parameters, results_per_page=n),
-            size,
-            token,
-        )
+            condition = " and ( " + " or ".join(f"target eq @t{i}" for i in range(len(targets))) + " )"
+            parameters = {f"t{i}": t for i, t in enumerate(targets)}
+        rows, next_token = time_range_page(self._table, utc(start), utc(end), size, token, condition, parameters)
         entries = [{k: decode_value(v) for k, v in row.items() if k not in ("PartitionKey", "RowKey")} for row in rows]
         return entries, next_token

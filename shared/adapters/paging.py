@@ -30,8 +30,9 @@ def decode_token(text: str | None) -> dict[str, str] | None:
         raise InvalidRequest("continuationToken is not valid.") from None
     if (
         not isinstance(data, dict)
-        or "PartitionKey" not in data
-        or set(data) - {"PartitionKey", "RowKey"}
+        or not data
+        or ("PartitionKey" not in data and "after" not in data)
+        or set(data) - {"PartitionKey", "RowKey", "after"}
         or not all(isinstance(v, str) for v in data.values())
     ):
         raise InvalidRequest("continuationToken is not valid.")

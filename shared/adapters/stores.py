@@ -16,6 +16,7 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import audit_row
 from shared.adapters.paging import read_page
+from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, etag_of, from_entity, submit, to_entity
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 
@@ -268,24 +269,35 @@ class ReviewIndex:
         self._table = tables.client("reviewindex")
 
     def put(self, status: str, entry: ReviewIndexEntry) -> None:
-        self._table.upsert_entity(
-            to_entity(entry, status, subject_partition(entry.customer_id, entry.correlation_id)),
-            mode=UpdateMode.REPLACE,
-        )
+        row = subject_partition(entry.customer_id, entry.correlation_id)
+        self._table.upsert_entity(to_entity(entry, _index_partition(status, row), row), mode=UpdateMode.REPLACE)
 
-    def remove(self, status: str, customer_id: str, correlation_id: str, etag: str | None = None) -> None:
-        kwargs: dict[str, Any] = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+    def remove(
+        self, status: str, customer_id: str, correlation_id: str, etag: str | None = None, partition: str | None = None
+    ) -> None:
+        """Drop a subject's row from a status (from `partition` when a listing read it elsewhere)."""
+        row = subject_partition(customer_id, correlation_id)
+        kwargs: dict[str, Any] = _if_unchanged(etag) if etag else {}
         with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
-            self._table.delete_entity(status, subject_partition(customer_id, correlation_id), **kwargs)
+            self._table.delete_entity(partition or _index_partition(status, row), row, **kwargs)
 
     def page(
         self, status: str, size: int, token: dict[str, str] | None
-    ) -> tuple[list[Versioned[ReviewIndexEntry]], dict[str, str] | None]:
-        rows, next_token = read_page(
-            lambda n: self._table.query_entities(
-                "PartitionKey eq @status", parameters={"status": status}, results_per_page=n
-            ),
-            size,
-            token,
-        )
-        return [Versioned(from_entity(ReviewIndexEntry, row), etag_of(row)) for row in rows], next_token
+    ) -> tuple[list[IndexRow], dict[str, str] | None]:
+        """One page of a status's rows across its shards, in (customer, GUID) order."""
+
+        partitions = [f"{status}-{shard}" for shard in all_shards()] + [status]  # + rows from before shards
+        queries = [shard_query(self._table, "PartitionKey eq @pk", {"pk": p}) for p in partitions]
+        rows, next_token = merged_page(queries, size, token)
+        return [IndexRow(from_entity(ReviewIndexEntry, r), etag_of(r), r["PartitionKey"]) for r in rows], next_token
+
+
+@dataclass(frozen=True)
+class IndexRow(Versioned[ReviewIndexEntry]):
+    """A review index row as listed: with the partition (shard) it was read from."""
+
+    partition: str = ""
+
+
+def _index_partition(status: str, row: str) -> str:
+    return f"{status}-{shard_of(row)}"

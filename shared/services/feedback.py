@@ -11,8 +11,8 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.adapters.paging import read_page
 from shared.adapters.rate_limit import RateLimiter
+from shared.adapters.shards import day_partition, time_range_page
 from shared.adapters.tables import Tables, etag_of, from_entity, to_entity, utc
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
@@ -57,7 +57,7 @@ class FeedbackService:
             created_at=now,
         )
         self.tables.client("feedback").create_entity(
-            to_entity(feedback, now.strftime("%Y-%m-%d"), f"{now.isoformat()}_{feedback.feedback_id}")
+            to_entity(feedback, day_partition(now, feedback.feedback_id), f"{now.isoformat()}_{feedback.feedback_id}")
         )
         return feedback
 
@@ -65,22 +65,7 @@ class FeedbackService:
         self, start: datetime, end: datetime, size: int, token: dict[str, str] | None
     ) -> tuple[list[Feedback], dict[str, str] | None]:
         """Reports received in [start, end), oldest first."""
-        start, end = utc(start), utc(end)
-        table = self.tables.client("feedback")
-        rows, next_token = read_page(
-            lambda n: table.query_entities(
-                "PartitionKey ge @first and PartitionKey le @last and RowKey ge @lo and RowKey lt @hi",
-                parameters={
-                    "first": start.strftime("%Y-%m-%d"),
-                    "last": end.strftime("%Y-%m-%d"),
-                    "lo": start.isoformat(),
-                    "hi": end.isoformat(),
-                },
-                results_per_page=n,
-            ),
-            size,
-            token,
-        )
+        rows, next_token = time_range_page(self.tables.client("feedback"), utc(start), utc(end), size, token)
         return [from_entity(Feedback, row) for row in rows], next_token
 
     def scrub_subject(self, customer_id: str, correlation_id: str) -> int:

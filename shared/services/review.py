@@ -116,7 +116,9 @@ class ReviewService:
         for entry in entries:
             found = self.subjects.get(entry.record.customer_id, entry.record.correlation_id)
             if found is None or found.record.state.status is not expected:
-                self.index.remove(index_status, entry.record.customer_id, entry.record.correlation_id, entry.etag)
+                self.index.remove(
+                    index_status, entry.record.customer_id, entry.record.correlation_id, entry.etag, entry.partition
+                )
                 continue
             listed.append(found.record)
         return listed, next_token
