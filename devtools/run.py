@@ -226,10 +226,22 @@ curl -s "$API/sessions/$SESSION/result" -H "Authorization: Bearer $SESSION_TOKEN
 """
 
 
+def _ignore_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _stop_once(signum: int, frame: object) -> None:
+    """The first Ctrl-C or SIGTERM starts the clean-up; later ones are ignored *before* it starts,
+    so a second signal (a process group stopped twice, an impatient Ctrl-C) cannot land inside it."""
+    _ignore_signals()
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     stack = LocalStack()
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _stop_once)  # even when started in the background
+    signal.signal(signal.SIGTERM, _stop_once)
     try:
         print("Starting Azurite, the Face emulator and the function host ...", flush=True)
         stack.start()
@@ -265,8 +277,7 @@ Ctrl-C stops everything.""",
         print(exc, file=sys.stderr)
         sys.exit(1)
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _ignore_signals()  # stopping for another reason (the host exited): nothing may cut the clean-up short
         print("\nStopping ...", flush=True)
         stack.stop()
 

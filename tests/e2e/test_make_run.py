@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -104,7 +105,12 @@ def test_printed_keys_work_and_refusals_come_over_http_with_the_envelope(running
             "invalid_request",
         ),
         (
-            requests.post(f"{api}/sessions", data=b"{oops", headers={"x-api-key": key}, timeout=10),
+            requests.post(
+                f"{api}/sessions",
+                data=b"{oops",
+                headers={"x-api-key": key, "content-type": "application/json"},
+                timeout=10,
+            ),
             400,
             "invalid_request",
         ),
@@ -144,3 +150,52 @@ def test_ctrl_c_stops_everything_it_started(running):
     for port in running["ports"].values():
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for child in children_of(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@pytest.mark.parametrize("run", range(5))
+def test_sigterm_to_the_process_group_twice_leaves_nothing_running(run):
+    """`make run` stopped as a service manager or a terminal closing stops it: the whole group gets
+    SIGTERM, and often a second one; every process it started must be gone after."""
+    ports = {
+        name: str(free_port())
+        for name in (
+            "LG_FUNCTIONS_PORT",
+            "LG_FACE_PORT",
+            "LG_AZURITE_BLOB_PORT",
+            "LG_AZURITE_QUEUE_PORT",
+            "LG_AZURITE_TABLE_PORT",
+        )
+    }
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env={**os.environ, **ports},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and (line := process.stdout.readline()):
+        if line.strip() == READY:
+            break
+    started = descendants(process.pid)
+    assert len(started) >= 5, started  # python, Azurite, the Face emulator, the email sink, the host
+    os.killpg(process.pid, signal.SIGTERM)
+    time.sleep(0.05 * run)  # the second signal lands at a different moment of the clean-up each run
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    process.communicate(timeout=60)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and [pid for pid in started if alive(pid)]:
+        time.sleep(0.2)
+    assert [pid for pid in started if alive(pid)] == []
