@@ -8,9 +8,9 @@ import azure.functions as func
 
 from shared.api.auth import Role
 from shared.api.http import endpoint, error_response
-from shared.api.openapi import documented
+from shared.api.openapi import NOT_FOUND, documented
 from shared.bootstrap import services
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 
 bp = func.Blueprint()
 ASSETS = {
@@ -60,12 +60,14 @@ def review_console(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/review/assets/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented("A static file of the review console", "review", responses={200: "text/javascript|text/css", 404: ""})
+@documented(
+    "A static file of the review console", "review", responses={200: "text/javascript|text/css"}, errors=[NOT_FOUND]
+)
 def review_console_asset(req: func.HttpRequest) -> func.HttpResponse:
     """Static files of the console (no data in them); anything not on the list is 404."""
     name = req.route_params.get("name", "")
     if name not in ASSETS:
-        return func.HttpResponse(status_code=404)
+        return error_response(NotFound("No such file."))
     return func.HttpResponse(
         _asset(name),
         mimetype=ASSETS[name],

@@ -10,7 +10,9 @@ from pydantic.alias_generators import to_camel
 
 from shared.domain.ip_policy import normalise_ip
 
-UUID_PATTERN = r"^(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+# Portable (ECMA-262 and Python alike): no inline flags; either case is accepted, stored lower case.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+SubjectStatusName = Literal["active", "flagged", "blocked", "retired"]
 CorrelationId = Annotated[str, StringConstraints(pattern=UUID_PATTERN), AfterValidator(str.lower)]
 ClientRequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EndUserIp = Annotated[str, StringConstraints(min_length=2, max_length=64), AfterValidator(normalise_ip)]
@@ -89,7 +91,7 @@ class CustomerView(ApiModel):
     customer_id: str
     name: str
     contact_email: str
-    status: str
+    status: Literal["active", "warned", "suspended"]
     created_at: datetime
     key_rotated_at: datetime | None = None
     suspended_at: datetime | None = None
@@ -102,7 +104,7 @@ class CustomerKeyResponse(ApiModel):
 
 class HealthResponse(ApiModel):
     status: Literal["ok", "unavailable"]
-    storage: str
+    storage: Literal["ok", "unreachable"]
     version: str
     face_api_version: str | None = None
     face_abuse_monitoring: Literal["on", "off", "unknown"] | None = Field(
@@ -148,7 +150,7 @@ class Counters(ApiModel):
 class FlagItem(ApiModel):
     customer_id: str
     correlation_id: str
-    status: str
+    status: SubjectStatusName
     flagged_at: datetime | None = None
     reason: str | None = None
     decided_at: datetime | None = None
@@ -165,7 +167,7 @@ class TimelineEvent(ApiModel):
 
 
 class DecisionView(ApiModel):
-    decision: str
+    decision: Literal["confirm", "override", "reset"]
     reason: str
     by: str
     at: datetime
@@ -197,7 +199,7 @@ class SubjectDetailView(FlagItem):
 class DecisionResponse(ApiModel):
     customer_id: str
     correlation_id: str
-    status: str
+    status: SubjectStatusName
     new_correlation_id: str | None = None
 
 
@@ -207,7 +209,7 @@ class AuditEntry(ApiModel):
     at: datetime
     actor: str
     action: str
-    outcome: str
+    outcome: Literal["ok", "refused"]
     target: str | None = None
     reason: str | None = None
 
@@ -231,7 +233,7 @@ class FeedbackAccepted(ApiModel):
 
 class FeedbackView(ApiModel):
     feedback_id: str
-    category: str
+    category: Literal["false_rejection", "accessibility", "privacy", "other"]
     message: str
     correlation_id: str | None = None
     customer_id: str | None = None

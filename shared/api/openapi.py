@@ -6,6 +6,8 @@ function metadata, so the document and the app cannot drift apart (a test checks
 
 from __future__ import annotations
 
+import copy
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared import __version__
+from shared.api.http import STATE_CHANGING
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,9 +62,15 @@ class Operation:
     errors: dict[int, tuple[str, ...]] = field(default_factory=dict)
     query: tuple[Query, ...] = ()
     optional_security: bool = False
+    description: str = ""
 
 
 REGISTRY: dict[str, Operation] = {}
+TAGS = [
+    {"name": "client", "description": "Client apps: consent, liveness sessions, results, erasure, feedback, health."},
+    {"name": "review", "description": "Reviewers: flags, subject detail, decisions, audit log, feedback."},
+    {"name": "manage", "description": "Administrators: customers, keys, repair, Face settings."},
+]
 STAFF_SCHEMES = ("appServiceAuthentication", "adminKey")
 NOT_FOUND = {404: ("not_found",)}
 BAD_QUERY = {400: ("invalid_request",)}
@@ -79,7 +88,8 @@ def documented(summary: str, tag: str, **details: Any) -> Callable[[F], F]:
         for group in details.pop("errors", ()):
             for status, codes in group.items():
                 errors[status] = tuple(dict.fromkeys(errors.get(status, ()) + codes))
-        REGISTRY[handler.__name__] = Operation(summary=summary, tag=tag, errors=errors, **details)
+        text = inspect.getdoc(handler) or summary
+        REGISTRY[handler.__name__] = Operation(summary=summary, tag=tag, errors=errors, description=text, **details)
         return handler
 
     return record
@@ -107,22 +117,41 @@ def http_routes(app: Any) -> list[Route]:
     return found
 
 
-def _error_schema(codes: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "enum": list(codes)},
-                    "message": {"type": "string"},
-                    "details": {"type": "array", "items": {"type": "object"}},
+STORAGE = {503: ("storage_unavailable",)}
+MEDIA_TYPE = {415: ("unsupported_media_type",)}
+ROUTE_NOT_FOUND = "not_found"
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": 'The error envelope of every refusal: {"error": {"code", "message", "details"?}}.',
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "snake_case; the codes each response can carry are listed in its description",
                 },
-            }
-        },
-    }
+                "message": {"type": "string", "description": "A sentence for people."},
+                "details": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                    "description": "Per-field problems, when any.",
+                },
+            },
+        }
+    },
+}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_schema(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The one Error component, its `code` an enum of every code any operation documents."""
+    codes = sorted({c for ops in paths.values() for op in ops.values() for c in op.pop("x-error-codes", ())})
+    schema = copy.deepcopy(ERROR_SCHEMA)
+    schema["properties"]["error"]["properties"]["code"]["enum"] = codes
+    return schema
 
 
 def build(app: Any, prefix: str = "/api") -> dict[str, Any]:
@@ -149,11 +178,17 @@ def build(app: Any, prefix: str = "/api") -> dict[str, Any]:
             "title": "Liveness Guard",
             "version": __version__,
             "description": "App server for Azure AI Face liveness detection with abuse monitoring. "
-            'Every error uses the envelope {"error": {"code", "message", "details"?}}.',
+            'Every error uses the envelope {"error": {"code", "message", "details"?}}. '
+            "Human-readable reference: /api/v1/docs; the contract in words: docs/ in the repository.",
+            "contact": {"name": "The operator of this deployment (how to reach them: GET /api/v1/privacy)"},
         },
         "servers": [{"url": "/"}],
+        "tags": TAGS,
         "paths": paths,
-        "components": {"schemas": definitions.get("$defs", {}), "securitySchemes": SCHEMES},
+        "components": {
+            "schemas": {**definitions.get("$defs", {}), "Error": _error_schema(paths)},
+            "securitySchemes": SCHEMES,
+        },
     }
 
 
@@ -166,7 +201,12 @@ def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, A
         {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
         for q in op.query
     ]
-    document: dict[str, Any] = {"operationId": route.name, "summary": op.summary, "tags": [op.tag]}
+    document: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": op.summary,
+        "description": op.description,
+        "tags": [op.tag],
+    }
     if parameters:
         document["parameters"] = parameters
     if op.security:
@@ -198,13 +238,21 @@ def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, A
                 "description": body.__doc__ or "OK",
                 "content": {"application/json": {"schema": schema}},
             }
-    for status, codes in sorted(op.errors.items()):
-        responses[str(status)] = {
-            "description": "Refused: " + ", ".join(codes),
-            "content": {"application/json": {"schema": _error_schema(codes)}},
-        }
-    if len(parameters) and any(p["in"] == "path" for p in parameters) and "404" not in responses:
+    errors = dict(op.errors)
+    errors.update({s: errors.get(s, ()) + c for s, c in STORAGE.items()})  # any call, when storage is down
+    if op.request is not None or any(m in STATE_CHANGING for m in route.methods):
+        errors.update(MEDIA_TYPE)
+    if any(p["in"] == "path" for p in parameters) and 404 not in errors:
         # a path parameter holding an encoded "/" matches no route: the host answers 404 itself
-        responses["404"] = {"description": "No route matches this path."}
+        errors[404] = (ROUTE_NOT_FOUND,)
+    for status, codes in sorted(errors.items()):
+        note = (
+            " (a path that matches no route gets the host's own 404, which may have no body)" if status == 404 else ""
+        )
+        document.setdefault("x-error-codes", []).extend(codes)
+        responses[str(status)] = {
+            "description": "Refused: " + ", ".join(dict.fromkeys(codes)) + note,
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
     document["responses"] = responses
     return document
