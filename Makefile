@@ -34,10 +34,13 @@ browser:
 	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; \
 	fi
 
-## Refresh the vendored chart library from the pinned npm package.
+## Refresh the vendored chart library and the API reference page (Swagger UI) from the pinned npm packages.
 vendor: $(NODE_STAMP)
 	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css shared/console/vendor/
 	cp node_modules/uplot/LICENSE shared/console/vendor/LICENSE-uPlot.txt
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt shared/api_docs/vendor/
+	cp node_modules/swagger-ui-dist/LICENSE shared/api_docs/vendor/LICENSE-swagger-ui.txt
 
 ## Lint, then run every test (starts and stops its own Azurite and emulators on free ports).
 test: deps browser

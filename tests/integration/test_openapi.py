@@ -1,5 +1,6 @@
 """The OpenAPI document covers exactly the app's HTTP functions, every error code, every auth scheme."""
 
+import re
 import sys
 
 from shared.api.openapi import REGISTRY, http_routes
@@ -92,3 +93,18 @@ def test_the_served_document_passes_spectral_oas(api, tmp_path):
     results = json.loads(done.stdout or "[]")
     problems = [(r["code"], r["message"], ".".join(map(str, r["path"]))) for r in results if r["severity"] <= 1]
     assert problems == [], problems[:10]
+
+
+def test_the_reference_page_renders_the_served_document_from_vendored_files(api):
+    page = api.get("/api/v1/docs")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    scripts = re.findall(r'src="/api/v1/docs/assets/([^"]+)"', page.body.decode())
+    assert scripts == ["swagger-ui-bundle.js", "docs.js"]
+    for name in (*scripts, "swagger-ui.css"):
+        asset = api.get(f"/api/v1/docs/assets/{name}")
+        assert asset.status == 200 and len(asset.body) > 100, name
+    assert b"/api/v1/openapi.json" in api.get("/api/v1/docs/assets/docs.js").body
+    assert b"SwaggerUIBundle" in api.get("/api/v1/docs/assets/swagger-ui-bundle.js").body
+    missing = api.get("/api/v1/docs/assets/..%2Fsettings.py")
+    assert missing.status == 404
