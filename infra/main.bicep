@@ -222,6 +222,8 @@ module api 'app/api.bicep' = {
       FACE_CLIENT_ID: identity.outputs.clientId
       FACE_TIMEOUT_SECONDS: '10'
       FACE_MAX_RETRIES: '2'
+      STORAGE_TIMEOUT_SECONDS: '3'
+      STORAGE_MAX_RETRIES: '1'
       FACE_PULL_LIMIT: '10'
       FACE_API_VERSION: faceApiVersion
       FACE_CLIENT_ATTEMPTS: '1'
@@ -234,6 +236,8 @@ module api 'app/api.bicep' = {
       SUPPORT_CONTACT: empty(supportContact) ? 'the operator of this Liveness Guard deployment' : supportContact
       EASY_AUTH_ENABLED: easyAuthEnabled ? 'true' : 'false'
       SESSION_SEALING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.outputs.sealingKeySecretUri})'
+      // During a key rotation: a Key Vault reference to the previous secret version (README, Rotating SESSION_SEALING_KEY).
+      SESSION_SEALING_KEYS_PREVIOUS: ''
       SESSION_TOKEN_TTL_SECONDS: '600'
       SESSION_CALL_BUDGET: '5'
       DEFAULT_LIVENESS_OPERATION_MODE: 'Passive'
