@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -213,22 +214,25 @@ class FaceFeatureUnavailable(Exception):
     """The Face API version in use has no such operation (settings need v1.3-preview.1)."""
 
 
+@dataclass(frozen=True)
+class NewFaceSession:
+    """What to ask Face for when creating a session (the v1.3-only fields are ignored on v1.2)."""
+
+    mode: str
+    device_correlation_id: str
+    ttl_seconds: int
+    user_correlation_id: str | None = None
+    client_attempts: int = 1
+    expected_client_ip: str | None = None
+
+
 class FaceClient(Protocol):
     """What the services need from Face; which API version is spoken stays inside the adapter."""
 
     api_version: str
     reports_other_sessions: bool  # abuse verdicts name other sessions (v1.3): worth remembering whose each is
 
-    def create_session(
-        self,
-        *,
-        mode: str,
-        device_correlation_id: str,
-        ttl_seconds: int,
-        user_correlation_id: str | None = None,
-        client_attempts: int = 1,
-        expected_client_ip: str | None = None,
-    ) -> CreatedFaceSession: ...
+    def create_session(self, spec: NewFaceSession) -> CreatedFaceSession: ...
 
     def get_session(self, session_id: str) -> FaceSessionResult: ...
 
@@ -312,28 +316,19 @@ class FaceRestClient:
             )
         return response.json() if response.content else None
 
-    def create_session(
-        self,
-        *,
-        mode: str,
-        device_correlation_id: str,
-        ttl_seconds: int,
-        user_correlation_id: str | None = None,
-        client_attempts: int = 1,
-        expected_client_ip: str | None = None,
-    ) -> CreatedFaceSession:
+    def create_session(self, spec: NewFaceSession) -> CreatedFaceSession:
         """Create a session; on v1.3 also the user GUID, the attempts allowed and the expected client IP."""
         body: dict[str, Any] = {
-            "livenessOperationMode": mode,
-            "deviceCorrelationId": device_correlation_id,
-            "authTokenTimeToLiveInSeconds": ttl_seconds,
+            "livenessOperationMode": spec.mode,
+            "deviceCorrelationId": spec.device_correlation_id,
+            "authTokenTimeToLiveInSeconds": spec.ttl_seconds,
         }
         if self.api_version == V13:
-            body["numberOfClientAttemptsAllowed"] = client_attempts
-            if user_correlation_id:
-                body["userCorrelationId"] = user_correlation_id
-            if expected_client_ip:
-                body["expectedClientIpAddress"] = expected_client_ip
+            body["numberOfClientAttemptsAllowed"] = spec.client_attempts
+            if spec.user_correlation_id:
+                body["userCorrelationId"] = spec.user_correlation_id
+            if spec.expected_client_ip:
+                body["expectedClientIpAddress"] = spec.expected_client_ip
         return _parse(FaceSessionResult, self._call("POST", SESSIONS, body))
 
     def get_session(self, session_id: str) -> FaceSessionResult:

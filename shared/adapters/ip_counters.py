@@ -12,11 +12,9 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.core.exceptions import ResourceNotFoundError
 
-from shared.adapters.tables import StaleWrite, Tables, utc
+from shared.adapters.tables import Tables, utc, write_if_unchanged
 from shared.domain.clock import Clock
 from shared.domain.ip_policy import IpPolicy, IpState, kept_until
 from shared.unit_of_work import until_committed
@@ -56,19 +54,8 @@ class IpCounters:
                 "state": updated.model_dump_json(),
                 "window_end": utc(kept_until(updated, self._policy, self._grace) or self._clock()),
             }
-            try:
-                if entity is None:
-                    self._table.create_entity(row)
-                else:
-                    self._table.update_entity(
-                        row,
-                        mode=UpdateMode.REPLACE,
-                        etag=entity.metadata["etag"],
-                        match_condition=MatchConditions.IfNotModified,
-                    )
-                return updated
-            except (ResourceExistsError, ResourceModifiedError) as exc:
-                raise StaleWrite(str(exc)) from exc
+            write_if_unchanged(self._table, row, entity.metadata["etag"] if entity is not None else None)
+            return updated
 
         return until_committed(attempt, "This end-user address", races=60)
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.core.exceptions import ResourceExistsError
 
-from shared.adapters.stores import Versioned
-from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity, to_entity
+from shared.adapters.tables import Tables, Versioned, read_versioned, to_entity, write_if_unchanged
 from shared.domain.records import LedgerEntry
 from shared.unit_of_work import until_committed
 
@@ -21,11 +18,7 @@ class NotificationLedger:
         self._table = tables.client("notifications")
 
     def get(self, notification_id: str) -> Versioned[LedgerEntry] | None:
-        try:
-            entity = self._table.get_entity(notification_id, ROW)
-        except ResourceNotFoundError:
-            return None
-        return Versioned(from_entity(LedgerEntry, entity), etag_of(entity))
+        return read_versioned(self._table, LedgerEntry, notification_id, ROW)
 
     def create(self, entry: LedgerEntry) -> bool:
         """Insert a new entry; False when one exists already."""
@@ -43,15 +36,7 @@ class NotificationLedger:
             if current is None:
                 raise KeyError(notification_id)
             changed = update(current.record)
-            try:
-                self._table.update_entity(
-                    to_entity(changed, notification_id, ROW),
-                    mode=UpdateMode.REPLACE,
-                    etag=current.etag,
-                    match_condition=MatchConditions.IfNotModified,
-                )
-            except ResourceModifiedError as exc:
-                raise StaleWrite(str(exc)) from exc
+            write_if_unchanged(self._table, to_entity(changed, notification_id, ROW), current.etag)
             return changed
 
         return until_committed(attempt, "The notification ledger entry")

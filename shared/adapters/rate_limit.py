@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.adapters.tables import StaleWrite, Tables
+from shared.adapters.tables import Tables, write_if_unchanged
 from shared.unit_of_work import until_committed
 
 
@@ -30,23 +29,14 @@ class RateLimiter:
             try:
                 entity = self._table.get_entity(key, row)
             except ResourceNotFoundError:
-                try:
-                    self._table.create_entity({"PartitionKey": key, "RowKey": row, "count": 1, "window_end": end})
-                    return None
-                except ResourceExistsError as exc:
-                    raise StaleWrite(str(exc)) from exc
+                write_if_unchanged(
+                    self._table, {"PartitionKey": key, "RowKey": row, "count": 1, "window_end": end}, None
+                )
+                return None
             if entity["count"] >= self._limit:
                 return max(1, math.ceil((end - now).total_seconds()))
             entity["count"] += 1
-            try:
-                self._table.update_entity(
-                    entity,
-                    mode=UpdateMode.MERGE,
-                    etag=entity.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-            except ResourceModifiedError as exc:
-                raise StaleWrite(str(exc)) from exc
+            write_if_unchanged(self._table, entity, entity.metadata["etag"], UpdateMode.MERGE)
             return None
 
         return until_committed(attempt, "The rate limit")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
@@ -17,21 +17,13 @@ from azure.data.tables import UpdateMode
 from shared.adapters.audit_log import audit_row
 from shared.adapters.paging import read_page
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
-from shared.adapters.tables import Tables, etag_of, from_entity, submit, to_entity
+from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 
 R = TypeVar("R", bound=Record)
 
 CUSTOMER_ROW = "customer"
 SUBJECT_ROW = "subject"
-
-
-@dataclass(frozen=True)
-class Versioned(Generic[R]):
-    """A record with the ETag it was read at."""
-
-    record: R
-    etag: str
 
 
 def subject_partition(customer_id: str, correlation_id: str) -> str:
@@ -80,11 +72,7 @@ class CustomerStore:
         self._table = tables.client("customers")
 
     def get(self, customer_id: str) -> Versioned[Customer] | None:
-        try:
-            entity = self._table.get_entity(customer_id, CUSTOMER_ROW)
-        except ResourceNotFoundError:
-            return None
-        return Versioned(from_entity(Customer, entity), etag_of(entity))
+        return read_versioned(self._table, Customer, customer_id, CUSTOMER_ROW)
 
     def create(self, customer: Customer, audit: AuditEntry) -> None:
         """Insert a new customer together with the audit entry recording it (one transaction)."""
@@ -129,11 +117,7 @@ class SubjectStore:
         self._table = tables.client("subjects")
 
     def get(self, customer_id: str, correlation_id: str) -> Versioned[Subject] | None:
-        try:
-            entity = self._table.get_entity(subject_partition(customer_id, correlation_id), SUBJECT_ROW)
-        except ResourceNotFoundError:
-            return None
-        return Versioned(from_entity(Subject, entity), etag_of(entity))
+        return read_versioned(self._table, Subject, subject_partition(customer_id, correlation_id), SUBJECT_ROW)
 
     def get_with_session(
         self, customer_id: str, correlation_id: str, session_id: str

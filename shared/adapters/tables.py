@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+from azure.core import MatchConditions
 from azure.core.exceptions import (
     HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
+    ResourceNotFoundError,
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.data.tables import EdmType, EntityProperty, TableClient, TableServiceClient, TableTransactionError
+from azure.data.tables import (
+    EdmType,
+    EntityProperty,
+    TableClient,
+    TableServiceClient,
+    TableTransactionError,
+    UpdateMode,
+)
 
 from shared.domain.records import Record
 from shared.settings import Settings
@@ -153,6 +163,37 @@ def from_entity(model: type[R], entity: dict[str, Any]) -> R:
 
 def etag_of(entity: Any) -> str:
     return entity.metadata["etag"]
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[R]):
+    """A record with the ETag it was read at."""
+
+    record: R
+    etag: str
+
+
+def read_versioned(table: TableClient, model: type[R], partition_key: str, row_key: str) -> Versioned[R] | None:
+    """One row as a record with its ETag (a point read); None when there is no such row."""
+    try:
+        entity = table.get_entity(partition_key, row_key)
+    except ResourceNotFoundError:
+        return None
+    return Versioned(from_entity(model, entity), etag_of(entity))
+
+
+def write_if_unchanged(
+    table: TableClient, entity: dict[str, Any], etag: str | None, mode: UpdateMode = UpdateMode.REPLACE
+) -> None:
+    """Insert the row (`etag` None: it must not exist yet) or update it only if unchanged since it
+    was read at `etag`; StaleWrite when someone else wrote first."""
+    try:
+        if etag is None:
+            table.create_entity(entity)
+        else:
+            table.update_entity(entity, mode=mode, etag=etag, match_condition=MatchConditions.IfNotModified)
+    except (ResourceExistsError, ResourceModifiedError) as exc:
+        raise StaleWrite(str(exc)) from exc
 
 
 def submit(table: TableClient, operations: list[tuple[Any, ...]]) -> None:

@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import azure.functions as func
 
 from shared.api.auth import Role
 from shared.api.http import endpoint, error_response
 from shared.api.openapi import NOT_FOUND, documented
+from shared.api.static_files import StaticFiles, page_headers
 from shared.bootstrap import services
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden
 
 bp = func.Blueprint()
-ASSETS = {
-    "console.js": "text/javascript",
-    "console.css": "text/css",
-    "uPlot.iife.min.js": "text/javascript",
-    "uPlot.min.css": "text/css",
-}
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
-def _asset(name: str) -> bytes:
-    folder = resources.files("shared.console")
-    return (folder / "vendor" / name if name.startswith("uPlot") else folder / name).read_bytes()
+ASSETS = StaticFiles(
+    "shared.console",
+    {
+        "console.js": "text/javascript",
+        "console.css": "text/css",
+        "uPlot.iife.min.js": "text/javascript",
+        "uPlot.min.css": "text/css",
+    },
+    vendor_prefix="uPlot",
+)
+PAGE_HEADERS = page_headers()
 
 
 @bp.route(route="v1/review", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -52,7 +42,7 @@ def review_console(req: func.HttpRequest) -> func.HttpResponse:
             s.staff.require(req, Role.REVIEWER, "console.open")
         except Forbidden as refused:
             return error_response(refused)
-    page = _asset("index.html").decode()
+    page = ASSETS.read("index.html").decode()
     page = page.replace("{{AUTH_MODE}}", "easy" if s.settings.easy_auth_enabled else "key").replace(
         "{{API_BASE}}", "/api/v1"
     )
@@ -65,12 +55,4 @@ def review_console(req: func.HttpRequest) -> func.HttpResponse:
 )
 def review_console_asset(req: func.HttpRequest) -> func.HttpResponse:
     """Static files of the console (no data in them); anything not on the list is 404."""
-    name = req.route_params.get("name", "")
-    if name not in ASSETS:
-        return error_response(NotFound("No such file."))
-    return func.HttpResponse(
-        _asset(name),
-        mimetype=ASSETS[name],
-        charset="utf-8",
-        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
-    )
+    return ASSETS.response(req.route_params.get("name", ""))

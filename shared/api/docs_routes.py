@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import functools
 import sys
-from importlib import resources
 
 import azure.functions as func
 
-from shared.api.http import endpoint, error_response, json_response
+from shared.api.http import endpoint, json_response
 from shared.api.openapi import NOT_FOUND, build, documented
-from shared.errors import NotFound
+from shared.api.static_files import StaticFiles, page_headers
 
 bp = func.Blueprint()
 
@@ -30,26 +29,13 @@ def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_document())
 
 
-DOCS_ASSETS = {
-    "swagger-ui-bundle.js": "text/javascript",
-    "swagger-ui.css": "text/css",
-    "docs.js": "text/javascript",
-}
-DOCS_HEADERS = {
-    # Swagger UI sets inline styles on its elements; scripts come from this app only.
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "Cache-Control": "public, max-age=300",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
-def _docs_file(name: str) -> bytes:
-    folder = resources.files("shared.api_docs")
-    return (folder / "vendor" / name if name.startswith("swagger-ui") else folder / name).read_bytes()
+DOCS = StaticFiles(
+    "shared.api_docs",
+    {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "docs.js": "text/javascript"},
+    vendor_prefix="swagger-ui",
+)
+# Swagger UI sets inline styles on its elements; scripts still come from this app only.
+DOCS_HEADERS = page_headers(style_src="'self' 'unsafe-inline'", form_action="'none'")
 
 
 @bp.route(route="v1/docs", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -58,7 +44,7 @@ def _docs_file(name: str) -> bytes:
 )
 def api_reference(req: func.HttpRequest) -> func.HttpResponse:
     """The OpenAPI document rendered as a browsable page."""
-    return func.HttpResponse(_docs_file("index.html"), mimetype="text/html", charset="utf-8", headers=DOCS_HEADERS)
+    return func.HttpResponse(DOCS.read("index.html"), mimetype="text/html", charset="utf-8", headers=DOCS_HEADERS)
 
 
 @bp.route(route="v1/docs/assets/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -67,7 +53,4 @@ def api_reference(req: func.HttpRequest) -> func.HttpResponse:
 )
 def api_reference_asset(req: func.HttpRequest) -> func.HttpResponse:
     """Static files of the reference page; anything not on the list is 404."""
-    name = req.route_params.get("name", "")
-    if name not in DOCS_ASSETS:
-        return error_response(NotFound("No such file."))
-    return func.HttpResponse(_docs_file(name), mimetype=DOCS_ASSETS[name], charset="utf-8", headers=DOCS_HEADERS)
+    return DOCS.response(req.route_params.get("name", ""))

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult
+from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult, NewFaceSession
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned
@@ -245,12 +245,14 @@ class SessionService:
                 raise _refused(refusal)
             if issue.created is None:
                 issue.created = self.face.create_session(
-                    mode=mode or self.default_mode,
-                    device_correlation_id=correlation_id,
-                    ttl_seconds=int(self.session_ttl.total_seconds()),
-                    user_correlation_id=correlation_id,
-                    client_attempts=self.client_attempts,
-                    expected_client_ip=end_user_ip,
+                    NewFaceSession(
+                        mode=mode or self.default_mode,
+                        device_correlation_id=correlation_id,
+                        ttl_seconds=int(self.session_ttl.total_seconds()),
+                        user_correlation_id=correlation_id,
+                        client_attempts=self.client_attempts,
+                        expected_client_ip=end_user_ip,
+                    )
                 )
                 if self.face.reports_other_sessions:  # so a reviewer can resolve Face's otherFlaggedSessions
                     self.ledger.record_owner(issue.created.session_id, customer.customer_id, correlation_id, now)

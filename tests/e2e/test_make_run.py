@@ -19,6 +19,12 @@ from devtools.stack import ROOT, free_port
 READY = "Ctrl-C stops everything."
 
 
+def free_ports() -> dict[str, str]:
+    """Free ports for everything `make run` starts, as the LG_* settings it reads."""
+    names = ("FUNCTIONS", "FACE", "AZURITE_BLOB", "AZURITE_QUEUE", "AZURITE_TABLE")
+    return {f"LG_{name}_PORT": str(free_port()) for name in names}
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -42,16 +48,7 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    ports = {
-        name: str(free_port())
-        for name in (
-            "LG_FUNCTIONS_PORT",
-            "LG_FACE_PORT",
-            "LG_AZURITE_BLOB_PORT",
-            "LG_AZURITE_QUEUE_PORT",
-            "LG_AZURITE_TABLE_PORT",
-        )
-    }
+    ports = free_ports()
     env = {**os.environ, **ports, "PATH": os.environ["PATH"]}
     process = subprocess.Popen(
         [sys.executable, "-m", "devtools.run"],
@@ -165,16 +162,7 @@ def descendants(pid: int) -> list[int]:
 def test_sigterm_to_the_process_group_twice_leaves_nothing_running(run):
     """`make run` stopped as a service manager or a terminal closing stops it: the whole group gets
     SIGTERM, and often a second one; every process it started must be gone after."""
-    ports = {
-        name: str(free_port())
-        for name in (
-            "LG_FUNCTIONS_PORT",
-            "LG_FACE_PORT",
-            "LG_AZURITE_BLOB_PORT",
-            "LG_AZURITE_QUEUE_PORT",
-            "LG_AZURITE_TABLE_PORT",
-        )
-    }
+    ports = free_ports()
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run"],
         cwd=ROOT,

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from devtools.stack import free_port
-from shared.adapters.face import FaceRestClient, FaceSessionGone
+from shared.adapters.face import FaceRestClient, FaceSessionGone, NewFaceSession
 from shared.errors import UpstreamUnavailable
 
 
@@ -34,7 +34,9 @@ def attempt(face, created, **body):
 
 
 def test_create_get_delete_speak_the_v12_wire_format(client):
-    created = client.create_session(mode="PassiveActive", device_correlation_id="dev-1", ttl_seconds=120)
+    created = client.create_session(
+        NewFaceSession(mode="PassiveActive", device_correlation_id="dev-1", ttl_seconds=120)
+    )
     assert created.session_id and created.auth_token
     fetched = client.get_session(created.session_id)
     assert fetched.status == "NotStarted" and fetched.results.attempts == []
@@ -44,7 +46,7 @@ def test_create_get_delete_speak_the_v12_wire_format(client):
 
 
 def test_throttling_is_retried_with_backoff(client, face):
-    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60)
+    created = client.create_session(NewFaceSession(mode="Passive", device_correlation_id="d", ttl_seconds=60))
     faults(face, 429, 2)
     try:
         assert client.get_session(created.session_id).session_id == created.session_id
@@ -53,7 +55,7 @@ def test_throttling_is_retried_with_backoff(client, face):
 
 
 def test_a_long_retry_after_is_handed_to_the_caller_not_slept(client, face):
-    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60)
+    created = client.create_session(NewFaceSession(mode="Passive", device_correlation_id="d", ttl_seconds=60))
     faults(face, 429, 5, retry_after=30)
     started = time.monotonic()
     try:
@@ -67,7 +69,9 @@ def test_a_long_retry_after_is_handed_to_the_caller_not_slept(client, face):
 
 
 def test_emulator_reports_running_failed_and_client_ip_like_the_service(client, face):
-    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60, client_attempts=3)
+    created = client.create_session(
+        NewFaceSession(mode="Passive", device_correlation_id="d", ttl_seconds=60, client_attempts=3)
+    )
     assert attempt(face, created, livenessDecision="spoofface", completeAfterSeconds=0.6, clientIp="203.0.113.9").ok
     assert attempt(face, created, error={"code": "FaceWithMaskDetected", "message": "mask"}).ok
     running, failed = client.get_session(created.session_id).results.attempts
@@ -91,7 +95,7 @@ def test_emulator_reports_running_failed_and_client_ip_like_the_service(client, 
 def test_a_wrong_key_is_an_upstream_failure_not_a_crash(face):
     with pytest.raises(UpstreamUnavailable) as caught:
         FaceRestClient(face.endpoint, api_key="wrong").create_session(
-            mode="Passive", device_correlation_id="d", ttl_seconds=60
+            NewFaceSession(mode="Passive", device_correlation_id="d", ttl_seconds=60)
         )
     assert caught.value.status == 502
 
@@ -100,12 +104,14 @@ def test_nothing_listening_fails_fast_as_503():
     client = FaceRestClient(f"http://127.0.0.1:{free_port()}", api_key="k", timeout_seconds=1, max_retries=0)
     started = time.monotonic()
     with pytest.raises(UpstreamUnavailable) as caught:
-        client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60)
+        client.create_session(NewFaceSession(mode="Passive", device_correlation_id="d", ttl_seconds=60))
     assert caught.value.status == 503 and time.monotonic() - started < 5
 
 
 def test_emulator_refuses_a_fourth_attempt_and_bad_tokens(client, face):
-    created = client.create_session(mode="Passive", device_correlation_id="d", ttl_seconds=60, client_attempts=3)
+    created = client.create_session(
+        NewFaceSession(mode="Passive", device_correlation_id="d", ttl_seconds=60, client_attempts=3)
+    )
     url = f"{face.endpoint}/face/v1.2/detectLiveness-sessions/{created.session_id}/attempts"
     good = {"Authorization": f"Bearer {created.auth_token}"}
     assert (

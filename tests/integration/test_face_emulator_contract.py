@@ -15,7 +15,7 @@ import requests
 
 from devtools.face_wire import digest as face_digest
 from devtools.local_entra import LocalEntraCredential, issue_token
-from shared.adapters.face import FaceRestClient
+from shared.adapters.face import FaceRestClient, NewFaceSession
 from shared.errors import UpstreamUnavailable
 
 VERSIONS = ("v1.2", "v1.3-preview.1")
@@ -224,7 +224,7 @@ def test_only_an_unexpired_local_entra_token_for_cognitive_services_is_accepted(
 
 def test_the_adapter_authenticates_with_a_token_credential(face, version):
     client = FaceRestClient(face.endpoint, credential=LocalEntraCredential(face.key), api_version=version)
-    created = client.create_session(mode="Passive", device_correlation_id="dev", ttl_seconds=60)
+    created = client.create_session(NewFaceSession(mode="Passive", device_correlation_id="dev", ttl_seconds=60))
     assert client.get_session(created.session_id).session_id == created.session_id
     wrong = FaceRestClient(face.endpoint, credential=LocalEntraCredential("not-the-key"), api_version=version)
     with pytest.raises(UpstreamUnavailable) as caught:
