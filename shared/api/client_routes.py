@@ -16,7 +16,7 @@ from shared.api.models import (
     SessionRequest,
     SessionResponse,
 )
-from shared.api.openapi import API_KEY, BAD_BODY, CONTENDED, UPSTREAM, documented
+from shared.api.openapi import CONTENDED, UPSTREAM, documented
 from shared.bootstrap import services
 
 SESSION_REFUSALS = {
@@ -35,7 +35,7 @@ bp = func.Blueprint()
     security=("apiKey",),
     request=ConsentRequest,
     responses={201: ConsentResponse},
-    errors=[BAD_BODY, API_KEY, CONTENDED],
+    errors=[CONTENDED],
 )
 @endpoint
 def create_consent(req: func.HttpRequest) -> func.HttpResponse:
@@ -60,7 +60,7 @@ def create_consent(req: func.HttpRequest) -> func.HttpResponse:
     security=("apiKey",),
     request=SessionRequest,
     responses={201: SessionResponse, 200: SessionResponse},
-    errors=[BAD_BODY, API_KEY, SESSION_REFUSALS, UPSTREAM],
+    errors=[SESSION_REFUSALS, UPSTREAM],
 )
 @endpoint
 def create_session(req: func.HttpRequest) -> func.HttpResponse:

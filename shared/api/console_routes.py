@@ -27,7 +27,11 @@ PAGE_HEADERS = page_headers()
 
 @bp.route(route="v1/review", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @documented(
-    "The review console page", "review", responses={200: "text/html", 302: "", 403: ""}, errors=[{403: ("forbidden",)}]
+    "The review console page",
+    "review",
+    security=(),  # the page itself carries no data; its calls authenticate
+    responses={200: "text/html", 302: "", 403: ""},
+    errors=[{403: ("forbidden",)}],
 )
 @endpoint
 def review_console(req: func.HttpRequest) -> func.HttpResponse:
@@ -51,7 +55,11 @@ def review_console(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="v1/review/assets/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @documented(
-    "A static file of the review console", "review", responses={200: "text/javascript|text/css"}, errors=[NOT_FOUND]
+    "A static file of the review console",
+    "review",
+    security=(),
+    responses={200: "text/javascript|text/css"},
+    errors=[NOT_FOUND],
 )
 def review_console_asset(req: func.HttpRequest) -> func.HttpResponse:
     """Static files of the console (no data in them); anything not on the list is 404."""

@@ -19,13 +19,10 @@ from shared.api.models import (
     RepairResponse,
 )
 from shared.api.openapi import (
-    BAD_BODY,
-    BAD_QUERY,
     CONTENDED,
     NOT_FOUND,
     PAGING,
     STAFF,
-    STAFF_SCHEMES,
     UPSTREAM,
     documented,
 )
@@ -51,10 +48,8 @@ def _view(customer: Customer) -> CustomerView:
 @documented(
     "Register a customer (its api key is shown once)",
     "manage",
-    security=STAFF_SCHEMES,
     request=CustomerCreateRequest,
     responses={201: CustomerKeyResponse},
-    errors=[STAFF, BAD_BODY],
 )
 @endpoint
 def create_customer(req: func.HttpRequest) -> func.HttpResponse:
@@ -69,10 +64,8 @@ def create_customer(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "List customers",
     "manage",
-    security=STAFF_SCHEMES,
     query=PAGING,
     responses={200: Page[CustomerView]},
-    errors=[STAFF, BAD_QUERY],
 )
 @endpoint
 def list_customers(req: func.HttpRequest) -> func.HttpResponse:
@@ -83,9 +76,7 @@ def list_customers(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/manage/customers/{customerId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
-    "Read a customer", "manage", security=STAFF_SCHEMES, responses={200: CustomerView}, errors=[STAFF, NOT_FOUND]
-)
+@documented("Read a customer", "manage", responses={200: CustomerView}, errors=[NOT_FOUND])
 @endpoint
 def get_customer(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
@@ -97,9 +88,8 @@ def get_customer(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "Rotate a customer's api key (the old one stops working)",
     "manage",
-    security=STAFF_SCHEMES,
     responses={200: CustomerKeyResponse},
-    errors=[STAFF, NOT_FOUND, CONTENDED],
+    errors=[NOT_FOUND, CONTENDED],
 )
 @endpoint
 def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
@@ -113,10 +103,9 @@ def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "Lift a customer's suspension",
     "manage",
-    security=STAFF_SCHEMES,
     request=ReasonRequest,
     responses={200: CustomerView},
-    errors=[STAFF, NOT_FOUND, BAD_BODY, CONTENDED],
+    errors=[NOT_FOUND, CONTENDED],
 )
 @endpoint
 def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
@@ -135,9 +124,7 @@ def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "Finish interrupted decisions (outbox, successor subjects)",
     "manage",
-    security=STAFF_SCHEMES,
     responses={200: RepairResponse},
-    errors=[STAFF],
 )
 @endpoint
 def repair(req: func.HttpRequest) -> func.HttpResponse:
@@ -170,7 +157,6 @@ def _face_settings_view(api_version: str, settings: FaceSettings) -> FaceSetting
 @documented(
     "Read the Face resource's liveness abuse monitoring setting (Face v1.3-preview.1)",
     "manage",
-    security=STAFF_SCHEMES,
     responses={200: FaceSettingsView},
     errors=FACE_SETTINGS_ERRORS,
 )
@@ -185,10 +171,9 @@ def get_face_settings(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "Turn the Face resource's liveness abuse monitoring on or off (audited)",
     "manage",
-    security=STAFF_SCHEMES,
     request=FaceSettingsUpdate,
     responses={200: FaceSettingsView},
-    errors=[*FACE_SETTINGS_ERRORS, BAD_BODY],
+    errors=[*FACE_SETTINGS_ERRORS],
 )
 @endpoint
 def update_face_settings(req: func.HttpRequest) -> func.HttpResponse:

@@ -80,12 +80,28 @@ PAGING = (
 )
 
 
+STAFF_TAGS = ("review", "manage")
+
+
 def documented(summary: str, tag: str, **details: Any) -> Callable[[F], F]:
-    """Record how an HTTP handler appears in the OpenAPI document."""
+    """Record how an HTTP handler appears in the OpenAPI document.
+
+    What follows from the rest is added, not repeated at each route: review and manage routes are
+    staff routes (App Service Authentication or the admin key; 401/403); a route taking an api key
+    can answer 401; a body can be malformed or too large, a query malformed (400)."""
+    if tag in STAFF_TAGS:
+        details.setdefault("security", STAFF_SCHEMES)
+    security = details.get("security", ())
+    implied = [
+        STAFF if security == STAFF_SCHEMES else {},
+        API_KEY if "apiKey" in security else {},
+        BAD_BODY if details.get("request") else {},
+        BAD_QUERY if details.get("query") else {},
+    ]
 
     def record(handler: F) -> F:
         errors: dict[int, tuple[str, ...]] = {}
-        for group in details.pop("errors", ()):
+        for group in (*implied, *details.pop("errors", ())):
             for status, codes in group.items():
                 errors[status] = tuple(dict.fromkeys(errors.get(status, ()) + codes))
         text = inspect.getdoc(handler) or summary

@@ -18,7 +18,7 @@ from shared.api.http import (
     time_range,
 )
 from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackRequest, FeedbackView, Page
-from shared.api.openapi import API_KEY, BAD_BODY, BAD_QUERY, CONTENDED, PAGING, STAFF, STAFF_SCHEMES, Query, documented
+from shared.api.openapi import BAD_QUERY, CONTENDED, PAGING, STAFF, STAFF_SCHEMES, Query, documented
 from shared.bootstrap import services
 from shared.domain.privacy import notice, render_html
 from shared.errors import InvalidRequest
@@ -34,7 +34,7 @@ _GUID = TypeAdapter(CorrelationId)
     "client",
     security=("apiKey",),
     responses={204: None},
-    errors=[BAD_QUERY, API_KEY, CONTENDED],
+    errors=[BAD_QUERY, CONTENDED],
 )
 @endpoint
 def erase_subject(req: func.HttpRequest) -> func.HttpResponse:
@@ -69,7 +69,7 @@ def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
     optional_security=True,
     request=FeedbackRequest,
     responses={202: FeedbackAccepted},
-    errors=[BAD_BODY, API_KEY, {429: ("rate_limited",)}],
+    errors=[{429: ("rate_limited",)}],
 )
 @endpoint
 def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:

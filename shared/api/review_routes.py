@@ -18,7 +18,6 @@ from shared.api.models import (
     SubjectDetailView,
 )
 from shared.api.openapi import (
-    BAD_BODY,
     BAD_QUERY,
     CONTENDED,
     NOT_FOUND,
@@ -49,13 +48,11 @@ def _address(req: func.HttpRequest) -> tuple[str, str]:
 @documented(
     "List subjects by review status",
     "review",
-    security=STAFF_SCHEMES,
     query=(
         Query("status", "pending, blocked or retired", {"type": "string", "enum": ["pending", "blocked", "retired"]}),
         *PAGING,
     ),
     responses={200: Page[FlagItem]},
-    errors=[STAFF, BAD_QUERY],
 )
 @endpoint
 def list_flags(req: func.HttpRequest) -> func.HttpResponse:
@@ -73,9 +70,8 @@ def list_flags(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "A subject with its retained timeline",
     "review",
-    security=STAFF_SCHEMES,
     responses={200: SubjectDetailView},
-    errors=[STAFF, NOT_FOUND],
+    errors=[NOT_FOUND],
 )
 @endpoint
 def get_subject(req: func.HttpRequest) -> func.HttpResponse:
@@ -89,10 +85,9 @@ def get_subject(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "Confirm or override a pending flag",
     "review",
-    security=STAFF_SCHEMES,
     request=DecisionRequest,
     responses={200: DecisionResponse},
-    errors=[STAFF, BAD_BODY, NOT_FOUND, CONFLICT, CONTENDED],
+    errors=[NOT_FOUND, CONFLICT, CONTENDED],
 )
 @endpoint
 def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
@@ -106,10 +101,9 @@ def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "Retire a GUID and issue a new one",
     "review",
-    security=STAFF_SCHEMES,
     request=ResetRequest,
     responses={200: DecisionResponse},
-    errors=[STAFF, BAD_BODY, NOT_FOUND, CONFLICT, CONTENDED],
+    errors=[NOT_FOUND, CONFLICT, CONTENDED],
 )
 @endpoint
 def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
