@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
@@ -14,12 +15,13 @@ from shared.domain.notifications import Notification
 from shared.settings import Settings
 
 
+@dataclass(frozen=True)
 class NotificationQueue:
-    """Sends notification messages, base64-encoded as the Functions queue trigger expects."""
+    """Sends notification messages, base64-encoded as the Functions queue trigger expects
+    (`poison` is `<queue>-poison`, where messages that can never be processed go)."""
 
-    def __init__(self, client: QueueClient, poison: QueueClient) -> None:
-        self._client = client
-        self._poison = poison
+    _client: QueueClient
+    _poison: QueueClient
 
     @classmethod
     def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> NotificationQueue:

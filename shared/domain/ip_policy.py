@@ -16,10 +16,11 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
 from shared.domain.keys import END_USER_IP, Keyring
 from shared.domain.policy import Refusal, seconds_until
+from shared.domain.values import Value
 
 MAX_FAILURE_KEYS = 200  # bounds the row: keys older than the window go first, then the oldest
 MAX_OPEN_SESSIONS = 100  # a hot IP (a NAT, a proxy) keeps its newest sessions tracked
@@ -34,24 +35,18 @@ class IpPolicy:
     timeout: timedelta = timedelta(hours=1)
 
 
-class IpFailure(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class IpFailure(Value):
     key: str
     at: AwareDatetime
 
 
-class OpenSession(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class OpenSession(Value):
     session_id: str
     expires_at: AwareDatetime
 
 
-class IpState(BaseModel):
+class IpState(Value):
     """What the rule knows about one (customer, IP); stored as one row."""
-
-    model_config = ConfigDict(frozen=True)
 
     failures: tuple[IpFailure, ...] = ()
     counted_since: AwareDatetime | None = None  # failures before this started the current timeout

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
+
+from shared.domain.values import Value
 
 
 class SubjectStatus(StrEnum):
@@ -44,10 +46,8 @@ class Policy:
     session_window: timedelta = timedelta(hours=1)
 
 
-class IssuedSession(BaseModel):
+class IssuedSession(Value):
     """A session counted against the hourly cap (replays are found on the session rows, not here)."""
-
-    model_config = ConfigDict(frozen=True)
 
     session_id: str
     at: AwareDatetime
@@ -61,19 +61,15 @@ MAX_FLAGGED_REFS = 5  # other sessions kept per piece of evidence (Face may name
 MAX_STATE_CHARS = 30_000  # a string property holds 32K characters; keep room for growth
 
 
-class FlaggedRef(BaseModel):
+class FlaggedRef(Value):
     """A session (and attempt) Face's abuse monitoring named alongside one of ours."""
-
-    model_config = ConfigDict(frozen=True)
 
     session_id: str
     attempt_id: int
 
 
-class FaceEvidence(BaseModel):
+class FaceEvidence(Value):
     """Face v1.3 flagged one of the subject's attempts: which, when, and the other sessions it named."""
-
-    model_config = ConfigDict(frozen=True)
 
     session_id: str
     attempt_id: int
@@ -81,10 +77,8 @@ class FaceEvidence(BaseModel):
     others: tuple[FlaggedRef, ...] = ()
 
 
-class SubjectState(BaseModel):
+class SubjectState(Value):
     """What the policy needs to know about one subject; stored on its subject row."""
-
-    model_config = ConfigDict(frozen=True)
 
     status: SubjectStatus = SubjectStatus.ACTIVE
     failures: tuple[AwareDatetime, ...] = ()

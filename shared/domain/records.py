@@ -5,16 +5,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
 from shared.domain.policy import SubjectState
 from shared.domain.secrets import ERASED_PREFIX
+from shared.domain.values import Value
 
 
-class Record(BaseModel):
+class Record(Value):
     """A model stored as one table row; `json_fields` are stored as JSON text columns."""
 
-    model_config = ConfigDict(frozen=True)
     json_fields: ClassVar[frozenset[str]] = frozenset()
 
 
@@ -24,19 +24,15 @@ class CustomerStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
-class Confirmation(BaseModel):
+class Confirmation(Value):
     """One confirmed abuse determination counted against a customer (the subject by its pseudonym)."""
-
-    model_config = ConfigDict(frozen=True)
 
     subject: str
     at: AwareDatetime
 
 
-class ReviewDecision(BaseModel):
+class ReviewDecision(Value):
     """A reviewer's decision on a subject (kept on the subject and in the audit log)."""
-
-    model_config = ConfigDict(frozen=True)
 
     decision: str  # confirm | override | reset
     reason: str
