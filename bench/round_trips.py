@@ -8,17 +8,21 @@ is listed and explained.
 
 from __future__ import annotations
 
+import json
+
 from bench.harness import ADMIN_KEY, running_app
 
 EXPLAIN = {
-    "POST /sessions": "1 above the floor: the customer row read that authenticates the api key (on Face v1.3 one more:"
-    " the facesessions owner row, so a reviewer can resolve the sessions Face flags alongside).",
+    "POST /sessions": "at the floor once the customer row is cached (CUSTOMER_CACHE_SECONDS; the first call of an"
+    " instance reads it); on Face v1.3 one more: the facesessions owner row, so a reviewer can resolve the"
+    " sessions Face flags alongside.",
     "GET /sessions/{id}/result (new attempt)": "at the floor: one query returns subject and session rows together.",
     "GET /sessions/{id}/result (attempt that flags)": "1 above: the review-index row written ahead of the flag.",
     "POST .../decision (confirm)": (
-        "7 above, each so that nothing is lost or double-sent: the review-index row written ahead and the "
-        "old one removed (2), the audit entry (1), the customer read + ETag update for escalation (2), the "
-        "queue send (1) and the outbox row delete (1)."
+        "8 above, each so that nothing is lost or double-sent: the review-index row written ahead and the "
+        "old one removed (2), the audit entry moved from beside the decision to the log and its row "
+        "removed (2), the customer read + ETag update for escalation (2), the queue send (1) and the "
+        "outbox row delete (1)."
     ),
 }
 
@@ -72,6 +76,13 @@ def main(argv: list[str] | None = None) -> dict[str, list[str]]:
         for call in calls:
             print(f"    {call}")
         print(f"    -> {EXPLAIN[operation]}")
+    figures = {
+        "bench": "round_trips",
+        "post_sessions_round_trips": len(counts["POST /sessions"]),
+        "result_round_trips": len(counts["GET /sessions/{id}/result (new attempt)"]),
+        "confirm_round_trips": len(counts["POST .../decision (confirm)"]),
+    }
+    print(json.dumps(figures))
     return counts
 
 

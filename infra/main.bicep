@@ -224,6 +224,7 @@ module api 'app/api.bicep' = {
       FACE_MAX_RETRIES: '2'
       STORAGE_TIMEOUT_SECONDS: '3'
       STORAGE_MAX_RETRIES: '1'
+      CUSTOMER_CACHE_SECONDS: '30'
       FACE_PULL_LIMIT: '10'
       FACE_API_VERSION: faceApiVersion
       FACE_CLIENT_ATTEMPTS: '1'

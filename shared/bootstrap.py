@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.adapters.audit_log import AuditLog
+from shared.adapters.customer_cache import CustomerCache
 from shared.adapters.face import FaceRestClient
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
@@ -119,7 +120,8 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     audit = AuditLog(tables)
     keys = settings.keyring()
     grace = timedelta(seconds=settings.retention_session_grace_seconds)
-    subjects, index, customers = SubjectStore(tables), ReviewIndex(tables), CustomerStore(tables)
+    subjects, index = SubjectStore(tables), ReviewIndex(tables)
+    customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock))
     face_ledger = FaceSessionLedger(tables)
     review = ReviewService(
         subjects=subjects,

@@ -69,6 +69,8 @@ class Settings(BaseModel):
     session_sealing_key: str = Field(alias="SESSION_SEALING_KEY", repr=False)
     previous_sealing_keys: str | None = Field(None, alias="SESSION_SEALING_KEYS_PREVIOUS", repr=False)
 
+    customer_cache_seconds: int = Field(30, alias="CUSTOMER_CACHE_SECONDS", ge=0, le=300)
+
     # --- sessions ------------------------------------------------------------------------
     session_ttl_seconds: int = Field(600, alias="SESSION_TOKEN_TTL_SECONDS", ge=60, le=86400)
     session_call_budget: int = Field(5, alias="SESSION_CALL_BUDGET", ge=1, le=100)

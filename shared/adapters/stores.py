@@ -15,6 +15,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import audit_row
+from shared.adapters.customer_cache import CustomerCache
 from shared.adapters.paging import read_page
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
@@ -68,11 +69,20 @@ def _replace(entity: dict[str, Any], etag: str) -> tuple[Any, ...]:
 class CustomerStore:
     """Customers, one row each (partition = customer id)."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, cache: CustomerCache | None = None) -> None:
         self._table = tables.client("customers")
+        self._cache = cache
 
     def get(self, customer_id: str) -> Versioned[Customer] | None:
         return read_versioned(self._table, Customer, customer_id, CUSTOMER_ROW)
+
+    def get_recent(self, customer_id: str) -> Customer | None:
+        """The customer as this instance read it at most CUSTOMER_CACHE_SECONDS ago (for authenticating
+        api keys); a change this instance writes is seen at once, another instance's within the bound."""
+        if self._cache is None:
+            found = self.get(customer_id)
+            return found.record if found else None
+        return self._cache.get(customer_id, self.get)
 
     def create(self, customer: Customer, audit: AuditEntry) -> None:
         """Insert a new customer together with the audit entry recording it (one transaction)."""
@@ -95,7 +105,11 @@ class CustomerStore:
         """Write a changed customer (and the audit entry recording the change, in the same
         transaction); StaleWrite when it changed since it was read."""
         operations = [_replace(to_entity(customer, customer.customer_id, CUSTOMER_ROW), etag)]
-        submit(self._table, operations + ([_audit(customer, audit)] if audit else []))
+        try:
+            submit(self._table, operations + ([_audit(customer, audit)] if audit else []))
+        finally:
+            if self._cache is not None:
+                self._cache.forget(customer.customer_id)
 
 
 def _audit(customer: Customer, entry: AuditEntry) -> tuple[Any, ...]:

@@ -41,10 +41,10 @@ class CustomerService:
     def authenticate(self, api_key: str | None) -> Customer:
         """The customer an `x-api-key` belongs to; Unauthorized for a missing or unknown key."""
         customer_id = api_key_customer(api_key or "")
-        found = self.store.get(customer_id) if customer_id else None
-        if found is None or not secret_matches(api_key or "", found.record.api_key_hash):
+        found = self.store.get_recent(customer_id) if customer_id else None
+        if found is None or not secret_matches(api_key or "", found.api_key_hash):
             raise Unauthorized("A valid x-api-key header is required.")
-        return found.record
+        return found
 
     def get(self, customer_id: str) -> Versioned[Customer]:
         found = self.store.get(customer_id) if _is_id(customer_id) else None

@@ -24,7 +24,7 @@ def test_sweep_throughput_benchmark_runs_on_a_small_size(capsys):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("bench.round_trips",), "POST /sessions: 3 storage round trips"),
+        (("bench.round_trips",), '"post_sessions_round_trips": 2'),
         (("bench.session_throughput", "--sessions", "5"), "ratio handlers/floor:"),
         (("bench.cold_start", "--runs", "1"), "ratio function_app/azure.functions:"),
         (("bench.concurrency", "--clients", "3", "--rounds", "1"), "errors (5xx or no answer): 0"),

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from shared.adapters.stores import CustomerStore
 from shared.domain.records import CustomerStatus
 from tests.integration.helpers import ADMIN, consented_subject, new_customer, new_session
 
@@ -48,7 +47,7 @@ def test_rotating_a_key_stops_the_old_one_at_once(api, services):
 def test_reinstating_a_suspended_customer_lets_sessions_through_again(api, services):
     customer_id, key = new_customer(api)
     guid = consented_subject(api, key)
-    store = CustomerStore(services.tables)
+    store = services.customers.store  # this instance: its own writes are seen at once
     found = store.get(customer_id)
     store.replace(found.record.model_copy(update={"status": CustomerStatus.SUSPENDED}), found.etag)
     assert new_session(api, key, guid).error_code == "customer_suspended"
@@ -145,3 +144,43 @@ def test_customers_are_listed_in_pages(api):
 def test_bad_paging_parameters_are_400(api, query):
     response = api.get("/api/v1/manage/customers", headers=ADMIN, query=query)
     assert (response.status, response.error_code) == (400, "invalid_request")
+
+
+def test_another_instances_key_rotation_takes_effect_within_the_cache_bound(api, services, clock):
+    """Api keys are checked against a per-instance cache (CUSTOMER_CACHE_SECONDS, default 30): a key
+    rotated on another instance keeps working here for at most that long, never longer."""
+    from shared import bootstrap
+    from shared.settings import load_settings
+
+    customer_id, old_key = new_customer(api)
+    guid = consented_subject(api, old_key)  # this instance has now read (and cached) the customer
+    other = bootstrap.build(load_settings(), clock)  # a second instance on the same storage
+    other.customers.rotate_key(customer_id, "admin-key")
+    clock.advance(seconds=29)
+    assert new_session(api, old_key, guid).status == 201  # still within the bound
+    clock.advance(seconds=2)
+    refused = new_session(api, old_key, guid)
+    assert (refused.status, refused.error_code) == (401, "unauthorized")
+
+
+def test_made_up_keys_cost_one_storage_read_per_customer_id_at_most(configure, router, clock):
+    """A flood of wrong keys for one customer id becomes one read, not one per request."""
+    from shared import bootstrap
+    from tests.support import ApiClient
+
+    reads: list[str] = []
+    configure()
+    bootstrap.reset(clock, lambda request: reads.append(request.http_request.url))
+    api = ApiClient(bootstrap_router := router)
+    assert bootstrap_router is router
+    made_up = "lgk." + "ab" * 16 + "." + "x" * 43
+    for _ in range(20):
+        assert (
+            api.post(
+                "/api/v1/consents",
+                json={"correlationId": "0f8fad5b-d9cb-469f-a165-70867728950e", "policyVersion": "1"},
+                headers={"x-api-key": made_up},
+            ).status
+            == 401
+        )
+    assert sum("customers(" in url for url in reads) == 1

@@ -5,7 +5,6 @@ import uuid
 import pytest
 import requests
 
-from shared.adapters.stores import CustomerStore
 from shared.domain.records import CustomerStatus
 from tests.integration.helpers import (
     checked_attempt,
@@ -39,7 +38,7 @@ def test_401_unauthorized_without_or_with_unknown_key(api, guid):
 
 
 def test_403_customer_suspended(api, services, customer, guid):
-    store = CustomerStore(services.tables)
+    store = services.customers.store
     found = store.get(customer[0])
     store.replace(found.record.model_copy(update={"status": CustomerStatus.SUSPENDED}), found.etag)
     response = new_session(api, customer[1], guid)
