@@ -19,10 +19,10 @@ EXPLAIN = {
     "GET /sessions/{id}/result (new attempt)": "at the floor: one query returns subject and session rows together.",
     "GET /sessions/{id}/result (attempt that flags)": "1 above: the review-index row written ahead of the flag.",
     "POST .../decision (confirm)": (
-        "8 above, each so that nothing is lost or double-sent: the review-index row written ahead and the "
-        "old one removed (2), the audit entry moved from beside the decision to the log and its row "
-        "removed (2), the customer read + ETag update for escalation (2), the queue send (1) and the "
-        "outbox row delete (1)."
+        "6 above, each so that nothing is lost or double-sent: the review-index row written ahead (1; the "
+        "old one is dropped by the next listing), the audit entry written to the log (1), the customer "
+        "read + ETag update for escalation (2), the queue send (1), and one transaction removing the "
+        "outbox row and the logged audit row (1)."
     ),
 }
 

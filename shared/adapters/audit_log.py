@@ -105,15 +105,25 @@ class AuditLog:
         source = self._tables.client(table)
         relayed = 0
         for entry in entries:
-            try:
-                self.write(entry)
+            if not self.try_write(entry):
+                continue
+            relayed += 1
+            try:  # logged: a row left behind is only relayed again, which writes nothing new
                 with contextlib.suppress(ResourceNotFoundError):
                     source.delete_entity(partition, audit_row(entry.entry_id))
             except Exception:
-                log.warning("audit entry %s not relayed yet; repair will", entry.action, exc_info=True)
-                continue
-            relayed += 1
+                log.warning("audit entry %s logged; its waiting row stays for repair", entry.action, exc_info=True)
         return relayed
+
+    def try_write(self, entry: AuditEntry) -> bool:
+        """Write an entry committed beside its change to the log; False (logged) when storage failed,
+        so the caller keeps the `audit_` row for `repair` to relay."""
+        try:
+            self.write(entry)
+        except Exception:
+            log.warning("audit entry %s not relayed yet; repair will", entry.action, exc_info=True)
+            return False
+        return True
 
     def relay_all(self) -> int:
         """Relay every entry still waiting beside its change (after a crash or a storage outage)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import audit_row
@@ -246,6 +246,20 @@ class SubjectStore:
                 },
                 mode=UpdateMode.MERGE,
             )
+
+    def delete_rows(self, customer_id: str, correlation_id: str, row_keys: list[str]) -> None:
+        """Delete rows of one subject in one transaction; rows already gone are skipped."""
+        if not row_keys:
+            return
+        pk = subject_partition(customer_id, correlation_id)
+        try:
+            submit(self._table, [("delete", {"PartitionKey": pk, "RowKey": key}) for key in row_keys])
+        except HttpResponseError as exc:
+            if exc.status_code != 404:
+                raise
+            for key in row_keys:  # one was gone already (another flush got there): the rest one by one
+                with contextlib.suppress(ResourceNotFoundError):
+                    self._table.delete_entity(pk, key)
 
     def delete_row(self, customer_id: str, correlation_id: str, row_key: str) -> None:
         self._table.delete_entity(subject_partition(customer_id, correlation_id), row_key)
