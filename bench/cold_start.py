@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 
+from bench.figures import print_figures
 from devtools.stack import ROOT
 
 PROBE = """
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"import function_app:    {r['app_seconds'] * 1000:6.0f} ms, peak RSS {r['app_rss_mb']:5.1f} MB")
     print(f"ratio function_app/azure.functions: time {r['time_ratio']:.2f}x, memory {r['memory_ratio']:.2f}x")
     print(f"email/identity SDKs loaded at import: {int(r['lazy_sdks_loaded'])} (they load on first use)")
+    print_figures("cold_start", r)
     return r
 
 

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from bench.figures import print_figures
 from bench.harness import percentile
 from devtools.run import LocalStack
 from devtools.stack import ROOT
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for kind in ("consent", "session", "result"):
         print(f"  {kind:8s} p50 {r[kind + '_p50_ms']:7.0f} ms   p99 {r[kind + '_p99_ms']:7.0f} ms")
     print(f"  errors (5xx or no answer): {int(r['errors'])}, refusals (4xx): {int(r['refusals'])}")
+    print_figures("concurrency", r)
     return r
 
 

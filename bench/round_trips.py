@@ -8,8 +8,7 @@ is listed and explained.
 
 from __future__ import annotations
 
-import json
-
+from bench.figures import print_figures
 from bench.harness import ADMIN_KEY, running_app
 
 EXPLAIN = {
@@ -77,12 +76,11 @@ def main(argv: list[str] | None = None) -> dict[str, list[str]]:
             print(f"    {call}")
         print(f"    -> {EXPLAIN[operation]}")
     figures = {
-        "bench": "round_trips",
         "post_sessions_round_trips": len(counts["POST /sessions"]),
         "result_round_trips": len(counts["GET /sessions/{id}/result (new attempt)"]),
         "confirm_round_trips": len(counts["POST .../decision (confirm)"]),
     }
-    print(json.dumps(figures))
+    print_figures("round_trips", figures)
     return counts
 
 

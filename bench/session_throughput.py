@@ -16,6 +16,7 @@ import uuid
 from azure.core import MatchConditions
 from azure.data.tables import UpdateMode
 
+from bench.figures import print_figures
 from bench.harness import running_app
 
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"bare floor (3 storage calls):        {result['floor']:7.1f} sessions/s")
     print(f"handlers (+ Face, policy, sealing):  {result['handler']:7.1f} sessions/s")
     print(f"ratio handlers/floor: {result['ratio']:.2f}")
+    print_figures("session_throughput", result)
     return result
 
 

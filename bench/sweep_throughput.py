@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from azure.data.tables import TableServiceClient
 
+from bench.figures import print_figures
 from devtools.stack import Azurite
 from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.tables import MAX_BATCH
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"naive   (one delete per row):       {result['naive']:8.0f} rows/s")
     print(f"batched (entity-group transactions): {result['batched']:8.0f} rows/s")
     print(f"ratio batched/naive: {result['ratio']:.1f}x")
+    print_figures("sweep_throughput", result)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Benchmarks are not timed tests: here each only has to run, on a small size, and print its ratio."""
 
+import json
 import subprocess
 import sys
 
@@ -18,18 +19,23 @@ def run_module(*args: str) -> str:
 def test_sweep_throughput_benchmark_runs_on_a_small_size(capsys):
     sweep_throughput.main(["--rows", "200", "--partitions", "4"])
     out = capsys.readouterr().out
-    assert "ratio batched/naive:" in out and "rows/s" in out
+    assert "ratio batched/naive:" in out and '"bench": "sweep_throughput", ' in out
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (("bench.round_trips",), '"post_sessions_round_trips": 2'),
-        (("bench.session_throughput", "--sessions", "5"), "ratio handlers/floor:"),
-        (("bench.cold_start", "--runs", "1"), "ratio function_app/azure.functions:"),
-        (("bench.concurrency", "--clients", "3", "--rounds", "1"), "errors (5xx or no answer): 0"),
+        (("bench.session_throughput", "--sessions", "5"), '"bench": "session_throughput", '),
+        (("bench.cold_start", "--runs", "1"), '"bench": "cold_start", '),
+        (("bench.concurrency", "--clients", "3", "--rounds", "1"), '"errors": 0'),
     ],
     ids=["round_trips", "session_throughput", "cold_start", "concurrency"],
 )
 def test_benchmark_runs_on_a_small_size(args, expected):
-    assert expected in run_module(*args)
+    """Each benchmark ends with one JSON line of its figures (a ratio missing from it fails here)."""
+    out = run_module(*args)
+    assert expected in out
+    figures = json.loads(out.strip().splitlines()[-1])
+    assert figures["bench"] == args[0].removeprefix("bench.")
+    assert all(isinstance(v, int | float) for k, v in figures.items() if k != "bench")
