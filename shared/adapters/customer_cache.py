@@ -19,7 +19,6 @@ from shared.domain.clock import Clock
 from shared.domain.records import Customer
 
 MAX_ENTRIES = 10_000
-_ABSENT = None
 
 
 class CustomerCache:
@@ -39,7 +38,7 @@ class CustomerCache:
                 if customer_id in self._entries:
                     return self._entries[customer_id]
         found = read(customer_id)
-        record = found.record if found is not None else _ABSENT
+        record = found.record if found is not None else None  # absence is cached too
         if self._enabled:
             with self._lock:
                 self._entries[customer_id] = record

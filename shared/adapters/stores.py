@@ -261,9 +261,6 @@ class SubjectStore:
                 with contextlib.suppress(ResourceNotFoundError):
                     self._table.delete_entity(pk, key)
 
-    def delete_row(self, customer_id: str, correlation_id: str, row_key: str) -> None:
-        self._table.delete_entity(subject_partition(customer_id, correlation_id), row_key)
-
     @staticmethod
     def _pk(subject: Subject) -> str:
         return subject_partition(subject.customer_id, subject.correlation_id)

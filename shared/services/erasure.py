@@ -24,7 +24,7 @@ from shared.adapters.stores import (
     Versioned,
     subject_partition,
 )
-from shared.adapters.tables import StaleWrite, Tables, from_entity
+from shared.adapters.tables import Tables, from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
 from shared.domain.keys import Keyring
@@ -74,14 +74,17 @@ class ErasureService:
         else:
             self.audit.relay("subjects", subject_partition(customer_id, correlation_id), [erased.entry])
 
-    def _entry(self, customer_id: str, correlation_id: str, erased: Erased, owed: int) -> AuditEntry:
+    def _entry(
+        self, customer_id: str, correlation_id: str, erased: Erased, owed: int, removed: int | None = None
+    ) -> AuditEntry:
+        """The erasure's audit entry; `removed` counts the subject row about to go with it."""
         return self.audit.entry(
             at=self.clock(),
             actor=f"customer:{customer_id}",
             action="subject.erase",
             target=self.review.ref(customer_id, correlation_id),
             detail={
-                "rowsRemoved": erased.removed,
+                "rowsRemoved": erased.removed if removed is None else removed,
                 "gateKept": erased.gate is not None,
                 "gateStatus": erased.gate.state.status.value if erased.gate else None,
                 "faceSessionsOwed": owed,
@@ -126,13 +129,9 @@ class ErasureService:
             erased.gate = (
                 self._keep_gate(customer_id, gate_of(subject, gate_id, self.clock(), self.tombstone)) or erased.gate
             )
+            entry = self._entry(customer_id, correlation_id, erased, owed, removed=erased.removed + 1)
+            self.subjects.delete_with_entry(subject_row, entry)  # StaleWrite: read again and retry
             erased.removed += 1
-            entry = self._entry(customer_id, correlation_id, erased, owed)
-            try:
-                self.subjects.delete_with_entry(subject_row, entry)
-            except StaleWrite:
-                erased.removed -= 1
-                raise
             erased.entry = entry
             return erased
 

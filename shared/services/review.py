@@ -212,11 +212,11 @@ class ReviewService:
         deliver what it caused (index, successor, notification, audit log)."""
         _check_address(customer_id, correlation_id)
 
-        def attempt() -> tuple[Subject, SubjectStatus, Decided, AuditEntry]:
+        def attempt() -> tuple[Subject, Decided, AuditEntry]:
             current = self.subjects.get(customer_id, correlation_id)
             if current is None:
                 raise NotFound("No such subject.")
-            subject, before, now = current.record, current.record.state.status, self.clock()
+            subject, now = current.record, self.clock()
             decided = change(subject, now)
             updated = _decided(subject, decided, kind, reason, reviewer, now, self.tombstone)
             entry = self.audit.entry(
@@ -236,9 +236,9 @@ class ReviewService:
                 correlation_id,
                 SubjectChange(replace=(Versioned(updated, current.etag),), create=(*decided.outbox, entry)),
             )
-            return updated, before, decided, entry
+            return updated, decided, entry
 
-        updated, _, decided, entry = until_committed(attempt, "The subject")
+        updated, decided, entry = until_committed(attempt, "The subject")
         # The old status's index row is left for the next listing to drop (it checks every row
         # against its subject): one round trip less here, none lost.
         logged = [audit_row(entry.entry_id)] if self.audit.try_write(entry) else []

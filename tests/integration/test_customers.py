@@ -171,8 +171,7 @@ def test_made_up_keys_cost_one_storage_read_per_customer_id_at_most(configure, r
     reads: list[str] = []
     configure()
     bootstrap.reset(clock, lambda request: reads.append(request.http_request.url))
-    api = ApiClient(bootstrap_router := router)
-    assert bootstrap_router is router
+    api = ApiClient(router)
     made_up = "lgk." + "ab" * 16 + "." + "x" * 43
     for _ in range(20):
         assert (
@@ -184,3 +183,19 @@ def test_made_up_keys_cost_one_storage_read_per_customer_id_at_most(configure, r
             == 401
         )
     assert sum("customers(" in url for url in reads) == 1
+
+
+def test_another_instances_suspension_takes_effect_within_the_cache_bound(api, services, clock):
+    """The same bound holds for a suspension: a suspended customer gets sessions for at most
+    CUSTOMER_CACHE_SECONDS on an instance that read it before."""
+    from shared import bootstrap
+    from shared.settings import load_settings
+
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+    other = bootstrap.build(load_settings(), clock).customers.store
+    found = other.get(customer_id)
+    other.replace(found.record.model_copy(update={"status": CustomerStatus.SUSPENDED}), found.etag)
+    clock.advance(seconds=31)
+    refused = new_session(api, key, guid)
+    assert (refused.status, refused.error_code) == (403, "customer_suspended")

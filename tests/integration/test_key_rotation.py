@@ -4,6 +4,8 @@ look-ups and erasure's gates working. Before keys had ids, a rotation turned rep
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from shared import bootstrap
@@ -36,7 +38,7 @@ def test_rotation_keeps_replays_audit_lookups_and_gates(configure, router, face,
     customer_id, key = new_customer(api)
     guid = flagged_subject(api, face.endpoint, key)
     api.post(f"/api/v1/review/subjects/{customer_id}/{guid}/reset", json={"reason": "before"}, headers=ADMIN)
-    in_flight_guid = str(__import__("uuid").uuid4())
+    in_flight_guid = str(uuid.uuid4())
     consent(api, key, in_flight_guid)
     issued = new_session(api, key, in_flight_guid, clientRequestId="device-1")
     assert issued.status == 201

@@ -101,7 +101,7 @@ def test_a_malformed_outbox_row_or_a_failing_step_does_not_stop_the_sweep(config
     def face_down(session_id: str) -> bool:
         raise RuntimeError("Face misbehaves")
 
-    services.face_ledger_owed = services.sessions.ledger.owe_deletion("s" * 32, clock())
+    services.sessions.ledger.owe_deletion("s" * 32, clock())  # a Face deletion the failing step would retry
     sweep = dataclasses.replace(services.retention, delete_owed=face_down)
     counts = sweep.run()
     assert counts["audit"] == 1  # steps after the failures still ran

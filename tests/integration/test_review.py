@@ -251,3 +251,17 @@ def test_audit_is_read_by_time_range_in_pages(api, customer, clock):
 
 def test_subject_partition_key_is_customer_scoped():
     assert subject_partition("a" * 32, "g") != subject_partition("b" * 32, "g")
+
+
+def test_clearing_outbox_rows_another_flush_already_removed_still_clears_the_rest(services, clock):
+    """A confirmation removes its outbox and audit rows in one transaction; when a concurrent flush
+    (repair, the sweep) removed one first, the transaction fails with 404 and the rest still go."""
+    store = services.sessions.subjects
+    customer_id, guid = "c" * 32, str(uuid.uuid4())
+    note = abuse_confirmed(customer_id, guid, clock(), clock(), "r")
+    rows = [OutboxEntry(notification_id=n, message=note.model_dump(mode="json"), created_at=clock()) for n in "ab"]
+    store.commit(customer_id, guid, SubjectChange(create=tuple(rows)))
+    keys = [f"outbox_{n}" for n in "ab"]
+    store.delete_rows(customer_id, guid, keys[:1])  # the other flush got there first
+    store.delete_rows(customer_id, guid, keys)
+    assert store.partition(customer_id, guid) == []
