@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.customer_cache import CustomerCache
+from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.face import FaceRestClient
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
@@ -33,6 +34,7 @@ from shared.services.notifier import Notifier
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService, escalation_policy
 from shared.services.sessions import SessionService
+from shared.services.subject_retention import SubjectRetention
 from shared.settings import Settings, load_settings
 
 
@@ -69,7 +71,7 @@ class Services:
         """The email notifier, built on first use (it alone needs the ACS Email SDK)."""
         if self._notifier is None:
             self._notifier = Notifier(
-                ledger=NotificationLedger(self.tables),
+                ledger=NotificationLedger(self.tables, ExpiryIndex(self.tables), self.retention.policy.ledger),
                 customers=self.customers.store,
                 queue=self.review.queue,
                 email=_email_client(self.settings),
@@ -120,9 +122,11 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     audit = AuditLog(tables)
     keys = settings.keyring()
     grace = timedelta(seconds=settings.retention_session_grace_seconds)
-    subjects, index = SubjectStore(tables), ReviewIndex(tables)
-    customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock))
-    face_ledger = FaceSessionLedger(tables)
+    retention = retention_from(settings)
+    expiry = ExpiryIndex(tables)
+    subjects, index = SubjectStore(tables, expiry, retention.idle_subject), ReviewIndex(tables)
+    customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
+    face_ledger = FaceSessionLedger(tables, expiry)
     review = ReviewService(
         subjects=subjects,
         index=index,
@@ -138,7 +142,11 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     feedback = FeedbackService(
         tables=tables,
         limiter=RateLimiter(
-            tables, settings.feedback_rate_limit, timedelta(seconds=settings.feedback_rate_window_seconds)
+            tables,
+            settings.feedback_rate_limit,
+            timedelta(seconds=settings.feedback_rate_window_seconds),
+            expiry,
+            retention.rate_limits,
         ),
         clock=clock,
         keys=keys,
@@ -155,7 +163,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         session_ttl=timedelta(seconds=settings.session_ttl_seconds),
         call_budget=settings.session_call_budget,
         default_mode=settings.liveness_operation_mode,
-        ip_counters=IpCounters(tables, ip_policy, grace, clock),
+        ip_counters=IpCounters(tables, ip_policy, grace, clock, expiry, retention.rate_limits),
         ledger=face_ledger,
         ip_policy=ip_policy,
         pull_limit=settings.face_pull_limit,
@@ -176,7 +184,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             subjects=subjects,
             index=index,
             review=review,
-            ledger=NotificationLedger(tables),
+            ledger=NotificationLedger(tables, expiry, retention.ledger),
             feedback=feedback,
             audit=audit,
             clock=clock,
@@ -187,15 +195,22 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         ),
         retention=RetentionSweep(
             tables=tables,
-            subjects=subjects,
-            index=index,
-            review=review,
+            expiry=expiry,
+            subject_checks=SubjectRetention(
+                tables=tables,
+                subjects=subjects,
+                index=index,
+                review=review,
+                audit=audit,
+                expiry=expiry,
+                policy=retention,
+                settle=sessions.settle,
+                face_ledger=face_ledger,
+            ),
             audit=audit,
             clock=clock,
-            policy=retention_from(settings),
+            policy=retention,
             page_size=settings.retention_page_size,
-            settle=sessions.settle,
-            face_ledger=face_ledger,
             delete_owed=sessions.delete_owed,
         ),
         face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),

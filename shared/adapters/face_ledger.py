@@ -11,12 +11,13 @@ Table `facesessions`, partition = the Face session id:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
+from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.tables import Tables
 
 OWNER_ROW = "owner"
@@ -24,8 +25,9 @@ OWED_ROW = "delete"
 
 
 class FaceSessionLedger:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, expiry: ExpiryIndex | None = None) -> None:
         self._table = tables.client("facesessions")
+        self._expiry = expiry
 
     def record_owner(self, session_id: str, customer_id: str, correlation_id: str, at: datetime) -> None:
         """Remember whose session this is (idempotent; written ahead of the subject commit)."""
@@ -56,13 +58,11 @@ class FaceSessionLedger:
                 self._table.delete_entity(session_id, OWNER_ROW)
 
     def owe_deletion(self, session_id: str, at: datetime) -> None:
-        """Note that Face still holds this session and must be asked again to delete it."""
+        """Note that Face still holds this session and must be asked again to delete it (the
+        retention sweep's check, filed ahead, asks)."""
+        if self._expiry is not None:
+            self._expiry.schedule("facesessions", session_id, at)
         self._table.upsert_entity({"PartitionKey": session_id, "RowKey": OWED_ROW, "since": at})
-
-    def owed(self) -> Iterator[str]:
-        """Session ids whose deletion at Face is still owed."""
-        for row in self._table.query_entities("RowKey eq @row", parameters={"row": OWED_ROW}, select=["PartitionKey"]):
-            yield row["PartitionKey"]
 
     def paid(self, session_id: str) -> None:
         with contextlib.suppress(ResourceNotFoundError):

@@ -14,20 +14,32 @@ from datetime import timedelta
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.tables import Tables, utc, write_if_unchanged
 from shared.domain.clock import Clock
 from shared.domain.ip_policy import IpPolicy, IpState, kept_until
+from shared.domain.retention_rules import COVER_MARGIN
 from shared.unit_of_work import until_committed
 
 ROW = "ip"
 
 
 class IpCounters:
-    def __init__(self, tables: Tables, policy: IpPolicy, grace: timedelta, clock: Clock) -> None:
+    def __init__(
+        self,
+        tables: Tables,
+        policy: IpPolicy,
+        grace: timedelta,
+        clock: Clock,
+        expiry: ExpiryIndex | None = None,
+        kept: timedelta = timedelta(days=1),
+    ) -> None:
         self._table = tables.client("ratelimits")
         self._policy = policy
         self._grace = grace
         self._clock = clock
+        self._expiry = expiry
+        self._kept = kept
 
     def get(self, ref: str) -> IpState:
         """The rule's state for one (customer, IP) key; empty when it has none."""
@@ -48,11 +60,17 @@ class IpCounters:
             updated = apply(current)
             if updated == current:
                 return current  # nothing to write (and no empty row for an address never seen)
+            window_end = utc(kept_until(updated, self._policy, self._grace) or self._clock())
+            sweep_at = entity.get("sweep_at") if entity is not None else None
+            if self._expiry is not None and (sweep_at is None or sweep_at < self._clock() + COVER_MARGIN):
+                # no check pending: file one, ahead (the check files the next while the row lives on)
+                sweep_at = self._expiry.schedule("ratelimits", _partition(ref), window_end + self._kept)
             row = {
                 "PartitionKey": _partition(ref),
                 "RowKey": ROW,
                 "state": updated.model_dump_json(),
-                "window_end": utc(kept_until(updated, self._policy, self._grace) or self._clock()),
+                "window_end": window_end,
+                **({"sweep_at": sweep_at} if sweep_at is not None else {}),
             }
             write_if_unchanged(self._table, row, entity.metadata["etag"] if entity is not None else None)
             return updated

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -16,6 +17,7 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import audit_row
 from shared.adapters.customer_cache import CustomerCache
+from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.paging import read_page
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
@@ -69,9 +71,16 @@ def _replace(entity: dict[str, Any], etag: str) -> tuple[Any, ...]:
 class CustomerStore:
     """Customers, one row each (partition = customer id)."""
 
-    def __init__(self, tables: Tables, cache: CustomerCache | None = None) -> None:
+    def __init__(self, tables: Tables, cache: CustomerCache | None = None, expiry: ExpiryIndex | None = None) -> None:
         self._table = tables.client("customers")
         self._cache = cache
+        self._expiry = expiry
+
+    def _file_relay_check(self, customer: Customer, audit: AuditEntry) -> None:
+        """Ahead of a change carrying its audit entry: a retention check that relays the entry if
+        the relay right after the change fails."""
+        if self._expiry is not None:
+            self._expiry.schedule("customers", customer.customer_id, audit.at)
 
     def get(self, customer_id: str) -> Versioned[Customer] | None:
         return read_versioned(self._table, Customer, customer_id, CUSTOMER_ROW)
@@ -86,6 +95,7 @@ class CustomerStore:
 
     def create(self, customer: Customer, audit: AuditEntry) -> None:
         """Insert a new customer together with the audit entry recording it (one transaction)."""
+        self._file_relay_check(customer, audit)
         submit(
             self._table, [("create", to_entity(customer, customer.customer_id, CUSTOMER_ROW)), _audit(customer, audit)]
         )
@@ -105,6 +115,8 @@ class CustomerStore:
         """Write a changed customer (and the audit entry recording the change, in the same
         transaction); StaleWrite when it changed since it was read."""
         operations = [_replace(to_entity(customer, customer.customer_id, CUSTOMER_ROW), etag)]
+        if audit is not None:
+            self._file_relay_check(customer, audit)
         try:
             submit(self._table, operations + ([_audit(customer, audit)] if audit else []))
         finally:
@@ -127,8 +139,17 @@ class SubjectChange:
 class SubjectStore:
     """Subjects, their sessions and attempts (partition = `<customerId>_<correlationId>`)."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, expiry: ExpiryIndex | None = None, idle: timedelta = timedelta(days=30)) -> None:
         self._table = tables.client("subjects")
+        self._expiry = expiry
+        self._idle = idle
+
+    def file_check(self, customer_id: str, correlation_id: str, at: datetime) -> datetime | None:
+        """File a retention check of this subject's partition for the hour `at` falls due in
+        (ahead of the rows it covers); returns the hour filed."""
+        if self._expiry is None:
+            return None
+        return self._expiry.schedule("subjects", subject_partition(customer_id, correlation_id), at)
 
     def get(self, customer_id: str, correlation_id: str) -> Versioned[Subject] | None:
         return read_versioned(self._table, Subject, subject_partition(customer_id, correlation_id), SUBJECT_ROW)
@@ -172,7 +193,10 @@ class SubjectStore:
         return subject, sessions
 
     def create_subject(self, subject: Subject) -> bool:
-        """Insert a new subject row; False when it already exists."""
+        """Insert a new subject row (its first retention check filed ahead); False when it already exists."""
+        self.file_check(
+            subject.customer_id, subject.correlation_id, subject.gate_until or subject.last_activity_at + self._idle
+        )
         try:
             self._table.create_entity(to_entity(subject, self._pk(subject), SUBJECT_ROW))
         except ResourceExistsError:

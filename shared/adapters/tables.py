@@ -35,7 +35,18 @@ from azure.data.tables import (
 from shared.domain.records import Record
 from shared.settings import Settings
 
-TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit", "facesessions")
+TABLES = (
+    "customers",
+    "subjects",
+    "reviewindex",
+    "notifications",
+    "feedback",
+    "feedbackrefs",
+    "ratelimits",
+    "audit",
+    "facesessions",
+    "expiry",
+)
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_BATCH = 100  # entity-group transactions hold at most 100 operations
 

@@ -39,6 +39,7 @@ class ReviewDecision(Value):
     by: str
     at: AwareDatetime
     new_correlation_id: str | None = None
+    notification_id: str | None = None  # the email it caused (erasure scrubs the GUID from its ledger entry)
 
 
 class Customer(Record):
@@ -60,7 +61,7 @@ class Customer(Record):
 class Subject(Record):
     """One correlation GUID under one customer: consent, policy state and links."""
 
-    json_fields: ClassVar[frozenset[str]] = frozenset({"state", "decisions"})
+    json_fields: ClassVar[frozenset[str]] = frozenset({"state", "decisions", "attempt_hours"})
 
     customer_id: str
     correlation_id: str
@@ -80,6 +81,8 @@ class Subject(Record):
     decided_at: AwareDatetime | None = None  # when it became blocked or retired
     gated: bool = False  # consented again after an erasure that left a gate record: read it before a session
     gate_until: AwareDatetime | None = None  # on a gate record (`erased-<pseudonym>`): when it lets the GUID go
+    sweep_at: AwareDatetime | None = None  # the hour a retention check of this partition was filed for
+    attempt_hours: tuple[AwareDatetime, ...] = ()  # hours attempt decisions were recorded in (when they fall due)
 
     @property
     def erased(self) -> bool:

@@ -28,6 +28,7 @@ from shared.adapters.tables import Tables, from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
 from shared.domain.keys import Keyring
+from shared.domain.notifications import NotificationKind, notification_id
 from shared.domain.records import AuditEntry, Customer, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import erased_id
 from shared.services.feedback import FeedbackService
@@ -57,6 +58,8 @@ class ErasureService:
         The audit entry is committed in the transaction that deletes the subject row (the last one)."""
         customer_id = customer.customer_id
         self.review.flush_outbox(customer_id, correlation_id)  # a pending notification still goes out first
+        # ahead of the change: a check that relays the erasure's audit entry if the relay after it fails
+        self.subjects.file_check(customer_id, correlation_id, self.clock())
         sessions = self.sessions.record_before_erasure(customer_id, correlation_id)  # unread attempts still count
         owed = self._delete_at_face(sessions)
         erased = self._erase_partition(customer_id, correlation_id, owed)
@@ -67,7 +70,7 @@ class ErasureService:
             self.index.remove(status, customer_id, correlation_id)
         if erased.subject is not None:
             self._unlink(customer_id, erased.subject)
-        self.ledger.scrub_subject(customer_id, correlation_id)
+        self.ledger.scrub_subject(customer_id, correlation_id, _notification_ids(customer_id, erased.subject))
         self.feedback.scrub_subject(customer_id, correlation_id)
         if erased.entry is None:  # only orphan rows were left: no change of the subject row to pair with
             self.audit.write(self._entry(customer_id, correlation_id, erased, owed))
@@ -204,3 +207,15 @@ class Erased:
 
 def _since(subject: Subject) -> datetime:
     return subject.decided_at or subject.state.flagged_at or subject.last_activity_at
+
+
+def _notification_ids(customer_id: str, subject: Subject | None) -> list[str]:
+    """The ids of the emails a subject's decisions caused (and, for decisions recorded before the
+    ids were, the confirmation of its last flag)."""
+    if subject is None:
+        return []
+    ids = [d.notification_id for d in subject.decisions if d.notification_id]
+    if subject.state.flagged_at is not None:
+        kind = NotificationKind.ABUSE_CONFIRMED
+        ids.append(notification_id(kind, customer_id, subject.correlation_id, subject.state.flagged_at))
+    return ids

@@ -1,50 +1,44 @@
-"""The retention sweep (SPEC section 8): delete what is past its time, on the live settings.
+"""The retention sweep (SPEC section 8): delete what is past its time, reading only what is due.
 
-Each kind of row is found by a parameterised filter on its own date column (never `Timestamp`),
-page by page through continuation tokens (an empty page with a token is not the end), and deleted
-in entity-group batches of at most 100 per partition, ETag-guarded. Running two sweeps at once, or
-a second after one died half-way, ends in the same state: every step only removes what is expired.
+- Partitions with rows that fall due one by one (subjects, customers with audit rows waiting,
+  notification ledger entries, rate-limit rows, Face sessions owed a deletion) are found through
+  the expiry index (`shared.adapters.expiry_index`): each entry whose hour has come names one
+  partition; the sweep handles it, files its next check and drops the entry. The index is the
+  sweep's progress: a run cut off by `functionTimeout` leaves only the entries it had not finished.
+- Time-ordered tables (audit log, feedback) are partitioned by day, so whole past days are read
+  by partition-key range and the cut-off day by its partition.
+
+No query names no `PartitionKey`. Every delete is ETag-guarded (or of an index entry, idempotent),
+so two sweeps at once, or a second after one died half-way, end in the same state.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from shared.adapters.audit_log import AuditLog
+from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
 from shared.adapters.batch_delete import BatchDeleter
-from shared.adapters.face_ledger import OWNER_ROW, FaceSessionLedger
-from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, SubjectStore, Versioned
-from shared.adapters.tables import StaleWrite, Tables, decode_value, etag_of, from_entity
+from shared.adapters.expiry_index import BACKFILLED, HOUR, PROGRESS, Check, ExpiryIndex
+from shared.adapters.face_ledger import OWED_ROW, OWNER_ROW
+from shared.adapters.feedback_refs import feedback_ref
+from shared.adapters.shards import all_shards
+from shared.adapters.tables import Tables, from_entity
 from shared.domain.clock import Clock
-from shared.domain.policy import SubjectState, SubjectStatus
-from shared.domain.records import Subject
-from shared.services.review import INDEX_OF_STATUS, ReviewService
+from shared.domain.records import AuditEntry
+from shared.domain.retention_rules import RECHECK, RetentionPolicy
+from shared.services.subject_retention import SubjectRetention, Tally, tombstone_of
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-DECIDED = (SubjectStatus.BLOCKED.value, SubjectStatus.RETIRED.value)
 
-
-@dataclass(frozen=True)
-class RetentionPolicy:
-    """How long each kind of data is kept (all from settings; published by GET /privacy)."""
-
-    session_grace: timedelta = timedelta(hours=1)
-    attempts: timedelta = timedelta(hours=72)
-    idle_subject: timedelta = timedelta(days=30)
-    tombstone: timedelta = timedelta(days=180)
-    audit: timedelta = timedelta(days=365)
-    feedback: timedelta = timedelta(days=180)
-    ledger: timedelta = timedelta(days=30)
-    rate_limits: timedelta = timedelta(days=1)
+__all__ = ["RetentionPolicy", "RetentionSweep", "retention_from", "tombstone_of"]
 
 
 def retention_from(settings: Settings) -> RetentionPolicy:
@@ -59,196 +53,186 @@ def retention_from(settings: Settings) -> RetentionPolicy:
     )
 
 
-def tombstone_of(subject: Subject) -> Subject:
-    """What a blocked or retired subject keeps: GUID, status, dates, decisions — no attempt history."""
-    kept = SubjectState(status=subject.state.status, flagged_at=subject.state.flagged_at)
-    return subject.model_copy(update={"state": kept, "consent_purpose": None})
-
-
 @dataclass
 class RetentionSweep:
     tables: Tables
-    subjects: SubjectStore
-    index: ReviewIndex
-    review: ReviewService
+    expiry: ExpiryIndex
+    subject_checks: SubjectRetention
     audit: AuditLog
     clock: Clock
     policy: RetentionPolicy
     page_size: int = 1000
-    settle: Callable[[str, str, str], bool] | None = None  # counts a session's last attempts before it goes
-    face_ledger: FaceSessionLedger | None = None
     delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
+    last: Tally = field(default_factory=Tally)
 
     def run(self) -> dict[str, int]:
-        """One full sweep; returns rows removed per kind (also written to the audit log).
+        """One sweep; returns rows removed per kind (also written to the audit log).
 
-        Each step runs on its own: one that fails is logged and counted (`failedSteps`, and by
-        name in the audit entry's `failed`), and the others still run."""
-        now, policy = self.clock(), self.policy
-        steps: list[tuple[str, Callable[[], int | dict[str, int]]]] = [
-            # queue any notification left in an outbox (and relay audit entries) before their subject can go
-            ("repair", self.review.repair),
-            ("sessions", lambda: self._delete_sessions(now - policy.session_grace)),
-            ("attempts", lambda: self._delete_attempts(now - policy.attempts)),
-            (
-                "idleSubjects",
-                lambda: self._delete_where(
-                    "subjects",
-                    "RowKey eq @row and status eq @active and last_activity_at lt @cutoff",
-                    {"row": SUBJECT_ROW, "active": SubjectStatus.ACTIVE.value, "cutoff": now - policy.idle_subject},
-                ),
-            ),
-            ("tombstones", lambda: self._delete_tombstones(now - policy.tombstone)),
-            (
-                "gates",
-                lambda: self._delete_where(
-                    "subjects", "RowKey eq @row and gate_until lt @now", {"row": SUBJECT_ROW, "now": now}
-                ),
-            ),
-            ("compacted", lambda: self._compact_tombstones(now - policy.attempts)),
-            ("faceSessionsOwed", self._delete_owed_at_face),
-            (
-                "faceSessionOwners",
-                lambda: self._delete_where(
-                    "facesessions",
-                    "RowKey eq @row and created_at lt @cutoff",
-                    {"row": OWNER_ROW, "cutoff": now - policy.attempts},
-                ),
-            ),
+        Each step runs on its own, and so does each check: one that fails is logged and counted
+        (`failedSteps`, `failedChecks`), its index entry stays for the next run, and the rest go on."""
+        now = self.clock()
+        tally = Tally()
+        self.last = tally
+        self.subject_checks.on_batch = self.on_batch
+        failed: list[str] = []
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("backfill", lambda: self._backfill(now, tally)),
+            ("checks", lambda: self._run_checks(now, tally)),
+            ("audit", lambda: tally.add("audit", self._delete_days("audit", "at", now - self.policy.audit, tally))),
             (
                 "feedback",
-                lambda: self._delete_where("feedback", "created_at lt @cutoff", {"cutoff": now - policy.feedback}),
+                lambda: tally.add(
+                    "feedback", self._delete_days("feedback", "created_at", now - self.policy.feedback, tally)
+                ),
             ),
-            (
-                "ledger",
-                lambda: self._delete_where("notifications", "updated_at lt @cutoff", {"cutoff": now - policy.ledger}),
-            ),
-            (
-                "rateLimits",
-                lambda: self._delete_where("ratelimits", "window_end lt @cutoff", {"cutoff": now - policy.rate_limits}),
-            ),
-            ("audit", lambda: self._delete_where("audit", "at lt @cutoff", {"cutoff": now - policy.audit})),
         ]
-        counts: dict[str, int] = {}
-        failed: list[str] = []
         for name, step in steps:
             try:
-                done = step()
+                step()
             except Exception:
                 log.exception("retention step %s failed; the sweep goes on", name)
                 failed.append(name)
-                continue
-            counts.update(done if isinstance(done, dict) else {name: done})
+        counts = dict(tally.counts)
         counts["failedSteps"] = len(failed)
         detail: dict[str, Any] = {**counts, **({"failed": ",".join(failed)} if failed else {})}
         self.audit.append(at=self.clock(), actor="system", action="retention.sweep", detail=detail)
         return counts
 
-    # --- plumbing -------------------------------------------------------------------------
-    def _pages(self, table: str, query: str, parameters: dict[str, Any]) -> Iterator[list[Any]]:
-        pager = self.tables.client(table).query_entities(query, parameters=parameters, results_per_page=self.page_size)
+    # --- the expiry index ------------------------------------------------------------------
+    def _run_checks(self, now: datetime, tally: Tally) -> None:
+        handlers: dict[str, Callable[[str, datetime, Tally], None]] = {
+            "subjects": self.subject_checks.check,
+            "customers": self._check_customer,
+            "notifications": self._check_ledger_entry,
+            "ratelimits": self._check_rate_limits,
+            "facesessions": self._check_face_session,
+        }
+        for check in self.expiry.due(now, self.page_size):
+            tally.rows_read += 1
+            handler = handlers.get(check.table)
+            try:
+                if handler is not None:
+                    handler(check.partition, now, tally)
+            except Exception:
+                log.exception("retention check of a %s partition failed; it stays for the next run", check.table)
+                tally.add("failedChecks", 1)
+                continue
+            self._done(check, tally)
+
+    def _done(self, check: Check, tally: Tally) -> None:
+        self.expiry.done(check)
+        tally.add("checks", 1)
+
+    def _check_customer(self, partition: str, now: datetime, tally: Tally) -> None:
+        """Relay audit entries a customer change left waiting (its relay failed at the time)."""
+        rows = list(
+            self.tables.client("customers").query_entities(
+                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+                parameters={"pk": partition, "lo": AUDIT_ROW_PREFIX, "hi": "audit`"},
+            )
+        )
+        tally.rows_read += len(rows)
+        self.audit.relay("customers", partition, [from_entity(AuditEntry, r) for r in rows])
+
+    def _check_ledger_entry(self, partition: str, now: datetime, tally: Tally) -> None:
+        """A notification ledger entry goes once it has not changed for the ledger period."""
+        table = self.tables.client("notifications")
+        for row in table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}):
+            tally.rows_read += 1
+            if row["updated_at"] < now - self.policy.ledger:
+                tally.add("ledger", BatchDeleter(table, self.on_batch).delete([row]))
+            else:
+                self.expiry.schedule("notifications", partition, row["updated_at"] + self.policy.ledger, now)
+
+    def _check_rate_limits(self, partition: str, now: datetime, tally: Tally) -> None:
+        """Rate-limit rows go a day after their window ends (the per-IP row moves its window on)."""
+        table = self.tables.client("ratelimits")
+        cutoff = now - self.policy.rate_limits
+        rows = list(table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}))
+        tally.rows_read += len(rows)
+        tally.add("rateLimits", BatchDeleter(table, self.on_batch).delete(r for r in rows if r["window_end"] < cutoff))
+        left = [r["window_end"] for r in rows if r["window_end"] >= cutoff]
+        if left:
+            self.expiry.schedule("ratelimits", partition, min(left) + self.policy.rate_limits, now)
+
+    def _check_face_session(self, partition: str, now: datetime, tally: Tally) -> None:
+        """Ask Face again to delete a session erasure could not (until Face confirms); drop an owner
+        row past the attempts period (written before the expiry index existed)."""
+        table = self.tables.client("facesessions")
+        rows = list(table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}))
+        tally.rows_read += len(rows)
+        for row in rows:
+            if row["RowKey"] == OWED_ROW:
+                if self.delete_owed is not None and self.delete_owed(partition):
+                    tally.add("faceSessionsOwed", 1)
+                else:
+                    self.expiry.schedule("facesessions", partition, now + RECHECK, now)
+            elif row["RowKey"] == OWNER_ROW:
+                if row["created_at"] < now - self.policy.attempts:
+                    tally.add("faceSessionOwners", BatchDeleter(table, self.on_batch).delete([row]))
+                else:
+                    self.expiry.schedule("facesessions", partition, row["created_at"] + self.policy.attempts, now)
+
+    # --- rows written before the expiry index ----------------------------------------------
+    def _backfill(self, now: datetime, tally: Tally) -> None:
+        """Once per deployment: file a check for every partition written before the expiry index
+        existed (the only run that reads whole tables), then note it done."""
+        progress = self.tables.client("expiry")
+        with contextlib.suppress(ResourceNotFoundError):
+            progress.get_entity(PROGRESS, BACKFILLED)
+            return
+        due = now - HOUR  # an hour already come: this run handles them
+        sources = (
+            ("subjects", "RowKey eq @row", {"row": "subject"}),
+            ("subjects", "RowKey ge @lo and RowKey lt @hi", {"lo": "attempt_", "hi": "subject"}),
+            ("customers", "RowKey ge @lo and RowKey lt @hi", {"lo": AUDIT_ROW_PREFIX, "hi": "audit`"}),
+            ("notifications", "RowKey eq @row", {"row": "ledger"}),
+            ("ratelimits", "RowKey ne @none", {"none": ""}),
+            ("facesessions", "RowKey ne @none", {"none": ""}),
+        )
+        filed = 0
+        for table, query, parameters in sources:
+            rows = self.tables.client(table).query_entities(query, parameters=parameters, select=["PartitionKey"])
+            for partition in {row["PartitionKey"] for row in rows}:
+                self.expiry.schedule(table, partition, due)
+                filed += 1
+        refs = self.tables.client("feedbackrefs")
+        for row in self.tables.client("feedback").query_entities("correlation_id ne @none", parameters={"none": ""}):
+            refs.upsert_entity(feedback_ref(row["correlation_id"], row["PartitionKey"], row["RowKey"]))
+        progress.upsert_entity({"PartitionKey": PROGRESS, "RowKey": BACKFILLED, "at": now, "filed": filed})
+        tally.add("backfilled", filed)
+
+    # --- day-partitioned tables ------------------------------------------------------------
+    def _delete_days(self, table: str, column: str, cutoff: datetime, tally: Tally) -> int:
+        """Rows older than `cutoff` in `<shard>-<day>` partitions (and the unsharded `<day>` ones
+        written before shards): whole past days by partition-key range, then the cut-off day."""
+        client = self.tables.client(table)
+        deleter = BatchDeleter(client, self.on_batch)
+        day = cutoff.strftime("%Y-%m-%d")
+        removed = 0
+        for prefix in [f"{shard}-" for shard in all_shards()] + [""]:
+            queries = (
+                ("PartitionKey ge @lo and PartitionKey lt @hi", {"lo": prefix + "0", "hi": prefix + day}),
+                (f"PartitionKey eq @pk and {column} lt @cutoff", {"pk": prefix + day, "cutoff": cutoff}),
+            )
+            for query, parameters in queries:
+                for rows in self._pages(client, query, parameters):
+                    tally.rows_read += len(rows)
+                    removed += deleter.delete(rows)
+                    if table == "feedback":
+                        self._drop_feedback_refs(rows)
+        return removed
+
+    def _pages(self, client: Any, query: str, parameters: dict[str, Any]) -> Iterator[list[Any]]:
+        pager = client.query_entities(query, parameters=parameters, results_per_page=self.page_size)
         for page in pager.by_page():  # follows continuation tokens, empty pages included
             yield list(page)
 
-    def _delete_where(
-        self, table: str, query: str, parameters: dict[str, Any], keep: Callable[[Any], bool] | None = None
-    ) -> int:
-        deleter = BatchDeleter(self.tables.client(table), self.on_batch)
-        removed = 0
-        for rows in self._pages(table, query, parameters):
-            removed += deleter.delete(r for r in rows if keep is None or not keep(r))
-        return removed
-
-    # --- kinds with a rule beyond their age ----------------------------------------------
-    def _delete_sessions(self, cutoff: datetime) -> int:
-        """Sessions past expiry + grace, each settled first: its last final attempts are counted
-        (SPEC section 5) before its row goes. One Face cannot read now stays for the next sweep."""
-        table = self.tables.client("subjects")
-        deleter = BatchDeleter(table, self.on_batch)
-        removed = 0
-        for rows in self._pages(
-            "subjects",
-            "RowKey ge @lo and RowKey lt @hi and expires_at lt @cutoff",
-            {"lo": "session_", "hi": "session`", "cutoff": cutoff},
-        ):
-            ready = []
-            for row in rows:
-                if row.get("face_deleted") or self.settle is None:
-                    ready.append(row)
-                    continue
-                customer_id, correlation_id = row["PartitionKey"].split("_", 1)
-                if self.settle(customer_id, correlation_id, row["RowKey"].removeprefix("session_")):
-                    with contextlib.suppress(ResourceNotFoundError):  # re-read: settling changed its ETag
-                        ready.append(table.get_entity(row["PartitionKey"], row["RowKey"]))
-            removed += deleter.delete(ready)
-            if self.face_ledger is not None:  # no attempt row will name these: their ledger rows go with them
-                self.face_ledger.forget(
-                    r["RowKey"].removeprefix("session_")
-                    for r in ready
-                    if not json.loads(r.get("recorded_attempts") or "[]")
-                )
-        return removed
-
-    def _delete_owed_at_face(self) -> int:
-        """Face sessions erasure could not delete at Face: ask again (each stays owed until Face confirms)."""
-        if self.face_ledger is None or self.delete_owed is None:
-            return 0
-        return sum(1 for session_id in list(self.face_ledger.owed()) if self.delete_owed(session_id))
-
-    def _delete_attempts(self, cutoff: datetime) -> int:
-        """Attempt decisions past their time, except those of a subject whose review is pending."""
-        pending: dict[str, bool] = {}
-
-        def under_review(row: Any) -> bool:
-            partition = row["PartitionKey"]
-            if partition not in pending:
-                customer_id, correlation_id = partition.split("_", 1)
-                found = self.subjects.get(customer_id, correlation_id)
-                pending[partition] = found is not None and found.record.state.status is SubjectStatus.FLAGGED
-            return pending[partition]
-
-        return self._delete_where(
-            "subjects",
-            "RowKey ge @lo and RowKey lt @hi and recorded_at lt @cutoff",
-            {"lo": "attempt_", "hi": "attempt`", "cutoff": cutoff},
-            keep=under_review,
-        )
-
-    def _decided_subjects(self, cutoff: datetime) -> Iterator[Versioned[Subject]]:
-        for rows in self._pages(
-            "subjects", "RowKey eq @row and decided_at lt @cutoff", {"row": SUBJECT_ROW, "cutoff": cutoff}
-        ):
-            for row in rows:
-                if decode_value(row.get("status")) in DECIDED:
-                    yield Versioned(from_entity(Subject, row), etag_of(row))
-
-    def _compact_tombstones(self, cutoff: datetime) -> int:
-        """Strip the attempt history from subjects decided longer ago than attempts are kept."""
-        compacted = 0
-        for found in self._decided_subjects(cutoff):
-            tombstone = tombstone_of(found.record)
-            if tombstone == found.record:
-                continue
-            try:
-                self.subjects.commit(
-                    found.record.customer_id,
-                    found.record.correlation_id,
-                    SubjectChange(replace=(Versioned(tombstone, found.etag),)),
-                )
-                compacted += 1
-            except StaleWrite:
-                pass  # changed meanwhile (or compacted by an overlapping sweep): the next sweep looks again
-        return compacted
-
-    def _delete_tombstones(self, cutoff: datetime) -> int:
-        """Blocked and retired subjects past the tombstone period go, with whatever is left of them."""
-        removed = 0
-        for found in self._decided_subjects(cutoff):
-            subject = found.record
-            rows = self.subjects.partition(subject.customer_id, subject.correlation_id)
-            removed += BatchDeleter(self.tables.client("subjects"), self.on_batch).delete(
-                r for r in rows if r["RowKey"] != SUBJECT_ROW or etag_of(r) == found.etag
-            )
-            self.index.remove(INDEX_OF_STATUS[subject.state.status], subject.customer_id, subject.correlation_id)
-        return removed
+    def _drop_feedback_refs(self, rows: list[Any]) -> None:
+        refs = self.tables.client("feedbackrefs")
+        for row in rows:
+            if row.get("correlation_id"):
+                with contextlib.suppress(ResourceNotFoundError):
+                    ref = feedback_ref(row["correlation_id"], row["PartitionKey"], row["RowKey"])
+                    refs.delete_entity(ref["PartitionKey"], ref["RowKey"])

@@ -195,6 +195,8 @@ class ReviewService:
         def change(subject: Subject, now: datetime) -> Decided:
             if subject.state.status is SubjectStatus.RETIRED:
                 raise Conflict("This subject is already retired.")
+            if subject.state.status is not SubjectStatus.FLAGGED:  # a flagged one is checked hourly already
+                self.subjects.file_check(customer_id, correlation_id, now)  # finishes what a crash leaves
             return Decided(SubjectStatus.RETIRED, successor=_successor(subject))
 
         return self._decide(customer_id, correlation_id, "reset", reason, reviewer, change)
@@ -243,12 +245,12 @@ class ReviewService:
         # against its subject): one round trip less here, none lost.
         logged = [audit_row(entry.entry_id)] if self.audit.try_write(entry) else []
         if decided.successor:
-            self._ensure_successor(updated)
+            self.ensure_successor(updated)
         # just written: no need to read the outbox back; its rows and the logged audit row go in one batch
         self._deliver(customer_id, correlation_id, list(decided.outbox), done=logged)
         return updated
 
-    def _ensure_successor(self, old: Subject) -> bool:
+    def ensure_successor(self, old: Subject) -> bool:
         """Create the new GUID's subject (consent carried over, counters fresh) once; False if it
         existed. The old subject is marked, so a successor deleted later (idle, erased) stays gone."""
         now = self.clock()
@@ -331,7 +333,7 @@ class ReviewService:
         successors = sum(
             1
             for old in self.subjects.with_status(SubjectStatus.RETIRED.value)
-            if old.replaced_by and not old.successor_created and self._ensure_successor(old)
+            if old.replaced_by and not old.successor_created and self.ensure_successor(old)
         )
         if failed:
             log.warning("repair left %d outbox partitions for next time", failed)
@@ -371,7 +373,14 @@ def _decided(
             "gate_until": now + tombstone if subject.erased else None,
             "decisions": (
                 *subject.decisions,
-                ReviewDecision(decision=kind, reason=reason, by=reviewer, at=now, new_correlation_id=decided.successor),
+                ReviewDecision(
+                    decision=kind,
+                    reason=reason,
+                    by=reviewer,
+                    at=now,
+                    new_correlation_id=decided.successor,
+                    notification_id=decided.outbox[0].notification_id if decided.outbox else None,
+                ),
             ),
         }
     )

@@ -48,6 +48,7 @@ from shared.domain.policy import (
     seconds_until,
 )
 from shared.domain.records import Customer, CustomerStatus, Record, ReviewIndexEntry, Session, Subject
+from shared.domain.retention_rules import needs_check, with_attempt_hour
 from shared.domain.secrets import (
     erased_ids,
     hash_secret,
@@ -263,6 +264,7 @@ class SessionService:
                 self.ip_counters.change(ip, lambda st, o=opened, n=now: track_session(st, o, n, self.pull_grace))
                 issue.tracked = True
             issued = IssuedSession(session_id=session.session_id, at=now, expires_at=session.expires_at)
+            subject = self._with_check(subject, session.expires_at + self.pull_grace, now)
             self._commit(current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now)
             issue.committed = True
             self._forget_finished(absorbed)
@@ -273,6 +275,14 @@ class SessionService:
         finally:
             if issue.created is not None and not issue.committed:
                 self._discard(issue.created.session_id)
+
+    def _with_check(self, subject: Subject, due: datetime, now: datetime) -> Subject:
+        """The subject with a retention check that will see a new row due at `due`: the one it has
+        when that is early enough, else a new one filed ahead (the first session of a visit)."""
+        if not needs_check(subject.sweep_at, due, now):
+            return subject
+        filed = self.subjects.file_check(subject.customer_id, subject.correlation_id, due)
+        return subject.model_copy(update={"sweep_at": filed}) if filed is not None else subject
 
     def _through_gate(self, subject: Subject, now: datetime) -> Subject:
         """Refuse while the gate erasure left still holds; once it lets go, the subject is cleared of it."""
@@ -392,6 +402,7 @@ class SessionService:
                 "status": state.status.value,
                 "last_activity_at": now,
                 "attempts_total": subject.attempts_total + len(attempts),
+                "attempt_hours": with_attempt_hour(subject.attempt_hours, now) if attempts else subject.attempt_hours,
                 "sessions_total": subject.sessions_total + sum(isinstance(r, Session) for r in create),
             }
         )

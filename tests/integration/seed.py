@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.adapters.shards import day_partition
 from shared.adapters.stores import subject_partition
 from shared.adapters.tables import MAX_BATCH, Tables, to_entity
 from shared.domain.policy import SubjectState, SubjectStatus
@@ -100,17 +101,21 @@ def seed(
         batch: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for i in range(120):
             expired = i % 2 == 0
-            pk = f"p{i % 3}"
-            batch[pk].append(
-                {
-                    "PartitionKey": pk,
-                    "RowKey": f"r{i:04d}",
-                    column: _age(now, limit, expired),
-                    "expect": "drop" if expired else "keep",
-                }
-            )
+            at = _age(now, limit, expired)
+            pk, rk = _keys(table, at, f"r{i:04d}", i)
+            batch[pk].append({"PartitionKey": pk, "RowKey": rk, column: at, "expect": "drop" if expired else "keep"})
         written |= _write(tables, table, batch)
     return written | _write(tables, "subjects", rows)
+
+
+def _keys(table: str, at: datetime, row_id: str, i: int) -> tuple[str, str]:
+    """Where each kind's writer puts a row: day shards for the time-ordered tables, one partition
+    per notification, one per rate-limit key (three windows each)."""
+    if table in ("audit", "feedback"):
+        return day_partition(at, row_id), f"{at.isoformat()}_{row_id}"
+    if table == "notifications":
+        return str(uuid.uuid4()), "ledger"
+    return f"feedback_key{i % 40}", row_id
 
 
 def _write(tables: Tables, table: str, rows: dict[str, list[dict[str, Any]]]) -> dict[Key, str]:

@@ -1,0 +1,78 @@
+"""The expiry index: which partitions the retention sweep must look at, by the hour they fall due.
+
+Table `expiry`, partition `<YYYYMMDDTHH>-s<n>` — the UTC hour from which the check is due, spread
+over shards by a hash of the target — and row `<table>|<partition>`. An entry means "look at this
+partition from this hour on". It is written *ahead* of the rows it covers, so a lost write leaves
+an entry that finds nothing, never a row nobody looks at.
+
+The sweep reads every entry whose hour has come with one partition-range query (paged), handles
+the partition it names, writes that partition's next entry, and only then deletes the entry it
+handled. The index is therefore its own progress: a sweep cut off half-way leaves exactly the
+entries it had not finished, and the next run starts there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.shards import shard_of
+from shared.adapters.tables import Tables
+from shared.domain.retention_rules import bucket_of
+
+HOUR = timedelta(hours=1)
+PROGRESS, BACKFILLED = "progress", "backfilled"  # the row noting partitions from before the index were filed
+_FORMAT = "%Y%m%dT%H"
+
+
+def _label(bucket: datetime) -> str:
+    return bucket.strftime(_FORMAT)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One entry: look at `partition` of `table`."""
+
+    table: str
+    partition: str
+    entry_partition: str
+    entry_row: str
+
+
+class ExpiryIndex:
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("expiry")
+
+    def schedule(self, table: str, partition: str, at: datetime, now: datetime | None = None) -> datetime:
+        """File a check of `table`/`partition` for the hour `at` falls due in (at the earliest the
+        hour after `now`, so a sweep never re-reads what it just filed); returns that hour."""
+        bucket = bucket_of(at)
+        if now is not None and bucket <= now:
+            bucket = bucket_of(now + timedelta(seconds=1))
+        row = f"{table}|{partition}"
+        self._table.upsert_entity(
+            {"PartitionKey": f"{_label(bucket)}-{shard_of(row)}", "RowKey": row}, mode=UpdateMode.REPLACE
+        )
+        return bucket
+
+    def due(self, now: datetime, page_size: int = 1000) -> Iterator[Check]:
+        """Every entry whose hour has come, oldest hour first (one partition-range query, paged)."""
+        ceiling = bucket_of(now)
+        upper = f"{_label(ceiling if ceiling == now else ceiling - HOUR)}-t"  # every shard of every hour <= now
+        pager = self._table.query_entities(
+            "PartitionKey lt @upper", parameters={"upper": upper}, results_per_page=page_size
+        )
+        for page in pager.by_page():
+            for row in list(page):
+                table, _, partition = row["RowKey"].partition("|")
+                yield Check(table, partition, row["PartitionKey"], row["RowKey"])
+
+    def done(self, check: Check) -> None:
+        """Delete a handled entry (after the partition's next one is filed)."""
+        with contextlib.suppress(ResourceNotFoundError):
+            self._table.delete_entity(check.entry_partition, check.entry_row)

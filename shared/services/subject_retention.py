@@ -1,0 +1,209 @@
+"""One retention check of one subject partition, as the expiry index asks for it.
+
+One query reads the subject row, its session rows, the attempt rows already due and any outbox or
+audit rows left behind; the rules in `shared.domain.retention_rules` decide; due rows go in
+ETag-guarded batches; and the partition's next check is filed before the caller drops this one.
+It also finishes what an interrupted decision left (outbox rows, audit rows, a successor), so
+`repair` never has to look through every subject.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
+from shared.adapters.batch_delete import BatchDeleter
+from shared.adapters.expiry_index import ExpiryIndex
+from shared.adapters.face_ledger import FaceSessionLedger
+from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, SubjectStore, Versioned
+from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity
+from shared.domain.policy import SubjectState, SubjectStatus
+from shared.domain.records import AuditEntry, Subject
+from shared.domain.retention_rules import RECHECK, RetentionPolicy, SubjectFate, fate_of, next_check
+from shared.services.review import INDEX_OF_STATUS, ReviewService
+
+log = logging.getLogger(__name__)
+
+_QUERY = (
+    "PartitionKey eq @pk and ( RowKey eq @subject"
+    " or ( RowKey ge @s_lo and RowKey lt @s_hi )"
+    " or ( RowKey ge @a_lo and RowKey lt @a_hi and recorded_at lt @cutoff )"
+    " or ( RowKey ge @o_lo and RowKey lt @o_hi )"
+    " or ( RowKey ge @u_lo and RowKey lt @u_hi ) )"
+)
+
+
+def tombstone_of(subject: Subject) -> Subject:
+    """What a blocked or retired subject keeps: GUID, status, dates, decisions — no attempt history."""
+    kept = SubjectState(status=subject.state.status, flagged_at=subject.state.flagged_at)
+    return subject.model_copy(update={"state": kept, "consent_purpose": None, "attempt_hours": ()})
+
+
+@dataclass
+class Tally:
+    """What checks removed, by kind (the sweep's audit entry reports these)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    rows_read: int = 0
+
+    def add(self, kind: str, n: int) -> None:
+        if n:
+            self.counts[kind] = self.counts.get(kind, 0) + n
+
+
+@dataclass
+class SubjectRetention:
+    tables: Tables
+    subjects: SubjectStore
+    index: ReviewIndex
+    review: ReviewService
+    audit: AuditLog
+    expiry: ExpiryIndex
+    policy: RetentionPolicy
+    settle: Callable[[str, str, str], bool] | None = None  # counts a session's last attempts before it goes
+    face_ledger: FaceSessionLedger | None = None
+    on_batch: Callable[[int], None] | None = None
+
+    def check(self, partition: str, now: datetime, tally: Tally) -> None:
+        """Remove what is due in one subject partition and file its next check."""
+        table = self.tables.client("subjects")
+        rows = list(table.query_entities(_QUERY, parameters=_parameters(partition, now - self.policy.attempts)))
+        tally.rows_read += len(rows)
+        deleter = BatchDeleter(table, self.on_batch)
+        subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
+        subject = from_entity(Subject, subject_row) if subject_row is not None else None
+        customer_id, correlation_id = partition.split("_", 1)
+        unfinished = self._finish_decision(partition, customer_id, correlation_id, rows, subject, tally)
+
+        sessions = [r for r in rows if r["RowKey"].startswith("session_")]
+        due = [r for r in sessions if r["expires_at"] + self.policy.session_grace < now]
+        ready, settled = self._settled(customer_id, correlation_id, due)
+        tally.add("sessions", deleter.delete(ready))
+        gone = {r["RowKey"] for r in ready}
+        left = [r["expires_at"] for r in sessions if r["RowKey"] not in gone]
+        if self.face_ledger is not None:  # no attempt row names these: their ledger rows go with them
+            unread = [r for r in ready if not json.loads(r.get("recorded_attempts") or "[]")]
+            self.face_ledger.forget(r["RowKey"].removeprefix("session_") for r in unread)
+
+        attempts = [r for r in rows if r["RowKey"].startswith("attempt_")]
+        if attempts and (subject is None or subject.state.status is not SubjectStatus.FLAGGED):
+            tally.add("attempts", deleter.delete(attempts))
+            if self.face_ledger is not None:  # the owner rows live as long as the attempts
+                self.face_ledger.forget({r["RowKey"].split("_")[1] for r in attempts})
+
+        if subject is not None and subject_row is not None:
+            subject = self._apply_fate(subject, subject_row, now, tally, deleter)
+        at = next_check(subject, left, now, self.policy, settled)
+        if unfinished:  # look again soon (the failure is logged and counted)
+            at = min(at or now + RECHECK, now + RECHECK)
+        if at is not None:
+            self.expiry.schedule("subjects", partition, at, now)
+
+    # --- the subject row -----------------------------------------------------------------
+    def _apply_fate(
+        self, subject: Subject, row: dict[str, Any], now: datetime, tally: Tally, deleter: BatchDeleter
+    ) -> Subject | None:
+        """Delete, compact or keep the subject row; returns what is left of it."""
+        fate = fate_of(subject, now, self.policy)
+        if fate is SubjectFate.IDLE:
+            if deleter.delete([row]):
+                tally.add("idleSubjects", 1)
+                return None
+            return subject  # changed meanwhile: its next check stands
+        if fate is SubjectFate.EXPIRED:
+            rest = self.subjects.partition(subject.customer_id, subject.correlation_id)
+            tally.rows_read += len(rest)
+            kind = "gates" if subject.gate_until is not None else "tombstones"
+            tally.add(kind, deleter.delete(r for r in rest if r["RowKey"] != SUBJECT_ROW or etag_of(r) == etag_of(row)))
+            if subject.state.status in INDEX_OF_STATUS and subject.gate_until is None:
+                self.index.remove(INDEX_OF_STATUS[subject.state.status], subject.customer_id, subject.correlation_id)
+            return None
+        if fate is SubjectFate.COMPACT:
+            tombstone = tombstone_of(subject)
+            if tombstone != subject:
+                with contextlib.suppress(StaleWrite):  # changed meanwhile: its next check looks again
+                    self.subjects.commit(
+                        subject.customer_id,
+                        subject.correlation_id,
+                        SubjectChange(replace=(Versioned(tombstone, etag_of(row)),)),
+                    )
+                    tally.add("compacted", 1)
+                    return tombstone
+        return subject
+
+    # --- sessions ------------------------------------------------------------------------
+    def _settled(self, customer_id: str, correlation_id: str, due: list[dict[str, Any]]) -> tuple[list[Any], bool]:
+        """The due session rows ready to go, each settled first (its last final attempts counted,
+        SPEC section 5); one Face cannot read now stays for the next check. Also whether any was
+        settled here (it may have recorded attempts just now)."""
+        if self.settle is None:
+            return due, False
+        table = self.tables.client("subjects")
+        ready: list[Any] = []
+        settled = False
+        for row in due:
+            if row.get("face_deleted"):
+                ready.append(row)
+                continue
+            if self.settle(customer_id, correlation_id, row["RowKey"].removeprefix("session_")):
+                settled = True
+                with contextlib.suppress(ResourceNotFoundError):  # re-read: settling changed its ETag
+                    ready.append(table.get_entity(row["PartitionKey"], row["RowKey"]))
+        return ready, settled
+
+    # --- what an interrupted decision left -------------------------------------------------
+    def _finish_decision(
+        self,
+        partition: str,
+        customer_id: str,
+        correlation_id: str,
+        rows: list[dict[str, Any]],
+        subject: Subject | None,
+        tally: Tally,
+    ) -> bool:
+        """Queue outbox rows, relay audit rows and create a retired subject's successor, if left;
+        False when something could not be finished now."""
+        finished = True
+        if any(r["RowKey"].startswith("outbox_") for r in rows):
+            try:
+                self.review.flush_outbox(customer_id, correlation_id)
+            except Exception:
+                log.exception("retention could not flush an outbox; its next check tries again")
+                tally.add("failedChecks", 1)
+                finished = False
+        waiting = [from_entity(AuditEntry, r) for r in rows if r["RowKey"].startswith(AUDIT_ROW_PREFIX)]
+        if waiting and self.audit.relay("subjects", partition, waiting) < len(waiting):
+            finished = False
+        if (
+            subject is not None
+            and subject.state.status is SubjectStatus.RETIRED
+            and subject.replaced_by
+            and not subject.successor_created
+            and self.review.ensure_successor(subject)
+        ):
+            tally.add("successorsCreated", 1)
+        return not finished
+
+
+def _parameters(partition: str, cutoff: datetime) -> dict[str, Any]:
+    return {
+        "pk": partition,
+        "subject": SUBJECT_ROW,
+        "s_lo": "session_",
+        "s_hi": "session`",
+        "a_lo": "attempt_",
+        "a_hi": "attempt`",
+        "cutoff": cutoff,
+        "o_lo": "outbox_",
+        "o_hi": "outbox`",
+        "u_lo": AUDIT_ROW_PREFIX,
+        "u_hi": "audit`",
+    }
