@@ -57,6 +57,7 @@ bench: deps
 	$(PY) -m bench.round_trips
 	$(PY) -m bench.session_throughput
 	$(PY) -m bench.sweep_throughput
+	$(PY) -m bench.sweep_scale
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.concurrency
 

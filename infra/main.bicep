@@ -95,9 +95,11 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: '${tablePrefix}reviewindex' }
         { name: '${tablePrefix}notifications' }
         { name: '${tablePrefix}feedback' }
+        { name: '${tablePrefix}feedbackrefs' }
         { name: '${tablePrefix}ratelimits' }
         { name: '${tablePrefix}facesessions' }
         { name: '${tablePrefix}audit' }
+        { name: '${tablePrefix}expiry' }
       ]
     }
     queueServices: {

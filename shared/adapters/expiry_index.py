@@ -50,7 +50,8 @@ class ExpiryIndex:
 
     def schedule(self, table: str, partition: str, at: datetime, now: datetime | None = None) -> datetime:
         """File a check of `table`/`partition` for the hour `at` falls due in (at the earliest the
-        hour after `now`, so a sweep never re-reads what it just filed); returns that hour."""
+        next hour after `now`, so a sweep never re-reads what it just filed: `at=now` means "at the
+        next run"); returns that hour."""
         bucket = bucket_of(at)
         if now is not None and bucket <= now:
             bucket = bucket_of(now + timedelta(seconds=1))

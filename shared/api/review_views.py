@@ -65,7 +65,7 @@ def detail_view(detail: SubjectDetail, policy: Policy, now: datetime) -> Subject
         consent_granted_at=subject.consent_granted_at,
         replaces=subject.replaces,
         replaced_by=subject.replaced_by,
-        decisions=[DecisionView(**d.model_dump()) for d in subject.decisions],
+        decisions=[DecisionView(**d.model_dump(exclude={"notification_id"})) for d in subject.decisions],
         timeline=timeline(detail),
         face_evidence=[
             FaceMatchView(

@@ -11,7 +11,6 @@ from enum import Enum
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import Subject
 
-RECHECK = timedelta(hours=1)  # how often a partition whose fate waits on a human is looked at again
 COVER_MARGIN = timedelta(minutes=10)  # a check filed this close to now may already be running
 ATTEMPT_HOURS_KEPT = 100  # hours with attempts a subject row remembers (72 are enough by default)
 
@@ -92,7 +91,7 @@ def _subject_due(subject: Subject, now: datetime, policy: RetentionPolicy) -> da
     if status in (SubjectStatus.BLOCKED, SubjectStatus.RETIRED) and subject.decided_at is not None:
         compacted = subject.decided_at + policy.attempts
         return compacted if compacted > now else subject.decided_at + policy.tombstone
-    return now + RECHECK  # flagged (or timed out): a human decides; look again soon
+    return now  # flagged: a human decides; look again at the next hour (a check is never filed before it)
 
 
 def needs_check(scheduled: datetime | None, due: datetime, now: datetime) -> bool:

@@ -32,11 +32,28 @@ from shared.adapters.shards import all_shards
 from shared.adapters.tables import Tables, from_entity
 from shared.domain.clock import Clock
 from shared.domain.records import AuditEntry
-from shared.domain.retention_rules import RECHECK, RetentionPolicy
+from shared.domain.retention_rules import RetentionPolicy
 from shared.services.subject_retention import SubjectRetention, Tally, tombstone_of
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+KINDS = (  # reported by every run, 0 when nothing of the kind was due
+    "sessions",
+    "attempts",
+    "idleSubjects",
+    "tombstones",
+    "gates",
+    "compacted",
+    "successorsCreated",
+    "faceSessionsOwed",
+    "faceSessionOwners",
+    "feedback",
+    "ledger",
+    "rateLimits",
+    "audit",
+    "checks",
+    "failedChecks",
+)
 
 __all__ = ["RetentionPolicy", "RetentionSweep", "retention_from", "tombstone_of"]
 
@@ -93,7 +110,7 @@ class RetentionSweep:
             except Exception:
                 log.exception("retention step %s failed; the sweep goes on", name)
                 failed.append(name)
-        counts = dict(tally.counts)
+        counts = {kind: 0 for kind in KINDS} | tally.counts
         counts["failedSteps"] = len(failed)
         detail: dict[str, Any] = {**counts, **({"failed": ",".join(failed)} if failed else {})}
         self.audit.append(at=self.clock(), actor="system", action="retention.sweep", detail=detail)
@@ -167,7 +184,7 @@ class RetentionSweep:
                 if self.delete_owed is not None and self.delete_owed(partition):
                     tally.add("faceSessionsOwed", 1)
                 else:
-                    self.expiry.schedule("facesessions", partition, now + RECHECK, now)
+                    self.expiry.schedule("facesessions", partition, now, now)  # the next hour
             elif row["RowKey"] == OWNER_ROW:
                 if row["created_at"] < now - self.policy.attempts:
                     tally.add("faceSessionOwners", BatchDeleter(table, self.on_batch).delete([row]))

@@ -27,7 +27,7 @@ from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, Subj
 from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity
 from shared.domain.policy import SubjectState, SubjectStatus
 from shared.domain.records import AuditEntry, Subject
-from shared.domain.retention_rules import RECHECK, RetentionPolicy, SubjectFate, fate_of, next_check
+from shared.domain.retention_rules import RetentionPolicy, SubjectFate, fate_of, next_check
 from shared.services.review import INDEX_OF_STATUS, ReviewService
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class SubjectRetention:
             subject = self._apply_fate(subject, subject_row, now, tally, deleter)
         at = next_check(subject, left, now, self.policy, settled)
         if unfinished:  # look again soon (the failure is logged and counted)
-            at = min(at or now + RECHECK, now + RECHECK)
+            at = now  # filed for the next hour
         if at is not None:
             self.expiry.schedule("subjects", partition, at, now)
 
@@ -123,7 +123,7 @@ class SubjectRetention:
             tally.rows_read += len(rest)
             kind = "gates" if subject.gate_until is not None else "tombstones"
             tally.add(kind, deleter.delete(r for r in rest if r["RowKey"] != SUBJECT_ROW or etag_of(r) == etag_of(row)))
-            if subject.state.status in INDEX_OF_STATUS and subject.gate_until is None:
+            if subject.state.status in INDEX_OF_STATUS:
                 self.index.remove(INDEX_OF_STATUS[subject.state.status], subject.customer_id, subject.correlation_id)
             return None
         if fate is SubjectFate.COMPACT:
