@@ -1,19 +1,15 @@
-"""Liveness Guard function app: creates the FunctionApp and registers the blueprints. No logic here."""
+"""Liveness Guard function app: creates the FunctionApp and registers every function. No logic here.
+
+Functions are registered from `shared/functions.json` as stubs that import their real module on
+first call (`shared.lazy_functions`), so indexing the app imports little beyond `azure.functions`.
+"""
 
 import azure.functions as func
 
-from shared.api import client_routes, console_routes, docs_routes, manage_routes, privacy_routes, review_routes
-from shared.settings import load_settings
-from shared.triggers import notifications, retention
+from shared.lazy_functions import blueprint
+from shared.startup import require_settings
 
-load_settings()  # fail fast at start-up: a missing or malformed setting names itself here
+require_settings()  # fail fast at start-up: a missing setting names itself here (types: on first use)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-app.register_functions(client_routes.bp)
-app.register_functions(manage_routes.bp)
-app.register_functions(review_routes.bp)
-app.register_functions(privacy_routes.bp)
-app.register_functions(console_routes.bp)
-app.register_functions(docs_routes.bp)
-app.register_functions(notifications.bp)
-app.register_functions(retention.bp)
+app.register_functions(blueprint())

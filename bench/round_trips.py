@@ -19,12 +19,13 @@ EXPLAIN = {
     " instance reads it); on Face v1.3 one more: the facesessions owner row, so a reviewer can resolve the"
     " sessions Face flags alongside.",
     "GET /sessions/{id}/result (new attempt)": "at the floor: one query returns subject and session rows together.",
-    "GET /sessions/{id}/result (attempt that flags)": "1 above: the review-index row written ahead of the flag.",
+    "GET /sessions/{id}/result (attempt that flags)": "2 above: the review-index row written ahead of the flag,"
+    " and the `face_deleted` merge once the finished session is deleted at Face.",
     "POST .../decision (confirm)": (
-        "6 above, each so that nothing is lost or double-sent: the review-index row written ahead (1; the "
-        "old one is dropped by the next listing), the audit entry written to the log (1), the customer "
-        "read + ETag update for escalation (2), the queue send (1), and one transaction removing the "
-        "outbox row and the logged audit row (1)."
+        "4 above, each so that nothing is lost or double-sent: the review-index row written ahead (1; the "
+        "old one is dropped by the next listing), the audit entry written to the log (1), the queue send (1), "
+        "and one transaction removing the outbox row and the logged audit row (1). Escalation (the customer "
+        "read and ETag update) runs in the queue consumer, which counts each confirmation once."
     ),
 }
 

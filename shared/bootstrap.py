@@ -28,11 +28,12 @@ from shared.domain.clock import Clock, utcnow
 from shared.domain.ip_policy import IpPolicy
 from shared.services.customers import CustomerService
 from shared.services.erasure import ErasureService
+from shared.services.escalation import CustomerEscalation, escalation_policy
 from shared.services.face_settings import FaceSettingsService
 from shared.services.feedback import FeedbackService
 from shared.services.notifier import Notifier
 from shared.services.retention import RetentionSweep, retention_from
-from shared.services.review import ReviewService, escalation_policy
+from shared.services.review import ReviewService
 from shared.services.sessions import SessionService
 from shared.services.subject_retention import SubjectRetention
 from shared.settings import Settings, load_settings
@@ -82,6 +83,16 @@ class Services:
                 send_attempts=self.settings.email_send_attempts,
                 poll_interval=self.settings.email_poll_interval_seconds,
                 max_dequeue=self.settings.notification_max_dequeue,
+                escalation=CustomerEscalation(
+                    customers=self.customers.store,
+                    audit=self.audit,
+                    queue=self.review.queue,
+                    clock=self.clock,
+                    policy=escalation_policy(
+                        self.settings.customer_suspend_after, self.settings.customer_window_seconds
+                    ),
+                    ref=self.review.ref,
+                ),
             )
         return self._notifier
 
@@ -134,7 +145,6 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         queue=queue,
         audit=audit,
         clock=clock,
-        escalation=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
         keys=keys,
         tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
         face_ledger=face_ledger,

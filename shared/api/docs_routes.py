@@ -12,6 +12,7 @@ import azure.functions as func
 from shared.api.http import endpoint, json_response
 from shared.api.openapi import NOT_FOUND, build, documented
 from shared.api.static_files import StaticFiles, page_headers
+from shared.lazy_functions import load_all
 
 bp = func.Blueprint()
 
@@ -19,6 +20,7 @@ bp = func.Blueprint()
 @functools.cache
 def _document() -> dict:
     app = sys.modules["function_app"].app  # the app that registered this blueprint
+    load_all()  # the real route modules describe themselves when imported; a stub imports on first call
     return build(app)
 
 

@@ -27,8 +27,9 @@ from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.stores import CustomerStore
 from shared.domain.clock import Clock
 from shared.domain.emails import Email, render
-from shared.domain.notifications import Notification
+from shared.domain.notifications import Notification, NotificationKind
 from shared.domain.records import LedgerEntry
+from shared.services.escalation import CustomerEscalation
 
 log = logging.getLogger(__name__)
 RETRYABLE = {408, 429, 500, 502, 503, 504}
@@ -53,6 +54,7 @@ class Notifier:
     sender_address: str
     support_contact: str
     window_days: int
+    escalation: CustomerEscalation | None = None  # counts an abuse confirmation against its customer
     send_attempts: int = 3
     poll_interval: float = 2.0
     max_dequeue: int = 5
@@ -66,6 +68,8 @@ class Notifier:
             return self._reject(
                 body, f"rejected-{message_id}", "malformed", f"not a notification message: {_fields(exc)}"
             )
+        if note.kind is NotificationKind.ABUSE_CONFIRMED and self.escalation is not None:
+            self.escalation.confirmed(note)  # idempotent: a redelivery counts nothing twice
         found = self.customers.get(note.customer_id)
         if found is None:
             return self._reject(body, note.notification_id, note.kind.value, "unknown customer")

@@ -29,15 +29,12 @@ from shared.adapters.stores import (
 )
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
-from shared.domain.escalation import EscalationPolicy, escalate
 from shared.domain.keys import Keyring
-from shared.domain.notifications import Notification, NotificationKind, abuse_confirmed, customer_suspended
+from shared.domain.notifications import Notification, abuse_confirmed
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import (
     Attempt,
     AuditEntry,
-    Customer,
-    CustomerStatus,
     OutboxEntry,
     ReviewDecision,
     ReviewIndexEntry,
@@ -88,7 +85,6 @@ class ReviewService:
     queue: NotificationQueue
     audit: AuditLog
     clock: Clock
-    escalation: EscalationPolicy
     keys: Keyring
     tombstone: timedelta = timedelta(days=180)
     face_ledger: FaceSessionLedger | None = None
@@ -159,7 +155,7 @@ class ReviewService:
 
     # --- deciding: one function per command -------------------------------------------
     def decide(self, customer_id: str, correlation_id: str, decision: str, reason: str, reviewer: str) -> Subject:
-        """confirm → blocked (customer notified, escalation checked); override → retired with a new GUID."""
+        """confirm → blocked (customer notified; the consumer escalates); override → retired with a new GUID."""
         command = self.confirm if decision == "confirm" else self.override
         return command(customer_id, correlation_id, reason, reviewer)
 
@@ -269,56 +265,22 @@ class ReviewService:
         self.subjects.mark_successor_created(old.customer_id, old.correlation_id)
         return created
 
-    # --- notifications and escalation ---------------------------------------------------
+    # --- notifications --------------------------------------------------------------------
     def flush_outbox(self, customer_id: str, correlation_id: str) -> int:
-        """Escalate and queue every pending notification of a subject; safe to run again."""
+        """Queue every pending notification of a subject; safe to run again."""
         return self._deliver(customer_id, correlation_id, self.subjects.outbox(customer_id, correlation_id))
 
     def _deliver(
         self, customer_id: str, correlation_id: str, entries: list[OutboxEntry], done: list[str] | None = None
     ) -> int:
-        """Escalate and queue each notification, then remove their outbox rows (and the `done` rows of
-        the same subject) in one transaction."""
-        for entry in entries:
-            note = Notification.model_validate(entry.message)
-            if note.kind is NotificationKind.ABUSE_CONFIRMED:
-                self._escalate(note)
-            self.queue.send(note)
+        """Queue each notification, then remove their outbox rows (and the `done` rows of the same
+        subject) in one transaction."""
+        for entry in entries:  # the consumer escalates per customer before it sends the email
+            self.queue.send(Notification.model_validate(entry.message))
         self.subjects.delete_rows(
             customer_id, correlation_id, [outbox_row(e.notification_id) for e in entries] + (done or [])
         )
         return len(entries)
-
-    def _escalate(self, note: Notification) -> None:
-        def attempt() -> tuple[Customer, int, AuditEntry | None] | None:
-            current = self.customers.get(note.customer_id)
-            if current is None:
-                return None
-            now = self.clock()
-            subject = self.ref(note.customer_id, note.correlation_id or "")
-            result = escalate(current.record, subject, note.determined_at, now, self.escalation)
-            entry = None
-            if result.suspended_now:
-                entry = self.audit.entry(
-                    at=now,
-                    actor="system",
-                    action="customer.suspend",
-                    target=result.customer.customer_id,
-                    reason=f"{result.in_window} confirmed determinations within the escalation window",
-                )
-            if result.changed:
-                self.customers.replace(result.customer, current.etag, entry)
-            return result.customer, result.in_window, entry
-
-        escalated = until_committed(attempt, "The customer")
-        if escalated is None:
-            return
-        customer, in_window, entry = escalated
-        if entry is not None:
-            self.audit.relay("customers", customer.customer_id, [entry])
-        if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
-            # Same id every time for one suspension: re-sending after a crash cannot double-mail.
-            self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, in_window))
 
     def repair(self) -> dict[str, Any]:
         """Finish what an interrupted decision left: queue outbox rows, create successors never
@@ -384,10 +346,6 @@ def _decided(
             ),
         }
     )
-
-
-def escalation_policy(suspend_after: int, window_seconds: int) -> EscalationPolicy:
-    return EscalationPolicy(suspend_after=suspend_after, window=timedelta(seconds=window_seconds))
 
 
 def _check_address(customer_id: str, correlation_id: str) -> None:

@@ -150,3 +150,21 @@ def face_faults(face_endpoint: str, status: int = 0, count: int = 0) -> None:
     else:
         response = requests.delete(f"{face_endpoint}/emulator/faults", timeout=5)
     assert response.status_code == 200, response.text
+
+
+def deliver_notifications(services) -> list[str]:
+    """Run the queue consumer over every message now queued (as the queue trigger would), until the
+    queue is empty; returns the outcomes."""
+    import base64
+
+    from azure.storage.queue import QueueClient
+
+    client = QueueClient.from_connection_string(
+        services.settings.storage_connection_string, services.settings.notification_queue
+    )
+    outcomes = []
+    while messages := list(client.receive_messages(max_messages=32, visibility_timeout=30)):
+        for m in messages:
+            outcomes.append(services.notifier().handle(base64.b64decode(m.content), m.id, m.dequeue_count))
+            client.delete_message(m)
+    return outcomes

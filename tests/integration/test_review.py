@@ -11,6 +11,7 @@ from tests.integration.helpers import (
     ADMIN,
     checked_attempt,
     consented_subject,
+    deliver_notifications,
     flagged_subject,
     new_customer,
     new_session,
@@ -161,20 +162,23 @@ def test_fifth_confirmation_suspends_the_customer_until_reinstated(configure, ro
         assert (
             review(api, customer_id, guid, "/decision", json={"decision": "confirm", "reason": "spoof"}).status == 200
         )
+    kinds = sorted(m["kind"] for m in queued_notifications(services))
+    assert kinds == ["abuse_confirmed", "abuse_confirmed"]  # the consumer escalates, not the reviewer's call
+    assert deliver_notifications(services).count("sent") == 3  # two confirmations, then the suspension
+    assert deliver_notifications(services) == []  # nothing left, nothing sent twice
     assert new_session(api, key, spare).error_code == "customer_suspended"
     customer = api.get(f"/api/v1/manage/customers/{customer_id}", headers=ADMIN).json
     assert customer["status"] == "suspended"
-    kinds = sorted(m["kind"] for m in queued_notifications(services))
-    assert kinds == ["abuse_confirmed", "abuse_confirmed", "customer_suspended"]
     assert "customer.suspend" in [e["action"] for e in api.get("/api/v1/review/audit", headers=ADMIN).json["items"]]
     api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "remediated"}, headers=ADMIN)
     assert new_session(api, key, spare).status == 201
 
 
-def test_first_confirmation_warns_the_customer(api, face, customer):
+def test_first_confirmation_warns_the_customer_once_its_message_is_processed(api, services, face, customer):
     customer_id, key = customer
     guid = flagged_subject(api, face.endpoint, key)
     review(api, customer_id, guid, "/decision", json={"decision": "confirm", "reason": "spoof"})
+    assert deliver_notifications(services) == ["sent"]
     assert api.get(f"/api/v1/manage/customers/{customer_id}", headers=ADMIN).json["status"] == "warned"
 
 

@@ -1,0 +1,134 @@
+"""Registering every function without importing what the functions run (cold start).
+
+The host indexes the app by importing `function_app`. Importing the route and trigger modules
+would pull in pydantic models, the storage SDKs and the domain — most of a cold start. So
+`function_app` registers *stubs* from `shared/functions.json`: each has the real function's name,
+trigger and parameter, and on its first call imports the real module and hands over to the real
+function. The manifest is generated from the real blueprints (`python -m shared.lazy_functions`)
+and a test fails when it differs from them, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+
+MANIFEST = Path(__file__).with_name("functions.json")
+MODULES = (
+    "shared.api.client_routes",
+    "shared.api.manage_routes",
+    "shared.api.review_routes",
+    "shared.api.privacy_routes",
+    "shared.api.console_routes",
+    "shared.api.docs_routes",
+    "shared.triggers.notifications",
+    "shared.triggers.retention",
+)
+_lock = threading.Lock()
+_resolved: dict[str, Callable[..., Any]] = {}
+
+
+def real_function(module: str, name: str) -> Callable[..., Any]:
+    """The real handler behind a stub (its module imported on first use)."""
+    key = f"{module}:{name}"
+    found = _resolved.get(key)
+    if found is None:
+        with _lock:
+            builder = getattr(importlib.import_module(module), name)
+            found = _resolved[key] = builder.build().get_user_function()
+    return found
+
+
+def load_all() -> None:
+    """Import every real module (the OpenAPI document describes them all)."""
+    for module in MODULES:
+        importlib.import_module(module)
+
+
+def _stub(entry: dict[str, Any]) -> Callable[..., Any]:
+    module, name = entry["module"], entry["name"]
+    kind = entry["kind"]
+    if kind == "http":
+
+        def http(req: func.HttpRequest) -> func.HttpResponse:
+            return real_function(module, name)(req)
+
+        stub: Callable[..., Any] = http
+    elif kind == "timer":
+
+        def timer(timer: func.TimerRequest) -> None:
+            real_function(module, name)(timer)
+
+        stub = timer
+    else:
+
+        def queue(msg: func.QueueMessage) -> None:
+            real_function(module, name)(msg)
+
+        stub = queue
+    stub.__name__ = stub.__qualname__ = name
+    stub.__module__ = module
+    return stub
+
+
+def blueprint(manifest: Path = MANIFEST) -> func.Blueprint:
+    """A blueprint of stubs, one per function in the manifest."""
+    bp = func.Blueprint()
+    for entry in json.loads(manifest.read_text()):
+        stub = _stub(entry)
+        if entry["kind"] == "http":
+            bp.route(route=entry["route"], methods=entry["methods"], auth_level=func.AuthLevel.ANONYMOUS)(stub)
+        elif entry["kind"] == "timer":
+            bp.timer_trigger(
+                schedule=entry["schedule"],
+                arg_name=entry["arg"],
+                run_on_startup=entry["runOnStartup"],
+                use_monitor=entry["useMonitor"],
+            )(stub)
+        else:
+            bp.queue_trigger(arg_name=entry["arg"], queue_name=entry["queueName"], connection=entry["connection"])(stub)
+    return bp
+
+
+def describe() -> list[dict[str, Any]]:
+    """The manifest as the real blueprints declare it (imports every module)."""
+    entries: list[dict[str, Any]] = []
+    for module in MODULES:
+        for builder in importlib.import_module(module).bp._function_builders:
+            function = builder.build()
+            trigger = function.get_bindings_dict()["bindings"][0]
+            entry: dict[str, Any] = {"module": module, "name": function.get_function_name()}
+            if trigger["type"] == "httpTrigger":
+                if str(trigger["authLevel"].value) != "anonymous":
+                    raise ValueError(f"{entry['name']}: only anonymous HTTP functions are supported")
+                entry |= {"kind": "http", "route": trigger["route"], "methods": [m.value for m in trigger["methods"]]}
+            elif trigger["type"] == "timerTrigger":
+                entry |= {
+                    "kind": "timer",
+                    "arg": trigger["name"],
+                    "schedule": trigger["schedule"],
+                    "runOnStartup": trigger["runOnStartup"],
+                    "useMonitor": trigger["useMonitor"],
+                }
+            else:
+                entry |= {
+                    "kind": "queue",
+                    "arg": trigger["name"],
+                    "queueName": trigger["queueName"],
+                    "connection": trigger["connection"],
+                }
+            entries.append(entry)
+    return entries
+
+
+if __name__ == "__main__":  # regenerate the manifest after adding or changing a function
+    MANIFEST.write_text(json.dumps(describe(), indent=2) + "\n")
+    print(f"wrote {MANIFEST.relative_to(Path.cwd()) if MANIFEST.is_relative_to(Path.cwd()) else MANIFEST}")
+    sys.exit(0)
