@@ -21,6 +21,7 @@ from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.rate_limit import RateLimiter
+from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
@@ -135,7 +136,8 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     grace = timedelta(seconds=settings.retention_session_grace_seconds)
     retention = retention_from(settings)
     expiry = ExpiryIndex(tables)
-    subjects, index = SubjectStore(tables, expiry, retention.idle_subject), ReviewIndex(tables)
+    recent = RecentSubjects(seconds=settings.session_ttl_seconds + settings.retention_session_grace_seconds)
+    subjects, index = SubjectStore(tables, expiry, retention.idle_subject, recent), ReviewIndex(tables)
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
     face_ledger = FaceSessionLedger(tables, expiry)
     review = ReviewService(

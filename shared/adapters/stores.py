@@ -19,6 +19,7 @@ from shared.adapters.audit_log import audit_row
 from shared.adapters.customer_cache import CustomerCache
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.paging import read_page
+from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
@@ -139,10 +140,22 @@ class SubjectChange:
 class SubjectStore:
     """Subjects, their sessions and attempts (partition = `<customerId>_<correlationId>`)."""
 
-    def __init__(self, tables: Tables, expiry: ExpiryIndex | None = None, idle: timedelta = timedelta(days=30)) -> None:
+    def __init__(
+        self,
+        tables: Tables,
+        expiry: ExpiryIndex | None = None,
+        idle: timedelta = timedelta(days=30),
+        recent: RecentSubjects | None = None,
+    ) -> None:
         self._table = tables.client("subjects")
         self._expiry = expiry
         self._idle = idle
+        self._recent = recent
+
+    def forget_recent(self) -> None:
+        """Drop what this instance last wrote (benchmarks: a request landing on another instance)."""
+        if self._recent is not None:
+            self._recent.clear()
 
     def file_check(self, customer_id: str, correlation_id: str, at: datetime) -> datetime | None:
         """File a retention check of this subject's partition for the hour `at` falls due in
@@ -176,12 +189,17 @@ class SubjectStore:
         return subject, session
 
     def get_with_sessions(
-        self, customer_id: str, correlation_id: str
+        self, customer_id: str, correlation_id: str, recent: bool = False
     ) -> tuple[Versioned[Subject] | None, list[Versioned[Session]]]:
-        """The subject row and every retained session row in one round trip (`session_…` sorts before `subject`)."""
+        """The subject row and every retained session row in one round trip (`session_…` sorts before
+        `subject`); with `recent`, as this instance last wrote them, if it did (no round trip)."""
+        pk = subject_partition(customer_id, correlation_id)
+        known = self._recent.get(pk) if recent and self._recent is not None else None
+        if known is not None:
+            return known[0], list(known[1])
         rows = self._table.query_entities(
             "PartitionKey eq @pk and RowKey ge @lo and RowKey le @hi",
-            parameters={"pk": subject_partition(customer_id, correlation_id), "lo": "session_", "hi": SUBJECT_ROW},
+            parameters={"pk": pk, "lo": "session_", "hi": SUBJECT_ROW},
         )
         subject: Versioned[Subject] | None = None
         sessions: list[Versioned[Session]] = []
@@ -190,6 +208,8 @@ class SubjectStore:
                 subject = Versioned(from_entity(Subject, entity), etag_of(entity))
             else:
                 sessions.append(Versioned(from_entity(Session, entity), etag_of(entity)))
+        if self._recent is not None and subject is not None:
+            self._recent.put(pk, (subject, list(sessions)))
         return subject, sessions
 
     def create_subject(self, subject: Subject) -> bool:
@@ -210,10 +230,40 @@ class SubjectStore:
             _replace(to_entity(v.record, pk, row_key_of(v.record)), v.etag) for v in change.replace
         ]
         operations += [("create", to_entity(record, pk, row_key_of(record))) for record in change.create]
-        submit(self._table, operations)
+        try:
+            etags = submit(self._table, operations)
+        except Exception:
+            self._forget(pk)
+            raise
+        self._remember(pk, change, etags)
+
+    def _remember(self, pk: str, change: SubjectChange, etags: list[str | None]) -> None:
+        """Keep what this write made of the partition, when it started from what was known (else forget it)."""
+        if self._recent is None:
+            return
+        written = list(zip((*change.replace, *(Versioned(r, "") for r in change.create)), etags, strict=True))
+        subject = next((Versioned(v.record, e) for v, e in written if isinstance(v.record, Subject) and e), None)
+        known = self._recent.get(pk)
+        replaced = next((v.etag for v in change.replace if isinstance(v.record, Subject)), None)
+        if subject is None or replaced is None:
+            self._recent.forget(pk)
+            return
+        if known is None or known[0].etag != replaced:
+            self._recent.forget(pk)  # started from a fresh read: only a read may fill it
+            return
+        sessions = {s.record.session_id: s for s in known[1]}
+        for v, etag in written:
+            if isinstance(v.record, Session) and etag:
+                sessions[v.record.session_id] = Versioned(v.record, etag)
+        self._recent.put(pk, (subject, list(sessions.values())))
+
+    def _forget(self, pk: str) -> None:
+        if self._recent is not None:
+            self._recent.forget(pk)
 
     def delete_with_entry(self, row: Any, entry: AuditEntry) -> None:
         """Delete a subject row (as read, ETag-guarded) and record why, in one transaction."""
+        self._forget(row["PartitionKey"])
         delete = ("delete", {"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"]}, _if_unchanged(etag_of(row)))
         submit(self._table, [delete, ("create", to_entity(entry, row["PartitionKey"], audit_row(entry.entry_id)))])
 
@@ -249,18 +299,27 @@ class SubjectStore:
 
     def mark_face_deleted(self, customer_id: str, correlation_id: str, session_id: str) -> None:
         """Note on a session row that Face no longer holds it (a one-column merge: nothing else moves)."""
-        with contextlib.suppress(ResourceNotFoundError):
-            self._table.update_entity(
-                {
-                    "PartitionKey": subject_partition(customer_id, correlation_id),
-                    "RowKey": session_row(session_id),
-                    "face_deleted": True,
-                },
-                mode=UpdateMode.MERGE,
+        pk = subject_partition(customer_id, correlation_id)
+        try:
+            written = self._table.update_entity(
+                {"PartitionKey": pk, "RowKey": session_row(session_id), "face_deleted": True}, mode=UpdateMode.MERGE
             )
+        except ResourceNotFoundError:
+            self._forget(pk)
+            return
+        known = self._recent.get(pk) if self._recent is not None else None
+        if known is not None and self._recent is not None:  # the same merge on what this instance knows
+            sessions = [
+                Versioned(s.record.model_copy(update={"face_deleted": True}), written.get("etag") or "")
+                if s.record.session_id == session_id
+                else s
+                for s in known[1]
+            ]
+            self._recent.put(pk, (known[0], sessions))
 
     def mark_successor_created(self, customer_id: str, correlation_id: str) -> None:
         """Note on a retired subject that its successor was created (a one-column merge)."""
+        self._forget(subject_partition(customer_id, correlation_id))
         with contextlib.suppress(ResourceNotFoundError):
             self._table.update_entity(
                 {

@@ -207,17 +207,17 @@ def write_if_unchanged(
         raise StaleWrite(str(exc)) from exc
 
 
-def submit(table: TableClient, operations: list[tuple[Any, ...]]) -> None:
-    """Run operations on one partition as one entity-group transaction.
+def submit(table: TableClient, operations: list[tuple[Any, ...]]) -> list[str | None]:
+    """Run operations on one partition as one entity-group transaction; returns each row's new ETag.
 
     StaleWrite only when an ETag or existence check failed (409/412); any other refusal (say
     400 `PropertyValueTooLarge`) or an outage propagates as the SDK raised it."""
     if not operations:
-        return
+        return []
     if len(operations) > MAX_BATCH:
         raise ValueError("one transaction holds at most 100 operations")
     try:
-        table.submit_transaction(operations)
+        return [result.get("etag") for result in table.submit_transaction(operations)]
     except (ResourceModifiedError, ResourceExistsError) as exc:
         raise StaleWrite(str(exc)) from exc
     except TableTransactionError as exc:

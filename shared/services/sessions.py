@@ -120,6 +120,7 @@ class _Issue:
     created: CreatedFaceSession | None = None
     tracked: bool = False
     committed: bool = False
+    fresh: bool = False  # read the subject from storage (not from what this instance last wrote)
 
 
 @dataclass
@@ -215,7 +216,11 @@ class SessionService:
 
         def attempt() -> IssuedView:
             now = self.clock()
-            current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
+            recent = not issue.fresh  # the first try may start from what this instance last wrote
+            issue.fresh = True
+            current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id, recent)
+            if recent and not self._plainly_allowed(current, sessions, client_request_id, now):
+                current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
             if current is None:
                 raise ConsentRequired("Record the subject's consent (POST /consents) first.")
             if current.record.state.status is not SubjectStatus.ACTIVE:
@@ -275,6 +280,25 @@ class SessionService:
         finally:
             if issue.created is not None and not issue.committed:
                 self._discard(issue.created.session_id)
+
+    def _plainly_allowed(
+        self,
+        current: Versioned[Subject] | None,
+        sessions: list[Versioned[Session]],
+        client_request_id: str | None,
+        now: datetime,
+    ) -> bool:
+        """Whether what this instance last wrote shows a plain new session: an active, ungated subject
+        the policy lets through, no replay, nothing open to read first. Anything else (a refusal
+        above all) is decided on a fresh read; and the write after is ETag-guarded either way."""
+        return (
+            current is not None
+            and current.record.state.status is SubjectStatus.ACTIVE
+            and not current.record.gated
+            and find_replay(sessions, client_request_id, now) is None
+            and not any(is_open(s.record, now, self.pull_grace) for s in sessions)
+            and refuse_new_session(current.record.state, now, self.policy) is None
+        )
 
     def _with_check(self, subject: Subject, due: datetime, now: datetime) -> Subject:
         """The subject with a retention check that will see a new row due at `due`: the one it has
