@@ -143,7 +143,6 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     review = ReviewService(
         subjects=subjects,
         index=index,
-        customers=customers,
         queue=queue,
         audit=audit,
         clock=clock,

@@ -20,7 +20,6 @@ from shared.adapters.audit_log import AuditLog, audit_row
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.stores import (
-    CustomerStore,
     ReviewIndex,
     SubjectChange,
     SubjectStore,
@@ -81,7 +80,6 @@ class SubjectDetail:
 class ReviewService:
     subjects: SubjectStore
     index: ReviewIndex
-    customers: CustomerStore
     queue: NotificationQueue
     audit: AuditLog
     clock: Clock
@@ -283,8 +281,10 @@ class ReviewService:
         return len(entries)
 
     def repair(self) -> dict[str, Any]:
-        """Finish what an interrupted decision left: queue outbox rows, create successors never
-        created, relay audit entries. One subject that cannot be repaired does not stop the others."""
+        """Finish what an interrupted decision left, everywhere at once: queue outbox rows, create
+        successors never created, relay audit entries. An operator's call after an incident (it reads
+        whole tables); the retention sweep finishes the same per partition as each check comes up.
+        One subject that cannot be repaired does not stop the others."""
         flushed = failed = 0
         for partition in self.subjects.outbox_partitions():
             try:
