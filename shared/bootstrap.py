@@ -164,6 +164,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     )
     ip_policy = ip_policy_from(settings)
     face = _face_client(settings)
+    customer_service = CustomerService(customers, audit, clock)
     sessions = SessionService(
         subjects=subjects,
         index=index,
@@ -180,13 +181,14 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         pull_limit=settings.face_pull_limit,
         pull_grace=grace,
         client_attempts=settings.face_client_attempts,
+        refuse_customer=customer_service.refuse_terminated_id,
     )
     return Services(
         settings=settings,
         tables=tables,
         audit=audit,
         staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock, keys),
-        customers=CustomerService(customers, audit, clock),
+        customers=customer_service,
         sessions=sessions,
         review=review,
         feedback=feedback,

@@ -58,6 +58,10 @@ class CustomerSuspended(DomainError):
     status, code = 403, "customer_suspended"
 
 
+class CustomerTerminated(DomainError):
+    status, code = 403, "customer_terminated"
+
+
 class ConsentRequired(DomainError):
     status, code = 403, "consent_required"
 

@@ -20,10 +20,14 @@ from shared.api.openapi import CONTENDED, UPSTREAM, documented
 from shared.bootstrap import services
 
 SESSION_REFUSALS = {
-    403: ("customer_suspended", "consent_required", "correlation_id_blocked"),
+    403: ("customer_suspended", "customer_terminated", "consent_required", "correlation_id_blocked"),
     429: ("retry_limited", "too_many_concurrent_requests"),
 }
-TOKEN_REFUSALS = {401: ("token_invalid", "token_expired"), 429: ("token_exhausted", "too_many_concurrent_requests")}
+TOKEN_REFUSALS = {
+    401: ("token_invalid", "token_expired"),
+    403: ("customer_terminated",),
+    429: ("token_exhausted", "too_many_concurrent_requests"),
+}
 
 bp = func.Blueprint()
 

@@ -17,6 +17,7 @@ from shared.api.models import (
     Page,
     ReasonRequest,
     RepairResponse,
+    TerminateRequest,
 )
 from shared.api.openapi import (
     CONTENDED,
@@ -30,6 +31,7 @@ from shared.bootstrap import services
 from shared.domain.records import Customer
 
 bp = func.Blueprint()
+TERMINATED = {409: ("conflict",)}  # the customer was terminated: permanent
 
 
 def _view(customer: Customer) -> CustomerView:
@@ -41,6 +43,7 @@ def _view(customer: Customer) -> CustomerView:
         created_at=customer.created_at,
         key_rotated_at=customer.key_rotated_at,
         suspended_at=customer.suspended_at,
+        terminated_at=customer.terminated_at,
     )
 
 
@@ -89,7 +92,7 @@ def get_customer(req: func.HttpRequest) -> func.HttpResponse:
     "Rotate a customer's api key (the old one stops working)",
     "manage",
     responses={200: CustomerKeyResponse},
-    errors=[NOT_FOUND, CONTENDED],
+    errors=[NOT_FOUND, CONTENDED, TERMINATED],
 )
 @endpoint
 def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
@@ -105,7 +108,7 @@ def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
     "manage",
     request=ReasonRequest,
     responses={200: CustomerView},
-    errors=[NOT_FOUND, CONTENDED],
+    errors=[NOT_FOUND, CONTENDED, TERMINATED],
 )
 @endpoint
 def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
@@ -117,6 +120,25 @@ def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
         else ReasonRequest()
     )
     customer = s.customers.reinstate(req.route_params.get("customerId", ""), admin.name, body.reason)
+    return json_response(_view(customer))
+
+
+@bp.route(route="v1/manage/customers/{customerId}/terminate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Terminate a customer (permanent)",
+    "manage",
+    request=TerminateRequest,
+    responses={200: CustomerView},
+    errors=[NOT_FOUND, CONTENDED, TERMINATED],
+)
+@endpoint
+def terminate_customer(req: func.HttpRequest) -> func.HttpResponse:
+    """End a customer for good: every client call with its keys or session tokens answers 403
+    `customer_terminated`, no new key can be issued, and reinstating answers 409. Audited."""
+    s = services()
+    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.terminate")
+    body = parse_body(req, TerminateRequest, s.settings.max_body_bytes)
+    customer = s.customers.terminate(req.route_params.get("customerId", ""), admin.name, body.reason)
     return json_response(_view(customer))
 
 

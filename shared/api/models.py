@@ -87,14 +87,19 @@ class ReasonRequest(ApiModel):
     reason: Reason | None = None
 
 
+class TerminateRequest(ApiModel):
+    reason: Reason
+
+
 class CustomerView(ApiModel):
     customer_id: str
     name: str
     contact_email: str
-    status: Literal["active", "warned", "suspended"]
+    status: Literal["active", "warned", "suspended", "terminated"]
     created_at: datetime
     key_rotated_at: datetime | None = None
     suspended_at: datetime | None = None
+    terminated_at: datetime | None = None
 
 
 class CustomerKeyResponse(ApiModel):

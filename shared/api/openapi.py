@@ -22,7 +22,7 @@ from shared.api.http import STATE_CHANGING
 F = TypeVar("F", bound=Callable[..., Any])
 
 BAD_BODY = {400: ("invalid_request",), 413: ("payload_too_large",)}
-API_KEY = {401: ("unauthorized",)}
+API_KEY = {401: ("unauthorized",), 403: ("customer_terminated",)}
 STAFF = {401: ("unauthorized",), 403: ("forbidden",)}
 CONTENDED = {429: ("too_many_concurrent_requests",)}
 UPSTREAM = {502: ("upstream_unavailable",), 503: ("upstream_unavailable",)}

@@ -28,6 +28,8 @@ def escalate(customer: Customer, subject: str, at: datetime, now: datetime, poli
     A customer with confirmations in the window is `warned`; reaching `suspend_after` of them
     within the window suspends it. Counting the same subject twice changes nothing.
     """
+    if customer.status is CustomerStatus.TERMINATED:  # the end of the road already: nothing to count
+        return Escalation(customer, changed=False, suspended_now=False, in_window=len(customer.confirmations))
     recent = tuple(c for c in customer.confirmations if c.at > now - policy.window)
     if any(c.subject == subject for c in recent):
         return Escalation(customer, changed=False, suspended_now=False, in_window=len(recent))

@@ -22,6 +22,7 @@ class CustomerStatus(StrEnum):
     ACTIVE = "active"
     WARNED = "warned"
     SUSPENDED = "suspended"
+    TERMINATED = "terminated"  # permanent: its api keys grant nothing, reinstating is refused
 
 
 class Confirmation(Value):
@@ -55,6 +56,7 @@ class Customer(Record):
     created_at: AwareDatetime
     key_rotated_at: AwareDatetime | None = None
     suspended_at: AwareDatetime | None = None
+    terminated_at: AwareDatetime | None = None
     confirmations: tuple[Confirmation, ...] = ()
 
 

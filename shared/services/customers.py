@@ -1,4 +1,4 @@
-"""Customers: registration, api-key authentication, key rotation and reinstatement."""
+"""Customers: registration, api-key authentication, key rotation, reinstatement and termination."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from shared.adapters.stores import CustomerStore, Versioned
 from shared.domain.clock import Clock
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.secrets import api_key_customer, hash_secret, new_api_key, new_id, secret_matches
-from shared.errors import NotFound, Unauthorized
+from shared.errors import Conflict, CustomerTerminated, NotFound, Unauthorized
 from shared.unit_of_work import until_committed
 
 
@@ -44,7 +44,14 @@ class CustomerService:
         found = self.store.get_recent(customer_id) if customer_id else None
         if found is None or not secret_matches(api_key or "", found.api_key_hash):
             raise Unauthorized("A valid x-api-key header is required.")
+        refuse_terminated(found)
         return found
+
+    def refuse_terminated_id(self, customer_id: str) -> None:
+        """403 `customer_terminated` when this customer was terminated (session-token calls)."""
+        found = self.store.get_recent(customer_id) if _is_id(customer_id) else None
+        if found is not None:
+            refuse_terminated(found)
 
     def get(self, customer_id: str) -> Versioned[Customer]:
         found = self.store.get(customer_id) if _is_id(customer_id) else None
@@ -57,7 +64,9 @@ class CustomerService:
         api_key = new_api_key(customer_id)
         customer = self._update(
             customer_id,
-            lambda c, now: c.model_copy(update={"api_key_hash": hash_secret(api_key), "key_rotated_at": now}),
+            lambda c, now: _not_terminated(c).model_copy(
+                update={"api_key_hash": hash_secret(api_key), "key_rotated_at": now}
+            ),
             actor=actor,
             action="customer.rotate_key",
         )
@@ -67,11 +76,24 @@ class CustomerService:
         """Lift a suspension (the customer returns to `active`, its confirmation count restarts)."""
         return self._update(
             customer_id,
-            lambda c, now: c.model_copy(
+            lambda c, now: _not_terminated(c).model_copy(
                 update={"status": CustomerStatus.ACTIVE, "suspended_at": None, "confirmations": ()}
             ),
             actor=actor,
             action="customer.reinstate",
+            reason=reason,
+        )
+
+    def terminate(self, customer_id: str, actor: str, reason: str) -> Customer:
+        """End a customer for good: its api keys and session tokens grant nothing from now on (every
+        client call answers 403 `customer_terminated`), no key can be issued, reinstating is refused."""
+        return self._update(
+            customer_id,
+            lambda c, now: _not_terminated(c).model_copy(
+                update={"status": CustomerStatus.TERMINATED, "terminated_at": now, "suspended_at": None}
+            ),
+            actor=actor,
+            action="customer.terminate",
             reason=reason,
         )
 
@@ -97,6 +119,17 @@ class CustomerService:
         updated, entry = until_committed(attempt, "The customer")
         self.audit.relay("customers", customer_id, [entry])
         return updated
+
+
+def refuse_terminated(customer: Customer) -> None:
+    if customer.status is CustomerStatus.TERMINATED:
+        raise CustomerTerminated("This customer was terminated; its keys and tokens no longer work.")
+
+
+def _not_terminated(customer: Customer) -> Customer:
+    if customer.status is CustomerStatus.TERMINATED:
+        raise Conflict("This customer was terminated; that is permanent.")
+    return customer
 
 
 def _is_id(value: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -140,6 +141,7 @@ class SessionService:
     pull_limit: int = 10
     pull_grace: timedelta = timedelta(hours=1)
     client_attempts: int = 1  # attempts the device may make per session (FACE_CLIENT_ATTEMPTS)
+    refuse_customer: Callable[[str], None] | None = None  # raises for a customer that may not be served
 
     # --- consent ------------------------------------------------------------------------
     def grant_consent(
@@ -547,6 +549,8 @@ class SessionService:
             subject, session = self.subjects.get_with_session(address.customer_id, address.correlation_id, session_id)
             if subject is None or session is None or not secret_matches(token or "", session.record.token_hash):
                 raise TokenInvalid("The session token is not valid for this session.")
+            if self.refuse_customer is not None:  # a terminated customer's tokens grant nothing either
+                self.refuse_customer(address.customer_id)
             if session.record.expires_at <= now:
                 raise TokenExpired("The session token has expired; create a new session.")
             if session.record.calls_used >= session.record.calls_allowed:

@@ -28,6 +28,8 @@ ROUTES = [
     ("GET", "/api/v1/manage/customers/{c}", None, "Administrator", 200),
     ("POST", "/api/v1/manage/customers/{c}/keys", None, "Administrator", 200),
     ("POST", "/api/v1/manage/customers/{c}/reinstate", None, "Administrator", 200),
+    # terminating is permanent: the first allowed caller terminates, the next one gets 409
+    ("POST", "/api/v1/manage/customers/{c}/terminate", {"reason": "r"}, "Administrator", (200, 409)),
     ("POST", "/api/v1/manage/repair", None, "Administrator", 200),
 ]
 
@@ -46,15 +48,23 @@ def test_authorization_matrix_with_app_service_authentication(configure, router,
     services = configure(EASY_AUTH_ENABLED="true")
     api = ApiClient(router)
     customer_id, key = new_customer(api)
-    needed, allowed_status = route[3], route[4]
+    needed, allowed = route[3], route[4]
+    statuses = iter(allowed if isinstance(allowed, tuple) else (allowed,))
+    allowed_status = next(statuses)
+
+    def then() -> int:  # the status the next allowed caller gets (the same, unless the route says)
+        nonlocal allowed_status
+        current, allowed_status = allowed_status, next(statuses, allowed_status)
+        return current
+
     callers = {
         "no credentials": ({}, 401),
         "customer api key": ({"x-api-key": key}, 401),
         "principal without a role": (principal(), 403),
         "principal with an unrelated role": (principal("Auditor"), 403),
-        "Reviewer": (principal("Reviewer"), allowed_status if needed == "Reviewer" else 403),
-        "Administrator": (principal("Administrator"), allowed_status),
-        "admin key": (ADMIN, allowed_status),
+        "Reviewer": (principal("Reviewer"), then() if needed == "Reviewer" else 403),
+        "Administrator": (principal("Administrator"), then()),
+        "admin key": (ADMIN, then()),
     }
     guids = [consented_subject(api, key) for _ in callers]  # before a key rotation can change the key
     for guid, (caller, (headers, expected)) in zip(guids, callers.items(), strict=True):
