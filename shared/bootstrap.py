@@ -36,6 +36,7 @@ from shared.services.notifier import Notifier
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService
 from shared.services.sessions import SessionService
+from shared.services.subject_access import SubjectAccess
 from shared.services.subject_retention import SubjectRetention
 from shared.settings import Settings, load_settings
 
@@ -66,6 +67,7 @@ class Services:
     erasure: ErasureService
     retention: RetentionSweep
     face_settings: FaceSettingsService
+    subject_access: SubjectAccess
     clock: Clock
     _notifier: Notifier | None = None
 
@@ -227,6 +229,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             delete_owed=sessions.delete_owed,
         ),
         face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),
+        subject_access=SubjectAccess(subjects),
         clock=clock,
     )
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import azure.functions as func
 from pydantic import TypeAdapter, ValidationError
 
+from shared.api.access_models import SubjectAccessView, access_view
 from shared.api.auth import Role
 from shared.api.http import (
     SECURITY_HEADERS,
@@ -18,7 +19,7 @@ from shared.api.http import (
     time_range,
 )
 from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackRequest, FeedbackView, Page
-from shared.api.openapi import BAD_QUERY, CONTENDED, PAGING, STAFF, STAFF_SCHEMES, Query, documented
+from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, STAFF, STAFF_SCHEMES, Query, documented
 from shared.bootstrap import services
 from shared.domain.privacy import notice, render_html
 from shared.errors import InvalidRequest
@@ -40,12 +41,27 @@ _GUID = TypeAdapter(CorrelationId)
 def erase_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
-    try:
-        correlation_id = _GUID.validate_python(req.route_params.get("correlationId", ""))
-    except ValidationError:
-        raise InvalidRequest("correlationId must be a UUID.") from None
-    s.erasure.erase(customer, correlation_id)
+    s.erasure.erase(customer, _correlation_id(req))
     return func.HttpResponse(status_code=204, headers=SECURITY_HEADERS)
+
+
+@bp.route(route="v1/subjects/{correlationId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Everything held about one of your subjects (subject access)",
+    "client",
+    security=("apiKey",),
+    responses={200: SubjectAccessView},
+    errors=[BAD_QUERY, NOT_FOUND],
+)
+@endpoint
+def read_subject(req: func.HttpRequest) -> func.HttpResponse:
+    """What Liveness Guard holds about the caller's own subject — consent, the sessions and attempt
+    decisions still retained, counters, reviewers' decisions, linked GUIDs, the gate state — so the
+    customer can answer its end user's access request. Another customer's GUID is a 404."""
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    held = s.subject_access.held(customer.customer_id, _correlation_id(req))
+    return json_response(access_view(held))
 
 
 @bp.route(route="v1/privacy", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -110,6 +126,13 @@ def list_feedback(req: func.HttpRequest) -> func.HttpResponse:
     items, token = s.feedback.page(start, end, *page_request(req))
     views = [FeedbackView(**f.model_dump(exclude={"json_fields"})) for f in items]
     return page_response(views, token)
+
+
+def _correlation_id(req: func.HttpRequest) -> str:
+    try:
+        return _GUID.validate_python(req.route_params.get("correlationId", ""))
+    except ValidationError:
+        raise InvalidRequest("correlationId must be a UUID.") from None
 
 
 def client_address(req: func.HttpRequest) -> str:

@@ -103,6 +103,10 @@ def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str
             "DELETE /api/v1/subjects/{correlationId} and your data is erased at once. A correlation ID that was "
             "flagged, blocked, retired or timed out leaves only its abuse gate (a keyed hash, no ID) until its period "
             "ends, so erasure cannot be used to escape a block.",
+            "access": "Ask the application you used what is held about you: it calls "
+            "GET /api/v1/subjects/{correlationId} and receives everything listed above for your correlation ID "
+            "(consent, the sessions and attempt decisions still kept, counters, reviewers' decisions and their "
+            "reasons, linked IDs).",
             "feedback": "Report a false rejection, an accessibility barrier or a privacy concern with "
             "POST /api/v1/feedback (no account needed).",
         },
@@ -143,6 +147,7 @@ caption{{text-align:left;font-weight:bold;padding:.5rem 0}}</style></head>
 <tbody>{rows}</tbody></table>
 <h2>Who can see it</h2><ul>{who}</ul>
 <h2>Your choices</h2>
+<h3>Access</h3><p>{e(choices["access"])}</p>
 <h3>Erasure</h3><p>{e(choices["erasure"])}</p>
 <h3>Feedback</h3><p>{e(choices["feedback"])}</p>
 </main></body></html>"""

@@ -1,0 +1,45 @@
+"""Subject access (SPEC section 3, `GET /subjects/{correlationId}`; GDPR Art. 15): everything
+Liveness Guard holds about one of the caller's own subjects, so a customer can answer its end
+user's request. One partition query; nothing secret leaves (no token hashes, sealed Face tokens,
+address hashes or key material), and reviewers appear by role, not by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.adapters.stores import SUBJECT_ROW, SubjectStore
+from shared.adapters.tables import from_entity
+from shared.domain.records import Attempt, Session, Subject
+from shared.errors import NotFound
+
+
+@dataclass(frozen=True)
+class SubjectRecords:
+    """The rows held for one subject, as records."""
+
+    subject: Subject
+    sessions: list[Session]
+    attempts: list[Attempt]
+
+
+@dataclass
+class SubjectAccess:
+    subjects: SubjectStore
+
+    def held(self, customer_id: str, correlation_id: str) -> SubjectRecords:
+        """Everything stored for the caller's own subject; 404 for an unknown GUID (or another
+        customer's: the same GUID under another customer is another subject)."""
+        rows = self.subjects.partition(customer_id, correlation_id)
+        subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
+        if subject_row is None:
+            raise NotFound("No such subject.")
+        return SubjectRecords(
+            subject=from_entity(Subject, subject_row),
+            sessions=sorted(_records(rows, "session_", Session), key=lambda s: s.created_at),
+            attempts=sorted(_records(rows, "attempt_", Attempt), key=lambda a: a.recorded_at),
+        )
+
+
+def _records(rows: list[dict[str, Any]], prefix: str, model: type[Any]) -> list[Any]:
+    return [from_entity(model, r) for r in rows if r["RowKey"].startswith(prefix)]
