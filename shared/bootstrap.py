@@ -22,12 +22,14 @@ from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
-from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
+from shared.adapters.stores import CustomerStore, DeterminationStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
 from shared.domain.ip_policy import IpPolicy
+from shared.domain.secrets import subject_ref
 from shared.services.customers import CustomerService
+from shared.services.determinations import DeterminationIndex, DeterminationService
 from shared.services.erasure import ErasureService
 from shared.services.escalation import CustomerEscalation, escalation_policy
 from shared.services.face_settings import FaceSettingsService
@@ -68,6 +70,8 @@ class Services:
     retention: RetentionSweep
     face_settings: FaceSettingsService
     subject_access: SubjectAccess
+    escalation: CustomerEscalation
+    determinations: DeterminationService
     clock: Clock
     _notifier: Notifier | None = None
 
@@ -86,16 +90,7 @@ class Services:
                 send_attempts=self.settings.email_send_attempts,
                 poll_interval=self.settings.email_poll_interval_seconds,
                 max_dequeue=self.settings.notification_max_dequeue,
-                escalation=CustomerEscalation(
-                    customers=self.customers.store,
-                    audit=self.audit,
-                    queue=self.review.queue,
-                    clock=self.clock,
-                    policy=escalation_policy(
-                        self.settings.customer_suspend_after, self.settings.customer_window_seconds
-                    ),
-                    ref=self.review.ref,
-                ),
+                escalation=self.escalation,
             )
         return self._notifier
 
@@ -142,6 +137,19 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     subjects, index = SubjectStore(tables, expiry, retention.idle_subject, recent), ReviewIndex(tables)
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
     face_ledger = FaceSessionLedger(tables, expiry)
+    respond_within = timedelta(days=settings.remediation_response_days)
+    determination_store, determination_index = DeterminationStore(tables, customers), DeterminationIndex(tables)
+    escalation = CustomerEscalation(
+        determinations=determination_store,
+        audit=audit,
+        queue=queue,
+        clock=clock,
+        policy=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
+        ref=lambda customer_id, correlation_id: subject_ref(keys, customer_id, correlation_id),
+        expiry=expiry,
+        respond_within=respond_within,
+        index=determination_index,
+    )
     review = ReviewService(
         subjects=subjects,
         index=index,
@@ -151,6 +159,11 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         keys=keys,
         tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
         face_ledger=face_ledger,
+        escalation=escalation,
+        respond_within=respond_within,
+    )
+    determinations = DeterminationService(
+        store=determination_store, index=determination_index, audit=audit, queue=queue, clock=clock
     )
     feedback = FeedbackService(
         tables=tables,
@@ -227,9 +240,12 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             policy=retention,
             page_size=settings.retention_page_size,
             delete_owed=sessions.delete_owed,
+            expire_determinations=determinations.expire_overdue,
         ),
         face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),
         subject_access=SubjectAccess(subjects),
+        escalation=escalation,
+        determinations=determinations,
         clock=clock,
     )
 

@@ -28,6 +28,7 @@ MODULES = (
     "shared.api.privacy_routes",
     "shared.api.console_routes",
     "shared.api.docs_routes",
+    "shared.api.determination_routes",
     "shared.triggers.notifications",
     "shared.triggers.retention",
 )

@@ -93,6 +93,7 @@ class Settings(BaseModel):
     ip_timeout_seconds: int = Field(3600, alias="POLICY_IP_TIMEOUT_SECONDS", ge=1)
     customer_suspend_after: int = Field(5, alias="POLICY_CUSTOMER_SUSPEND_AFTER", ge=1)
     customer_window_seconds: int = Field(2592000, alias="POLICY_CUSTOMER_WINDOW_SECONDS", ge=1)
+    remediation_response_days: int = Field(14, alias="REMEDIATION_RESPONSE_DAYS", ge=1, le=365)
 
     # --- retention (SPEC section 8) -----------------------------------------------------
     retention_schedule: str = Field("0 17 * * * *", alias="RETENTION_SCHEDULE")

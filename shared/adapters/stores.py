@@ -22,6 +22,7 @@ from shared.adapters.paging import read_page
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
+from shared.domain.determinations import Determination
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 
 R = TypeVar("R", bound=Record)
@@ -94,6 +95,11 @@ class CustomerStore:
             return found.record if found else None
         return self._cache.get(customer_id, self.get)
 
+    def forget(self, customer_id: str) -> None:
+        """Drop this instance's cached copy (after a write elsewhere in the customer's partition)."""
+        if self._cache is not None:
+            self._cache.forget(customer_id)
+
     def create(self, customer: Customer, audit: AuditEntry) -> None:
         """Insert a new customer together with the audit entry recording it (one transaction)."""
         self._file_relay_check(customer, audit)
@@ -123,6 +129,80 @@ class CustomerStore:
         finally:
             if self._cache is not None:
                 self._cache.forget(customer.customer_id)
+
+
+DETERMINATION_PREFIX = "determination_"
+
+
+def determination_row(determination_id: str) -> str:
+    return f"{DETERMINATION_PREFIX}{determination_id}"
+
+
+class DeterminationStore:
+    """A customer's determinations, in its own partition of `customers` (row `determination_<id>`),
+    so a determination, the customer's status and their audit entries change in one transaction."""
+
+    def __init__(self, tables: Tables, customers: CustomerStore) -> None:
+        self._table = tables.client("customers")
+        self._customers = customers
+
+    def with_customer(
+        self, customer_id: str, determination_id: str
+    ) -> tuple[Versioned[Customer] | None, Versioned[Determination] | None]:
+        """The customer row and one determination in a single round trip."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and ( RowKey eq @customer or RowKey eq @row )",
+            parameters={"pk": customer_id, "customer": CUSTOMER_ROW, "row": determination_row(determination_id)},
+        )
+        customer: Versioned[Customer] | None = None
+        found: Versioned[Determination] | None = None
+        for row in rows:
+            if row["RowKey"] == CUSTOMER_ROW:
+                customer = Versioned(from_entity(Customer, row), etag_of(row))
+            else:
+                found = Versioned(from_entity(Determination, row), etag_of(row))
+        return customer, found
+
+    def page(
+        self, customer_id: str, status: str | None, size: int, token: dict[str, str] | None
+    ) -> tuple[list[Determination], dict[str, str] | None]:
+        """One page of a customer's determinations, oldest id first, optionally of one status."""
+        query = "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi" + (" and status eq @status" if status else "")
+        parameters = {"pk": customer_id, "lo": DETERMINATION_PREFIX, "hi": "determination`", "status": status or ""}
+        rows, next_token = read_page(
+            lambda n: self._table.query_entities(query, parameters=parameters, results_per_page=n), size, token
+        )
+        return [from_entity(Determination, row) for row in rows], next_token
+
+    def overdue_candidates(self, customer_id: str, now: Any) -> list[Versioned[Determination]]:
+        """The customer's determinations that may take a response and whose `respondBy` passed."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi and respond_by le @now",
+            parameters={"pk": customer_id, "lo": DETERMINATION_PREFIX, "hi": "determination`", "now": now},
+        )
+        return [Versioned(from_entity(Determination, row), etag_of(row)) for row in rows]
+
+    def commit(
+        self,
+        customer: Versioned[Customer] | None,
+        determination: Versioned[Determination] | Determination,
+        entries: list[AuditEntry],
+    ) -> None:
+        """Write a determination (new, or replacing the version read), the customer (when given) and
+        the audit entries, in one transaction; StaleWrite when either changed since it was read."""
+        d = determination.record if isinstance(determination, Versioned) else determination
+        row = to_entity(d, d.customer_id, determination_row(d.determination_id))
+        operations: list[tuple[Any, ...]] = [
+            _replace(row, determination.etag) if isinstance(determination, Versioned) else ("create", row)
+        ]
+        if customer is not None:
+            operations.append(_replace(to_entity(customer.record, d.customer_id, CUSTOMER_ROW), customer.etag))
+        operations += [("create", to_entity(e, d.customer_id, audit_row(e.entry_id))) for e in entries]
+        try:
+            submit(self._table, operations)
+        finally:
+            if customer is not None:
+                self._customers.forget(d.customer_id)
 
 
 def _audit(customer: Customer, entry: AuditEntry) -> tuple[Any, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from shared.domain.ip_policy import normalise_ip
@@ -136,6 +136,13 @@ class FaceSettingsUpdate(ApiModel):
 class DecisionRequest(ApiModel):
     decision: Literal["confirm", "override"]
     reason: Reason
+    severity: Literal["standard", "severe"] | None = None  # confirm only; standard when absent
+
+    @model_validator(mode="after")
+    def _severity_with_confirm(self) -> DecisionRequest:
+        if self.severity is not None and self.decision != "confirm":
+            raise ValueError("severity goes only with decision=confirm")
+        return self
 
 
 class ResetRequest(ApiModel):

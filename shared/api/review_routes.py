@@ -94,7 +94,8 @@ def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     reviewer = s.staff.require(req, Role.REVIEWER, "subject.decide")
     body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
-    return _decision(s.review.decide(*_address(req), body.decision, body.reason, reviewer.name))
+    severity = body.severity or "standard"
+    return _decision(s.review.decide(*_address(req), body.decision, body.reason, reviewer.name, severity))
 
 
 @bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

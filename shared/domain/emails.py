@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
+from shared.domain.determinations import determination_id
 from shared.domain.notifications import Notification, NotificationKind
 
 SUBJECTS = {
@@ -50,6 +51,20 @@ def _to_html(text: str, subject: str) -> str:
     )
 
 
+def _respond_line(note: Notification) -> str:
+    """How the customer answers a determination (the API call and the deadline), or why it cannot."""
+    if note.severity == "severe":
+        return "This abuse was judged severe: your application's access is suspended at once."
+    if note.respond_by is None:
+        return "Explain what happened and how you remediated it to the contact below."
+    the_id = determination_id(note.customer_id, note.notification_id)
+    return (
+        f"Send your explanation and remediation with POST /api/v1/determinations/{the_id}/response "
+        f"by {note.respond_by.strftime('%Y-%m-%d %H:%M')} (UTC); without an accepted response by then, "
+        "your application's access is suspended."
+    )
+
+
 def render(note: Notification, customer_name: str, support_contact: str, window_days: int) -> Email:
     """The email for a notification. Only the GUID identifies anyone, and only where it is needed."""
     values = {
@@ -61,6 +76,8 @@ def render(note: Notification, customer_name: str, support_contact: str, window_
         "notification_id": note.notification_id,
         "window_days": str(window_days),
         "confirmations": str(note.confirmations_in_window or ""),
+        "determination_id": determination_id(note.customer_id, note.notification_id),
+        "respond_line": _respond_line(note),
     }
     text = _template(note.kind).substitute(values)
     subject = Template(SUBJECTS[note.kind]).substitute(values)

@@ -42,3 +42,12 @@ def escalate(customer: Customer, subject: str, at: datetime, now: datetime, poli
             status = CustomerStatus.WARNED
     updated = customer.model_copy(update={"confirmations": recent, "status": status, "suspended_at": suspended_at})
     return Escalation(updated, changed=True, suspended_now=suspended_now, in_window=len(recent))
+
+
+def suspend_now(result: Escalation, now: datetime) -> Escalation:
+    """The same escalation, with the customer suspended at once (a severe confirmation)."""
+    customer = result.customer
+    if customer.status in (CustomerStatus.SUSPENDED, CustomerStatus.TERMINATED):
+        return result
+    suspended = customer.model_copy(update={"status": CustomerStatus.SUSPENDED, "suspended_at": now})
+    return Escalation(suspended, changed=True, suspended_now=True, in_window=result.in_window)

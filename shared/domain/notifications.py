@@ -36,6 +36,8 @@ class Notification(BaseModel):
     determined_at: AwareDatetime
     reason: str | None = None
     confirmations_in_window: int | None = None
+    severity: Literal["standard", "severe"] | None = None  # of an abuse confirmation (standard when absent)
+    respond_by: AwareDatetime | None = None  # when the customer must have responded (standard confirmations)
 
 
 def notification_id(kind: NotificationKind, customer_id: str, subject: str, moment: datetime) -> str:
@@ -44,7 +46,13 @@ def notification_id(kind: NotificationKind, customer_id: str, subject: str, mome
 
 
 def abuse_confirmed(
-    customer_id: str, correlation_id: str, flagged_at: datetime, at: datetime, reason: str
+    customer_id: str,
+    correlation_id: str,
+    flagged_at: datetime,
+    at: datetime,
+    reason: str,
+    severity: Literal["standard", "severe"] = "standard",
+    respond_by: datetime | None = None,
 ) -> Notification:
     return Notification(
         notification_id=notification_id(NotificationKind.ABUSE_CONFIRMED, customer_id, correlation_id, flagged_at),
@@ -53,6 +61,8 @@ def abuse_confirmed(
         correlation_id=correlation_id,
         determined_at=at,
         reason=reason,
+        severity=severity,
+        respond_by=respond_by if severity == "standard" else None,
     )
 
 

@@ -1,48 +1,71 @@
-"""Per-customer escalation (SPEC section 5), run by the notification consumer.
+"""Per-customer escalation and the determination a confirmation opens (SPEC sections 5 and 5a).
 
 A confirmed determination reaches the customer as an `abuse_confirmed` message on the queue; the
-consumer counts it against the customer before sending the email. Counting is idempotent (one
-subject counts once), so a message delivered twice changes nothing the second time, and the
-reviewer's confirmation costs no customer read or write (SPEC's outbox guarantees hold: the
-message is committed with the decision, and escalation follows it at least once).
+consumer runs this before it sends the email: in one transaction on the customer's partition it
+creates the determination (its id is the message's), counts the confirmation against the customer
+(warned, or suspended at the threshold) and records any suspension in the audit log. A message
+delivered twice finds the determination there and changes nothing. A `severe` confirmation runs
+it inside the reviewer's request, so the customer is suspended at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.adapters.audit_log import AuditLog
+from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.notification_queue import NotificationQueue
-from shared.adapters.stores import CustomerStore
+from shared.adapters.stores import DeterminationStore, Versioned
 from shared.domain.clock import Clock
-from shared.domain.escalation import EscalationPolicy, escalate
+from shared.domain.determinations import Determination, Severity, determination_id, new_determination
+from shared.domain.escalation import EscalationPolicy, escalate, suspend_now
 from shared.domain.notifications import Notification, customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
+from shared.services.determinations import DeterminationIndex
 from shared.unit_of_work import until_committed
 
 
 @dataclass
 class CustomerEscalation:
-    customers: CustomerStore
+    determinations: DeterminationStore
     audit: AuditLog
     queue: NotificationQueue
     clock: Clock
     policy: EscalationPolicy
     ref: Callable[[str, str], str]  # the subject's pseudonym (the customer row never holds a GUID)
+    expiry: ExpiryIndex | None = None
+    respond_within: timedelta = timedelta(days=14)
+    index: DeterminationIndex | None = None
 
     def confirmed(self, note: Notification) -> Customer | None:
-        """Count one confirmed determination; warn, or suspend at the threshold (audited, and the
-        suspension email queued under an id fixed for that suspension)."""
+        """Open the determination and count it against the customer; warn, or suspend (at the
+        threshold, or at once when severe), audited, with the suspension email queued under an id
+        fixed for that suspension."""
+        severity = Severity(note.severity or Severity.STANDARD.value)
+        the_id = determination_id(note.customer_id, note.notification_id)
 
         def attempt() -> tuple[Customer, int, AuditEntry | None] | None:
-            current = self.customers.get(note.customer_id)
+            current, existing = self.determinations.with_customer(note.customer_id, the_id)
             if current is None:
                 return None
+            if existing is not None:  # a redelivery: done already
+                return current.record, len(current.record.confirmations), None
             now = self.clock()
             subject = self.ref(note.customer_id, note.correlation_id or "")
             result = escalate(current.record, subject, note.determined_at, now, self.policy)
+            if severity is Severity.SEVERE:
+                result = suspend_now(result, now)
+            determination = new_determination(
+                the_id,
+                note.customer_id,
+                note.correlation_id or "",
+                note.determined_at,
+                note.reason or "abuse of liveness detection",
+                severity,
+                self.respond_within,
+            )
             entry = None
             if result.suspended_now:
                 entry = self.audit.entry(
@@ -50,10 +73,15 @@ class CustomerEscalation:
                     actor="system",
                     action="customer.suspend",
                     target=result.customer.customer_id,
-                    reason=f"{result.in_window} confirmed determinations within the escalation window",
+                    reason="a severe confirmation"
+                    if severity is Severity.SEVERE
+                    else f"{result.in_window} confirmed determinations within the escalation window",
                 )
-            if result.changed:
-                self.customers.replace(result.customer, current.etag, entry)
+            self._file_checks(determination, now)
+            if self.index is not None:
+                self.index.put(determination)  # written ahead, like every index row
+            changed = Versioned(result.customer, current.etag) if result.changed else None
+            self.determinations.commit(changed, determination, [entry] if entry else [])
             return result.customer, result.in_window, entry
 
         escalated = until_committed(attempt, "The customer")
@@ -66,6 +94,15 @@ class CustomerEscalation:
             # Same id every time for one suspension: a redelivered message cannot double-mail.
             self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, in_window))
         return customer
+
+    def _file_checks(self, determination: Determination, now: datetime) -> None:
+        """Ahead of the write: the customer's partition is looked at when the response is due (and
+        soon, to relay an audit entry a failed relay leaves behind)."""
+        if self.expiry is None:
+            return
+        if determination.respond_by is not None:
+            self.expiry.schedule("customers", determination.customer_id, determination.respond_by)
+        self.expiry.schedule("customers", determination.customer_id, determination.determined_at)
 
 
 def escalation_policy(suspend_after: int, window_seconds: int) -> EscalationPolicy:

@@ -51,6 +51,7 @@ KINDS = (  # reported by every run, 0 when nothing of the kind was due
     "ledger",
     "rateLimits",
     "audit",
+    "determinationsExpired",
     "checks",
     "failedChecks",
 )
@@ -80,6 +81,7 @@ class RetentionSweep:
     policy: RetentionPolicy
     page_size: int = 1000
     delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
+    expire_determinations: Callable[[str, datetime], int] | None = None  # past respondBy: suspends
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
     last: Tally = field(default_factory=Tally)
 
@@ -142,7 +144,10 @@ class RetentionSweep:
         tally.add("checks", 1)
 
     def _check_customer(self, partition: str, now: datetime, tally: Tally) -> None:
-        """Relay audit entries a customer change left waiting (its relay failed at the time)."""
+        """Expire the customer's determinations past respondBy (suspending it), and relay audit
+        entries a customer change left waiting (its relay failed at the time)."""
+        if self.expire_determinations is not None:
+            tally.add("determinationsExpired", self.expire_determinations(partition, now))
         rows = list(
             self.tables.client("customers").query_entities(
                 "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from shared.adapters.audit_log import AuditLog, audit_row
 from shared.adapters.face_ledger import FaceSessionLedger
@@ -42,6 +42,7 @@ from shared.domain.records import (
 )
 from shared.domain.secrets import subject_ref, subject_refs
 from shared.errors import Conflict, NotFound
+from shared.services.escalation import CustomerEscalation
 from shared.unit_of_work import until_committed
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class ReviewService:
     keys: Keyring
     tombstone: timedelta = timedelta(days=180)
     face_ledger: FaceSessionLedger | None = None
+    escalation: CustomerEscalation | None = None  # runs a severe confirmation's suspension at once
+    respond_within: timedelta = timedelta(days=14)  # how long a customer has to answer a determination
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
@@ -152,19 +155,44 @@ class ReviewService:
         return matches
 
     # --- deciding: one function per command -------------------------------------------
-    def decide(self, customer_id: str, correlation_id: str, decision: str, reason: str, reviewer: str) -> Subject:
+    def decide(
+        self,
+        customer_id: str,
+        correlation_id: str,
+        decision: str,
+        reason: str,
+        reviewer: str,
+        severity: Literal["standard", "severe"] = "standard",
+    ) -> Subject:
         """confirm → blocked (customer notified; the consumer escalates); override → retired with a new GUID."""
-        command = self.confirm if decision == "confirm" else self.override
-        return command(customer_id, correlation_id, reason, reviewer)
+        if decision == "confirm":
+            return self.confirm(customer_id, correlation_id, reason, reviewer, severity)
+        return self.override(customer_id, correlation_id, reason, reviewer)
 
-    def confirm(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
-        """A pending flag is abuse: the subject is blocked and the customer told (outbox, same transaction)."""
+    def confirm(
+        self,
+        customer_id: str,
+        correlation_id: str,
+        reason: str,
+        reviewer: str,
+        severity: Literal["standard", "severe"] = "standard",
+    ) -> Subject:
+        """A pending flag is abuse: the subject is blocked and the customer told (outbox, same
+        transaction), which opens a determination; a severe one suspends the customer at once."""
+        notes: list[Notification] = []
 
         def change(subject: Subject, now: datetime) -> Decided:
             _require_pending(subject)
             note = abuse_confirmed(
-                customer_id, correlation_id, subject.state.flagged_at or now, now, subject.state.flag_reason or reason
+                customer_id,
+                correlation_id,
+                subject.state.flagged_at or now,
+                now,
+                subject.state.flag_reason or reason,
+                severity,
+                now + self.respond_within,
             )
+            notes[:] = [note]
             outbox = OutboxEntry(
                 notification_id=note.notification_id,
                 message=note.model_dump(mode="json", by_alias=True),
@@ -172,7 +200,10 @@ class ReviewService:
             )
             return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,))
 
-        return self._decide(customer_id, correlation_id, "confirm", reason, reviewer, change)
+        decided = self._decide(customer_id, correlation_id, "confirm", reason, reviewer, change)
+        if severity == "severe" and self.escalation is not None and notes:
+            self.escalation.confirmed(notes[0])  # at once; the consumer later finds it done
+        return decided
 
     def override(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
         """A pending flag was wrong: the GUID is retired and a fresh one handed out."""

@@ -1,6 +1,7 @@
 """Fixtures shared by the integration tests: a registered customer and its api key."""
 
 import pytest
+import requests
 
 from tests.integration.helpers import new_customer
 
@@ -14,3 +15,26 @@ def customer(api) -> tuple[str, str]:
 @pytest.fixture
 def key(customer) -> str:
     return customer[1]
+
+
+@pytest.fixture
+def sink(email_sink):
+    """The email sink, emptied, with no faults; `messages()` lists what was sent."""
+    verify = str(email_sink.ca_file)
+    requests.delete(f"{email_sink.url}/messages", verify=verify, timeout=5)
+    requests.post(f"{email_sink.url}/_sink/faults", json={"count": 0}, verify=verify, timeout=5)
+
+    class Sink:
+        def messages(self):
+            return requests.get(f"{email_sink.url}/messages", verify=verify, timeout=5).json()
+
+        def fail(self, status, count, retry_after=0):
+            requests.post(
+                f"{email_sink.url}/_sink/faults",
+                json={"status": status, "count": count, "retryAfter": retry_after},
+                verify=verify,
+                timeout=5,
+            )
+
+    yield Sink()
+    requests.post(f"{email_sink.url}/_sink/faults", json={"count": 0}, verify=verify, timeout=5)

@@ -23,6 +23,9 @@ ROUTES = [
     ("POST", "/api/v1/review/subjects/{c}/{g}/reset", {"reason": "r"}, "Reviewer", 200),
     ("GET", "/api/v1/review/audit", None, "Reviewer", 200),
     ("GET", "/api/v1/review/feedback", None, "Reviewer", 200),
+    ("GET", "/api/v1/review/determinations", None, "Reviewer", 200),
+    # an allowed caller reaches the lookup: no such determination
+    ("POST", "/api/v1/review/determinations/{c}.x/resolution", {"outcome": "accepted", "reason": "r"}, "Reviewer", 404),
     ("POST", "/api/v1/manage/customers", {"name": "N", "contactEmail": "n@x.example"}, "Administrator", 201),
     ("GET", "/api/v1/manage/customers", None, "Administrator", 200),
     ("GET", "/api/v1/manage/customers/{c}", None, "Administrator", 200),

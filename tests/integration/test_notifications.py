@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-import requests
 from azure.storage.queue import QueueClient
 
 from shared.adapters.ledger import NotificationLedger
@@ -17,28 +16,6 @@ from tests.integration.helpers import new_customer
 
 GUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-@pytest.fixture
-def sink(email_sink):
-    verify = str(email_sink.ca_file)
-    requests.delete(f"{email_sink.url}/messages", verify=verify, timeout=5)
-    requests.post(f"{email_sink.url}/_sink/faults", json={"count": 0}, verify=verify, timeout=5)
-
-    class Sink:
-        def messages(self):
-            return requests.get(f"{email_sink.url}/messages", verify=verify, timeout=5).json()
-
-        def fail(self, status, count, retry_after=0):
-            requests.post(
-                f"{email_sink.url}/_sink/faults",
-                json={"status": status, "count": count, "retryAfter": retry_after},
-                verify=verify,
-                timeout=5,
-            )
-
-    yield Sink()
-    requests.post(f"{email_sink.url}/_sink/faults", json={"count": 0}, verify=verify, timeout=5)
 
 
 @pytest.fixture

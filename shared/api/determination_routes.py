@@ -1,0 +1,122 @@
+"""Determinations (SPEC sections 3, 4 and 5a): the customer lists and answers its own; reviewers
+list them across customers and resolve the responses. Adapters only: parse, call, render."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.api.auth import Role
+from shared.api.determination_models import (
+    STATUSES,
+    DeterminationAccepted,
+    DeterminationResponseRequest,
+    DeterminationView,
+    ResolutionRequest,
+    ReviewDeterminationView,
+    determination_view,
+)
+from shared.api.http import endpoint, json_response, page_request, page_response, parse_body
+from shared.api.models import Page
+from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, Query, documented
+from shared.bootstrap import services
+from shared.domain.determinations import customer_of
+from shared.errors import InvalidRequest, NotFound
+
+bp = func.Blueprint()
+CONFLICT = {409: ("conflict",)}
+STATUS = Query("status", "Only determinations in this status.", {"type": "string", "enum": list(STATUSES)})
+
+
+def _status(req: func.HttpRequest, default: str | None = None) -> str | None:
+    status = req.params.get("status") or default
+    if status is not None and status not in STATUSES:
+        raise InvalidRequest("status must be one of: " + ", ".join(STATUSES) + ".")
+    return status
+
+
+@bp.route(route="v1/determinations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Your confirmed-abuse determinations",
+    "client",
+    security=("apiKey",),
+    query=(STATUS, *PAGING),
+    responses={200: Page[DeterminationView]},
+    errors=[BAD_QUERY],
+)
+@endpoint
+def list_determinations(req: func.HttpRequest) -> func.HttpResponse:
+    """The caller's determinations (SPEC section 5a), with what it must do and by when."""
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    status = _status(req)
+    items, token = s.determinations.own(customer.customer_id, status, *page_request(req))
+    return page_response([determination_view(d) for d in items], token)
+
+
+@bp.route(route="v1/determinations/{determinationId}/response", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Explain or remediate a determination",
+    "client",
+    security=("apiKey",),
+    request=DeterminationResponseRequest,
+    responses={202: DeterminationAccepted},
+    errors=[NOT_FOUND, CONFLICT, CONTENDED],
+)
+@endpoint
+def respond_to_determination(req: func.HttpRequest) -> func.HttpResponse:
+    """Send the explanation and the remediation; a reviewer accepts or rejects it. 409 when a
+    response is already waiting for review or the determination is closed."""
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    body = parse_body(req, DeterminationResponseRequest, s.settings.max_body_bytes)
+    determination_id = req.route_params.get("determinationId", "")
+    if customer_of(determination_id) != customer.customer_id:
+        raise NotFound("No such determination.")  # another customer's, or malformed: the same answer
+    done = s.determinations.respond(customer, determination_id, body.explanation, body.remediation)
+    return json_response(DeterminationAccepted(determination_id=done.determination_id, status="response_received"), 202)
+
+
+@bp.route(route="v1/review/determinations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Determinations across customers, with their responses",
+    "review",
+    query=(STATUS, *PAGING),
+    responses={200: Page[ReviewDeterminationView]},
+)
+@endpoint
+def review_determinations(req: func.HttpRequest) -> func.HttpResponse:
+    """Determinations in one status (default `response_received`: those waiting for a reviewer)."""
+    s = services()
+    s.staff.require(req, Role.REVIEWER, "determination.list")
+    status = _status(req, "response_received") or "response_received"
+    items, token = s.determinations.listed(status, *page_request(req))
+    return page_response([determination_view(d, with_customer=True) for d in items], token)
+
+
+@bp.route(
+    route="v1/review/determinations/{determinationId}/resolution",
+    methods=["POST"],
+    auth_level=func.AuthLevel.ANONYMOUS,
+)
+@documented(
+    "Accept or reject a customer's response",
+    "review",
+    request=ResolutionRequest,
+    responses={200: ReviewDeterminationView},
+    errors=[NOT_FOUND, CONFLICT, CONTENDED],
+)
+@endpoint
+def resolve_determination(req: func.HttpRequest) -> func.HttpResponse:
+    """accepted → `remediated`; rejected → `response_rejected` (the customer may respond again until
+    respondBy; after it, `expired`, which suspends the customer). Audited."""
+    s = services()
+    reviewer = s.staff.require(req, Role.REVIEWER, "determination.resolve")
+    body = parse_body(req, ResolutionRequest, s.settings.max_body_bytes)
+    determination_id = req.route_params.get("determinationId", "")
+    customer_id = customer_of(determination_id)
+    if not customer_id:
+        raise NotFound("No such determination.")
+    done = s.determinations.resolve(
+        customer_id, determination_id, body.outcome == "accepted", body.reason, reviewer.name
+    )
+    return json_response(determination_view(done, with_customer=True))

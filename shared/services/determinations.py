@@ -1,0 +1,194 @@
+"""Determinations (SPEC section 5a): a customer lists and answers its own; reviewers list them
+across customers and resolve the responses; the sweep expires the overdue ones (which suspends
+the customer, in the same transaction, with the audit entry).
+
+Reviewers' listing by status reads an index (`reviewindex`, partitions `determination-<status>-s<n>`,
+rows `<customerId>_<determinationId>`) written ahead of each change and checked against the
+determination on every listing, like the review index of flags: stale rows are dropped, none is
+ever missing. The determination itself lives in its customer's partition (`DeterminationStore`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.audit_log import AuditLog
+from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
+from shared.adapters.stores import DeterminationStore, Versioned
+from shared.adapters.tables import Tables
+from shared.domain.clock import Clock
+from shared.domain.determinations import (
+    Determination,
+    DeterminationStatus,
+    expire,
+    is_overdue,
+    resolve,
+    respond,
+)
+from shared.domain.notifications import customer_suspended
+from shared.domain.records import AuditEntry, Customer, CustomerStatus
+from shared.errors import NotFound
+from shared.unit_of_work import until_committed
+
+
+class DeterminationIndex:
+    """Determinations listed by status across customers (written ahead, checked on listing)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("reviewindex")
+
+    @staticmethod
+    def _keys(status: str, customer_id: str, determination_id: str) -> tuple[str, str]:
+        row = f"{customer_id}_{determination_id}"
+        return f"determination-{status}-{shard_of(row)}", row
+
+    def put(self, d: Determination) -> None:
+        partition, row = self._keys(d.status.value, d.customer_id, d.determination_id)
+        self._table.upsert_entity({"PartitionKey": partition, "RowKey": row}, mode=UpdateMode.REPLACE)
+
+    def remove(self, status: str, customer_id: str, determination_id: str) -> None:
+        partition, row = self._keys(status, customer_id, determination_id)
+        with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
+            self._table.delete_entity(partition, row)
+
+    def page(self, status: str, size: int, token: dict[str, str] | None) -> tuple[list[tuple[str, str]], dict | None]:
+        """One page of (customerId, determinationId) listed under a status, across its shards."""
+        queries = [
+            shard_query(self._table, "PartitionKey eq @pk", {"pk": f"determination-{status}-{s}"}) for s in all_shards()
+        ]
+        rows, next_token = merged_page(queries, size, token)
+        return [tuple(r["RowKey"].split("_", 1)) for r in rows], next_token  # type: ignore[misc]
+
+
+@dataclass
+class DeterminationService:
+    store: DeterminationStore
+    index: DeterminationIndex
+    audit: AuditLog
+    queue: NotificationQueue
+    clock: Clock
+
+    # --- the customer -------------------------------------------------------------------
+    def own(self, customer_id: str, status: str | None, size: int, token: dict | None) -> tuple[list, dict | None]:
+        return self.store.page(customer_id, status, size, token)
+
+    def respond(self, customer: Customer, determination_id: str, explanation: str, remediation: str) -> Determination:
+        """The customer's explanation and remediation (409 when one is pending or it is closed)."""
+        return self._change(
+            customer.customer_id,
+            determination_id,
+            lambda d, now: respond(d, explanation, remediation, now),
+            actor=f"customer:{customer.customer_id}",
+            action="determination.respond",
+        )
+
+    # --- reviewers ----------------------------------------------------------------------
+    def listed(self, status: str, size: int, token: dict | None) -> tuple[list[Determination], dict | None]:
+        """One page of determinations in a status across customers; stale index rows dropped."""
+        keys, next_token = self.index.page(status, size, token)
+        listed = []
+        for customer_id, determination_id in keys:
+            _, found = self.store.with_customer(customer_id, determination_id)
+            if found is None or found.record.status.value != status:
+                self.index.remove(status, customer_id, determination_id)
+                continue
+            listed.append(found.record)
+        return listed, next_token
+
+    def resolve(
+        self, customer_id: str, determination_id: str, accepted: bool, reason: str, reviewer: str
+    ) -> Determination:
+        """Accept (remediated) or reject a received response; a rejection after respondBy expires it."""
+        return self._change(
+            customer_id,
+            determination_id,
+            lambda d, now: resolve(d, accepted, reason, reviewer, now),
+            actor=reviewer,
+            action="determination.resolve",
+            reason=reason,
+        )
+
+    # --- the timer ----------------------------------------------------------------------
+    def expire_overdue(self, customer_id: str, now: datetime) -> int:
+        """Expire the customer's determinations past respondBy without a response waiting (each
+        suspends the customer, once); returns how many expired."""
+        expired = 0
+        for candidate in self.store.overdue_candidates(customer_id, now):
+            if is_overdue(candidate.record, now):
+                self._change(
+                    customer_id,
+                    candidate.record.determination_id,
+                    lambda d, at: expire(d, at) if is_overdue(d, at) else d,
+                    actor="system",
+                    action="determination.expire",
+                )
+                expired += 1
+        return expired
+
+    # --- one change, with the customer when it suspends ---------------------------------
+    def _change(
+        self,
+        customer_id: str,
+        determination_id: str,
+        change: Callable[[Determination, datetime], Determination],
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+    ) -> Determination:
+        def attempt() -> tuple[Determination, Customer | None, list[AuditEntry]]:
+            customer, found = self.store.with_customer(customer_id, determination_id)
+            if customer is None or found is None:
+                raise NotFound("No such determination.")
+            now = self.clock()
+            before = found.record
+            after = change(before, now)
+            if after == before:
+                return after, None, []
+            entries = [
+                self.audit.entry(
+                    at=now,
+                    actor=actor,
+                    action=action,
+                    target=f"determination:{determination_id}",
+                    reason=reason,
+                    detail={"status": after.status.value},
+                )
+            ]
+            suspended: Versioned[Customer] | None = None
+            if after.status is DeterminationStatus.EXPIRED and customer.record.status in (
+                CustomerStatus.ACTIVE,
+                CustomerStatus.WARNED,
+            ):
+                suspended = Versioned(
+                    customer.record.model_copy(update={"status": CustomerStatus.SUSPENDED, "suspended_at": now}),
+                    customer.etag,
+                )
+                entries.append(
+                    self.audit.entry(
+                        at=now,
+                        actor="system",
+                        action="customer.suspend",
+                        target=customer_id,
+                        reason="a determination expired without an accepted response",
+                    )
+                )
+            self.index.put(after)  # written ahead: a lost race leaves a stale row, never a missing one
+            self.store.commit(suspended, Versioned(after, found.etag), entries)
+            if after.status is not before.status:
+                self.index.remove(before.status.value, customer_id, determination_id)
+            return after, suspended.record if suspended else None, entries
+
+        after, suspended, entries = until_committed(attempt, "The determination")
+        if entries:
+            self.audit.relay("customers", customer_id, entries)
+        if suspended is not None and suspended.suspended_at is not None:
+            self.queue.send(customer_suspended(customer_id, suspended.suspended_at, len(suspended.confirmations)))
+        return after
