@@ -73,6 +73,9 @@ class ApiClient:
     def post(self, path: str, **kw: Any) -> Response:
         return self.request("POST", path, **kw)
 
+    def put(self, path: str, **kw: Any) -> Response:
+        return self.request("PUT", path, **kw)
+
     def delete(self, path: str, **kw: Any) -> Response:
         return self.request("DELETE", path, **kw)
 

@@ -48,6 +48,7 @@ var functionAppName = 'func-lg-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 12)}'
 var tablePrefix = 'lg'
 var notificationQueue = 'abuse-notifications'
+var webhookQueue = 'webhook-deliveries'
 var easyAuthEnabled = !empty(authClientId)
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -106,6 +107,8 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       queues: [
         { name: notificationQueue }
         { name: '${notificationQueue}-poison' }
+        { name: webhookQueue }
+        { name: '${webhookQueue}-poison' }
       ]
     }
   }
@@ -220,6 +223,11 @@ module api 'app/api.bicep' = {
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
       TABLE_NAME_PREFIX: tablePrefix
       NOTIFICATION_QUEUE: notificationQueue
+      WEBHOOK_QUEUE: webhookQueue
+      WEBHOOK_ALLOW_LOOPBACK: 'false' // local runs only: the app refuses to start in Azure with it on
+      WEBHOOK_RETRY_SECONDS: '86400'
+      WEBHOOK_BACKOFF_SECONDS: '30'
+      WEBHOOK_TIMEOUT_SECONDS: '10'
       FACE_ENDPOINT: face.outputs.endpoint
       FACE_CLIENT_ID: identity.outputs.clientId
       FACE_TIMEOUT_SECONDS: '10'

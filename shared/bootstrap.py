@@ -19,7 +19,7 @@ from shared.adapters.face import FaceRestClient
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
-from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.stores import CustomerStore, DeterminationStore, ReviewIndex, SubjectStore
@@ -40,6 +40,7 @@ from shared.services.review import ReviewService
 from shared.services.sessions import SessionService
 from shared.services.subject_access import SubjectAccess
 from shared.services.subject_retention import SubjectRetention
+from shared.services.webhooks import WebhookService
 from shared.settings import Settings, load_settings
 
 
@@ -72,6 +73,7 @@ class Services:
     subject_access: SubjectAccess
     escalation: CustomerEscalation
     determinations: DeterminationService
+    webhooks: WebhookService
     clock: Clock
     _notifier: Notifier | None = None
 
@@ -128,6 +130,8 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     tables.ensure()
     queue = NotificationQueue.from_settings(settings, storage_hook)
     queue.ensure()
+    webhook_queue = WebhookQueue.from_settings(settings, storage_hook)
+    webhook_queue.ensure()
     audit = AuditLog(tables)
     keys = settings.keyring()
     grace = timedelta(seconds=settings.retention_session_grace_seconds)
@@ -138,6 +142,17 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
     face_ledger = FaceSessionLedger(tables, expiry)
     respond_within = timedelta(days=settings.remediation_response_days)
+    webhooks = WebhookService(
+        tables=tables,
+        keys=keys,
+        clock=clock,
+        queue=webhook_queue,
+        ledger=NotificationLedger(tables, expiry, retention.ledger),
+        allow_loopback=settings.webhook_allow_loopback,
+        retry_for=timedelta(seconds=settings.webhook_retry_seconds),
+        backoff_seconds=settings.webhook_backoff_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
     determination_store, determination_index = DeterminationStore(tables, customers), DeterminationIndex(tables)
     escalation = CustomerEscalation(
         determinations=determination_store,
@@ -149,6 +164,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         expiry=expiry,
         respond_within=respond_within,
         index=determination_index,
+        webhooks=webhooks,
     )
     review = ReviewService(
         subjects=subjects,
@@ -163,7 +179,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         respond_within=respond_within,
     )
     determinations = DeterminationService(
-        store=determination_store, index=determination_index, audit=audit, queue=queue, clock=clock
+        store=determination_store, index=determination_index, audit=audit, queue=queue, clock=clock, webhooks=webhooks
     )
     feedback = FeedbackService(
         tables=tables,
@@ -179,7 +195,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     )
     ip_policy = ip_policy_from(settings)
     face = _face_client(settings)
-    customer_service = CustomerService(customers, audit, clock)
+    customer_service = CustomerService(customers, audit, clock, webhooks)
     sessions = SessionService(
         subjects=subjects,
         index=index,
@@ -241,11 +257,13 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             page_size=settings.retention_page_size,
             delete_owed=sessions.delete_owed,
             expire_determinations=determinations.expire_overdue,
+            publish_events=webhooks.publish_left,
         ),
         face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),
         subject_access=SubjectAccess(subjects),
         escalation=escalation,
         determinations=determinations,
+        webhooks=webhooks,
         clock=clock,
     )
 

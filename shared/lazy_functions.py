@@ -29,8 +29,10 @@ MODULES = (
     "shared.api.console_routes",
     "shared.api.docs_routes",
     "shared.api.determination_routes",
+    "shared.api.webhook_routes",
     "shared.triggers.notifications",
     "shared.triggers.retention",
+    "shared.triggers.webhooks",
 )
 _lock = threading.Lock()
 _resolved: dict[str, Callable[..., Any]] = {}

@@ -45,6 +45,13 @@ class Settings(BaseModel):
     face_api_key: str | None = Field(None, alias="FACE_API_KEY", repr=False)
     face_client_id: str | None = Field(None, alias="FACE_CLIENT_ID")
     face_timeout_seconds: float = Field(10.0, alias="FACE_TIMEOUT_SECONDS", gt=0, le=120)
+    webhook_queue: str = Field(
+        "webhook-deliveries", alias="WEBHOOK_QUEUE", pattern=r"^[a-z0-9][a-z0-9-]{1,50}[a-z0-9]$"
+    )
+    webhook_allow_loopback: bool = Field(False, alias="WEBHOOK_ALLOW_LOOPBACK")  # local runs only
+    webhook_retry_seconds: int = Field(86400, alias="WEBHOOK_RETRY_SECONDS", ge=60, le=7 * 86400)
+    webhook_backoff_seconds: int = Field(30, alias="WEBHOOK_BACKOFF_SECONDS", ge=0, le=3600)
+    webhook_timeout_seconds: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
     face_max_retries: int = Field(2, alias="FACE_MAX_RETRIES", ge=0, le=10)
     face_pull_limit: int = Field(10, alias="FACE_PULL_LIMIT", ge=1, le=50)
     face_api_version: Literal["v1.2", "v1.3-preview.1"] = Field("v1.2", alias="FACE_API_VERSION")
@@ -209,6 +216,8 @@ def check_trust_in_azure(settings: Settings, environ: Mapping[str, str]) -> None
     """Refuse to start in Azure on settings that would hand out trust: `X-MS-CLIENT-PRINCIPAL`
     believed while the platform does not set it (anyone could forge it), or a published sample key."""
     problems = []
+    if settings.webhook_allow_loopback:
+        problems.append("WEBHOOK_ALLOW_LOOPBACK=true is for local runs: in Azure it would let webhooks reach the host")
     if settings.easy_auth_enabled and environ.get("WEBSITE_AUTH_ENABLED", "").lower() != "true":
         problems.append(
             "EASY_AUTH_ENABLED=true but App Service Authentication is off (WEBSITE_AUTH_ENABLED is not True): "

@@ -100,6 +100,7 @@ def configure(base_env: dict[str, str], clock: FakeClock, monkeypatch: pytest.Mo
         unique = uuid.uuid4().hex[:12]
         monkeypatch.setenv("TABLE_NAME_PREFIX", "t" + unique)
         monkeypatch.setenv("NOTIFICATION_QUEUE", "notes-" + unique)
+        monkeypatch.setenv("WEBHOOK_QUEUE", "hooks-" + unique)
         monkeypatch.setenv("FACE_API_VERSION", face_api_version)
         for name, value in overrides.items():
             monkeypatch.setenv(name, value)

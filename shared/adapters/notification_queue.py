@@ -41,6 +41,31 @@ class NotificationQueue:
         self._client.send_message(notification.model_dump_json(by_alias=True))
 
 
+@dataclass(frozen=True)
+class WebhookQueue:
+    """The webhook delivery queue (`WEBHOOK_QUEUE`, and `<queue>-poison` for deliveries that failed
+    for good): one message per event and customer, sent again with a delay to retry."""
+
+    _client: QueueClient
+    _poison: QueueClient
+
+    @classmethod
+    def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> WebhookQueue:
+        name = settings.webhook_queue
+        return cls(_client(settings, name, request_hook), _client(settings, f"{name}-poison", request_hook))
+
+    def ensure(self) -> None:
+        for client in (self._client, self._poison):
+            with contextlib.suppress(ResourceExistsError):
+                client.create_queue()
+
+    def send(self, message: str, delay_seconds: int = 0) -> None:
+        self._client.send_message(message, visibility_timeout=delay_seconds or None)
+
+    def dead_letter(self, message: str) -> None:
+        self._poison.send_message(message)
+
+
 def _client(settings: Settings, name: str, request_hook: Callable[[Any], None] | None = None) -> QueueClient:
     bounded = client_options(settings)
     options: dict[str, Any] = {

@@ -118,10 +118,13 @@ class CustomerStore:
         )
         return [from_entity(Customer, row) for row in rows], next_token
 
-    def replace(self, customer: Customer, etag: str, audit: AuditEntry | None = None) -> None:
-        """Write a changed customer (and the audit entry recording the change, in the same
-        transaction); StaleWrite when it changed since it was read."""
+    def replace(
+        self, customer: Customer, etag: str, audit: AuditEntry | None = None, events: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Write a changed customer (and the audit entry recording the change, and the webhook events
+        it causes, in the same transaction); StaleWrite when it changed since it was read."""
         operations = [_replace(to_entity(customer, customer.customer_id, CUSTOMER_ROW), etag)]
+        operations += [("upsert", row) for row in events or []]
         if audit is not None:
             self._file_relay_check(customer, audit)
         try:
@@ -187,6 +190,7 @@ class DeterminationStore:
         customer: Versioned[Customer] | None,
         determination: Versioned[Determination] | Determination,
         entries: list[AuditEntry],
+        events: list[dict[str, Any]] | None = None,
     ) -> None:
         """Write a determination (new, or replacing the version read), the customer (when given) and
         the audit entries, in one transaction; StaleWrite when either changed since it was read."""
@@ -198,6 +202,7 @@ class DeterminationStore:
         if customer is not None:
             operations.append(_replace(to_entity(customer.record, d.customer_id, CUSTOMER_ROW), customer.etag))
         operations += [("create", to_entity(e, d.customer_id, audit_row(e.entry_id))) for e in entries]
+        operations += [("upsert", row) for row in events or []]  # webhook events, queued after the commit
         try:
             submit(self._table, operations)
         finally:

@@ -11,7 +11,9 @@ from shared.adapters.stores import CustomerStore, Versioned
 from shared.domain.clock import Clock
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.secrets import api_key_customer, hash_secret, new_api_key, new_id, secret_matches
+from shared.domain.webhook_events import WebhookEvent, customer_event
 from shared.errors import Conflict, CustomerTerminated, NotFound, Unauthorized
+from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
 
 
@@ -20,6 +22,7 @@ class CustomerService:
     store: CustomerStore
     audit: AuditLog
     clock: Clock
+    webhooks: WebhookService | None = None
 
     def register(self, name: str, contact_email: str, actor: str) -> tuple[Customer, str]:
         """Create a customer; returns it with its api key (shown this once, stored as a hash)."""
@@ -82,6 +85,7 @@ class CustomerService:
             actor=actor,
             action="customer.reinstate",
             reason=reason,
+            announce=True,
         )
 
     def terminate(self, customer_id: str, actor: str, reason: str) -> Customer:
@@ -95,6 +99,7 @@ class CustomerService:
             actor=actor,
             action="customer.terminate",
             reason=reason,
+            announce=True,
         )
 
     def _update(
@@ -105,19 +110,24 @@ class CustomerService:
         actor: str,
         action: str,
         reason: str | None = None,
+        announce: bool = False,
     ) -> Customer:
-        """Change one customer under its ETag, with its audit entry in the same transaction."""
+        """Change one customer under its ETag, with its audit entry (and, when `announce`, its
+        `customer.<status>` webhook event) in the same transaction."""
 
-        def attempt() -> tuple[Customer, AuditEntry]:
+        def attempt() -> tuple[Customer, AuditEntry, list[WebhookEvent]]:
             current = self.get(customer_id)
             now = self.clock()
             updated = change(current.record, now)
             entry = self.audit.entry(at=now, actor=actor, action=action, target=customer_id, reason=reason)
-            self.store.replace(updated, current.etag, entry)
-            return updated, entry
+            events = [customer_event(updated, now)] if announce else []
+            self.store.replace(updated, current.etag, entry, [event_row(e) for e in events])
+            return updated, entry, events
 
-        updated, entry = until_committed(attempt, "The customer")
+        updated, entry, events = until_committed(attempt, "The customer")
         self.audit.relay("customers", customer_id, [entry])
+        if events and self.webhooks is not None:
+            self.webhooks.publish(customer_id, events)
         return updated
 
 

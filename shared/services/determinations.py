@@ -34,8 +34,12 @@ from shared.domain.determinations import (
 )
 from shared.domain.notifications import customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
+from shared.domain.webhook_events import WebhookEvent, customer_event, determination_resolved
 from shared.errors import NotFound
+from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
+
+RESOLVED = (DeterminationStatus.REMEDIATED, DeterminationStatus.RESPONSE_REJECTED, DeterminationStatus.EXPIRED)
 
 
 class DeterminationIndex:
@@ -74,6 +78,7 @@ class DeterminationService:
     audit: AuditLog
     queue: NotificationQueue
     clock: Clock
+    webhooks: WebhookService | None = None
 
     # --- the customer -------------------------------------------------------------------
     def own(self, customer_id: str, status: str | None, size: int, token: dict | None) -> tuple[list, dict | None]:
@@ -143,7 +148,7 @@ class DeterminationService:
         action: str,
         reason: str | None = None,
     ) -> Determination:
-        def attempt() -> tuple[Determination, Customer | None, list[AuditEntry]]:
+        def attempt() -> tuple[Determination, Customer | None, list[AuditEntry], list[WebhookEvent]]:
             customer, found = self.store.with_customer(customer_id, determination_id)
             if customer is None or found is None:
                 raise NotFound("No such determination.")
@@ -151,7 +156,7 @@ class DeterminationService:
             before = found.record
             after = change(before, now)
             if after == before:
-                return after, None, []
+                return after, None, [], []
             entries = [
                 self.audit.entry(
                     at=now,
@@ -180,13 +185,17 @@ class DeterminationService:
                         reason="a determination expired without an accepted response",
                     )
                 )
+            events = [determination_resolved(after, now)] if after.status in RESOLVED else []
+            events += [customer_event(suspended.record, now)] if suspended else []
             self.index.put(after)  # written ahead: a lost race leaves a stale row, never a missing one
-            self.store.commit(suspended, Versioned(after, found.etag), entries)
+            self.store.commit(suspended, Versioned(after, found.etag), entries, [event_row(e) for e in events])
             if after.status is not before.status:
                 self.index.remove(before.status.value, customer_id, determination_id)
-            return after, suspended.record if suspended else None, entries
+            return after, suspended.record if suspended else None, entries, events
 
-        after, suspended, entries = until_committed(attempt, "The determination")
+        after, suspended, entries, events = until_committed(attempt, "The determination")
+        if events and self.webhooks is not None:
+            self.webhooks.publish(customer_id, events)
         if entries:
             self.audit.relay("customers", customer_id, entries)
         if suspended is not None and suspended.suspended_at is not None:

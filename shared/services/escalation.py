@@ -23,7 +23,9 @@ from shared.domain.determinations import Determination, Severity, determination_
 from shared.domain.escalation import EscalationPolicy, escalate, suspend_now
 from shared.domain.notifications import Notification, customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
+from shared.domain.webhook_events import WebhookEvent, customer_event, determination_created
 from shared.services.determinations import DeterminationIndex
+from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
 
 
@@ -38,6 +40,7 @@ class CustomerEscalation:
     expiry: ExpiryIndex | None = None
     respond_within: timedelta = timedelta(days=14)
     index: DeterminationIndex | None = None
+    webhooks: WebhookService | None = None
 
     def confirmed(self, note: Notification) -> Customer | None:
         """Open the determination and count it against the customer; warn, or suspend (at the
@@ -46,12 +49,12 @@ class CustomerEscalation:
         severity = Severity(note.severity or Severity.STANDARD.value)
         the_id = determination_id(note.customer_id, note.notification_id)
 
-        def attempt() -> tuple[Customer, int, AuditEntry | None] | None:
+        def attempt() -> tuple[Customer, int, AuditEntry | None, list[WebhookEvent]] | None:
             current, existing = self.determinations.with_customer(note.customer_id, the_id)
             if current is None:
                 return None
             if existing is not None:  # a redelivery: done already
-                return current.record, len(current.record.confirmations), None
+                return current.record, len(current.record.confirmations), None, []
             now = self.clock()
             subject = self.ref(note.customer_id, note.correlation_id or "")
             result = escalate(current.record, subject, note.determined_at, now, self.policy)
@@ -81,13 +84,17 @@ class CustomerEscalation:
             if self.index is not None:
                 self.index.put(determination)  # written ahead, like every index row
             changed = Versioned(result.customer, current.etag) if result.changed else None
-            self.determinations.commit(changed, determination, [entry] if entry else [])
-            return result.customer, result.in_window, entry
+            events = _events(determination, current.record, result.customer, now)
+            rows = [event_row(e) for e in events]
+            self.determinations.commit(changed, determination, [entry] if entry else [], rows)
+            return result.customer, result.in_window, entry, events
 
         escalated = until_committed(attempt, "The customer")
         if escalated is None:
             return None
-        customer, in_window, entry = escalated
+        customer, in_window, entry, events = escalated
+        if events and self.webhooks is not None:
+            self.webhooks.publish(customer.customer_id, events)
         if entry is not None:
             self.audit.relay("customers", customer.customer_id, [entry])
         if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
@@ -103,6 +110,14 @@ class CustomerEscalation:
         if determination.respond_by is not None:
             self.expiry.schedule("customers", determination.customer_id, determination.respond_by)
         self.expiry.schedule("customers", determination.customer_id, determination.determined_at)
+
+
+def _events(d: Determination, before: Customer, after: Customer, now: datetime) -> list[WebhookEvent]:
+    """The webhook events of a new determination and what it did to the customer."""
+    events = [determination_created(d)]
+    if after.status is not before.status and after.status in (CustomerStatus.WARNED, CustomerStatus.SUSPENDED):
+        events.append(customer_event(after, now))
+    return events
 
 
 def escalation_policy(suspend_after: int, window_seconds: int) -> EscalationPolicy:

@@ -82,6 +82,7 @@ class RetentionSweep:
     page_size: int = 1000
     delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
     expire_determinations: Callable[[str, datetime], int] | None = None  # past respondBy: suspends
+    publish_events: Callable[[str], int] | None = None  # queues webhook events a crash left behind
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
     last: Tally = field(default_factory=Tally)
 
@@ -148,6 +149,8 @@ class RetentionSweep:
         entries a customer change left waiting (its relay failed at the time)."""
         if self.expire_determinations is not None:
             tally.add("determinationsExpired", self.expire_determinations(partition, now))
+        if self.publish_events is not None:
+            tally.add("webhookEventsQueued", self.publish_events(partition))
         rows = list(
             self.tables.client("customers").query_entities(
                 "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",

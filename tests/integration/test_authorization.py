@@ -151,3 +151,36 @@ def test_in_azure_without_platform_authentication_a_forged_principal_gets_nothin
         headers=principal("Administrator"),
     )
     assert forged.status == 500 and forged.error_code == "internal_error"
+
+
+# every client route that takes an api key: (method, path template, body); {g} a consented subject
+CLIENT_ROUTES = [
+    ("POST", "/api/v1/consents", {"correlationId": "{g}", "policyVersion": "v1"}),
+    ("POST", "/api/v1/sessions", {"correlationId": "{g}"}),
+    ("GET", "/api/v1/subjects/{g}", None),
+    ("DELETE", "/api/v1/subjects/{g}", None),
+    ("GET", "/api/v1/determinations", None),
+    ("POST", "/api/v1/determinations/{c}.x/response", {"explanation": "e", "remediation": "r"}),
+    ("PUT", "/api/v1/webhook", {"url": "https://example.com/hooks"}),
+    ("GET", "/api/v1/webhook", None),
+    ("DELETE", "/api/v1/webhook", None),
+]
+
+
+@pytest.mark.parametrize("route", CLIENT_ROUTES, ids=[f"{r[0]} {r[1]}" for r in CLIENT_ROUTES])
+def test_client_routes_refuse_a_missing_a_wrong_and_a_terminated_key(api, route):
+    method, template, body = route
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+
+    def fill(value):
+        return json.loads(json.dumps(value).replace("{g}", guid).replace("{c}", customer_id)) if value else value
+
+    path = template.replace("{g}", guid).replace("{c}", customer_id)
+    wrong = "lgk." + customer_id + "." + "A" * 43
+    for headers in ({}, {"x-api-key": wrong}, ADMIN):
+        refused = api.request(method, path, json=fill(body), headers=headers)
+        assert (refused.status, refused.error_code) == (401, "unauthorized"), headers
+    api.post(f"/api/v1/manage/customers/{customer_id}/terminate", json={"reason": "r"}, headers=ADMIN)
+    refused = api.request(method, path, json=fill(body), headers={"x-api-key": key})
+    assert (refused.status, refused.error_code) == (403, "customer_terminated")

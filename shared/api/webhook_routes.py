@@ -1,0 +1,91 @@
+"""The customer's webhook registration (SPEC sections 3 and 7a). Adapters only: parse, call, render."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import azure.functions as func
+from pydantic import StringConstraints
+
+from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body
+from shared.api.models import ApiModel
+from shared.api.openapi import NOT_FOUND, documented
+from shared.bootstrap import services
+from shared.domain.webhook_events import EVENT_TYPES
+from shared.errors import NotFound
+
+bp = func.Blueprint()
+EventType = Literal[
+    "subject.flagged",
+    "subject.blocked",
+    "subject.retired",
+    "determination.created",
+    "determination.resolved",
+    "customer.warned",
+    "customer.suspended",
+    "customer.reinstated",
+    "customer.terminated",
+]
+assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
+
+
+class WebhookRequest(ApiModel):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2048)]
+    events: list[EventType] | None = None
+
+
+class WebhookView(ApiModel):
+    url: str
+    events: list[str]
+
+
+class WebhookCreated(WebhookView):
+    secret: str  # shown only here: verify each delivery with it (Standard Webhooks)
+
+
+@bp.route(route="v1/webhook", methods=["PUT"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Register your webhook (rotates its secret)",
+    "client",
+    security=("apiKey",),
+    request=WebhookRequest,
+    responses={200: WebhookCreated},
+)
+@endpoint
+def put_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    """Register the https endpoint that receives your events, signed per Standard Webhooks; the
+    secret is shown only in this answer, and a second PUT rotates it. URLs that resolve to private,
+    loopback, link-local or metadata addresses are refused (400)."""
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    body = parse_body(req, WebhookRequest, s.settings.max_body_bytes)
+    done = s.webhooks.register(customer.customer_id, body.url, list(body.events) if body.events else None)
+    return json_response(WebhookCreated(url=done.url, events=list(done.events), secret=done.secret))
+
+
+@bp.route(route="v1/webhook", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "Your webhook (without its secret)",
+    "client",
+    security=("apiKey",),
+    responses={200: WebhookView},
+    errors=[NOT_FOUND],
+)
+@endpoint
+def get_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    found = s.webhooks.registration(customer.customer_id)
+    if found is None:
+        raise NotFound("No webhook is registered.")
+    return json_response(WebhookView(url=found.url, events=list(found.events)))
+
+
+@bp.route(route="v1/webhook", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented("Remove your webhook", "client", security=("apiKey",), responses={204: None})
+@endpoint
+def delete_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    s = services()
+    customer = s.customers.authenticate(req.headers.get("x-api-key"))
+    s.webhooks.remove(customer.customer_id)
+    return func.HttpResponse(status_code=204, headers=SECURITY_HEADERS)

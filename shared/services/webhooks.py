@@ -1,0 +1,216 @@
+"""Webhooks (SPEC section 7a): a customer's registration, and delivering its events.
+
+- The registration is a row in the customer's partition (`webhook`): the URL, the event types,
+  and the signing secret *sealed* (it must be used to sign, so it cannot be a hash; it is shown
+  only when registered or rotated).
+- Events are committed with the change that causes them (`webhook_<eventId>` rows in the same
+  transaction, see `DeterminationStore` and `CustomerStore`), then queued (`WEBHOOK_QUEUE`) and
+  their rows deleted; a row left by a crash is queued by the partition's retention check.
+- A queue-triggered function delivers each one: signed with `standardwebhooks`, the same
+  `webhook-id` every time, the URL checked again before each try (SSRF), no redirects followed.
+  A failure is queued again with exponential backoff (`WEBHOOK_BACKOFF_SECONDS`, doubling, at most
+  an hour) until `WEBHOOK_RETRY_SECONDS` (24 hours) after the first try; then the ledger says
+  `failed` and the message goes to `<queue>-poison`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+from pydantic import ValidationError
+from standardwebhooks.webhooks import Webhook
+
+from shared.adapters.ledger import NotificationLedger
+from shared.adapters.notification_queue import WebhookQueue
+from shared.adapters.tables import Tables
+from shared.domain.clock import Clock
+from shared.domain.keys import Keyring
+from shared.domain.records import LedgerEntry
+from shared.domain.webhook_events import EVENT_TYPES, WebhookEvent, payload
+from shared.domain.webhook_urls import Resolve, UnsafeUrl, check_url, resolve_host
+from shared.errors import InvalidRequest
+
+log = logging.getLogger(__name__)
+ROW = "webhook"
+EVENT_PREFIX = "webhook_"  # an event waiting, beside the change that caused it, to be queued
+_CONTEXT = "webhook-secret"
+
+
+@dataclass(frozen=True)
+class Registration:
+    url: str
+    events: tuple[str, ...]
+    secret: str
+
+
+def event_row(event: WebhookEvent) -> dict[str, Any]:
+    """The outbox row of an event, written in the same transaction as its cause."""
+    return {
+        "PartitionKey": event.customer_id,
+        "RowKey": f"{EVENT_PREFIX}{event.event_id}",
+        "event": event.model_dump_json(by_alias=True),
+    }
+
+
+@dataclass
+class WebhookService:
+    tables: Tables
+    keys: Keyring
+    clock: Clock
+    queue: WebhookQueue
+    ledger: NotificationLedger
+    allow_loopback: bool = False
+    retry_for: timedelta = timedelta(hours=24)
+    backoff_seconds: int = 30
+    timeout_seconds: float = 10.0
+    resolve: Resolve = resolve_host
+    post: Callable[..., Any] = requests.post
+
+    # --- registration ---------------------------------------------------------------------
+    def register(self, customer_id: str, url: str, events: list[str] | None) -> Registration:
+        """Register (or replace) the customer's endpoint with a new secret (`whsec_` + base64)."""
+        try:
+            check_url(url, self.allow_loopback, self.resolve)
+        except UnsafeUrl as exc:
+            raise InvalidRequest(f"This webhook URL cannot be used: {exc}.") from None
+        chosen = tuple(dict.fromkeys(events or EVENT_TYPES))
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        self._table().upsert_entity(
+            {
+                "PartitionKey": customer_id,
+                "RowKey": ROW,
+                "url": url,
+                "events": json.dumps(list(chosen)),
+                "sealed_secret": self.keys.seal(secret, f"{_CONTEXT}|{customer_id}"),
+                "updated_at": self.clock(),
+            },
+            mode=UpdateMode.REPLACE,
+        )
+        return Registration(url, chosen, secret)
+
+    def registration(self, customer_id: str) -> Registration | None:
+        try:
+            row = self._table().get_entity(customer_id, ROW)
+        except ResourceNotFoundError:
+            return None
+        secret = self.keys.unseal(row["sealed_secret"], f"{_CONTEXT}|{customer_id}")
+        return Registration(row["url"], tuple(json.loads(row["events"])), secret)
+
+    def remove(self, customer_id: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            self._table().delete_entity(customer_id, ROW)
+
+    # --- publishing (after the change committed) ----------------------------------------
+    def publish(self, customer_id: str, events: list[WebhookEvent]) -> int:
+        """Queue committed events and drop their outbox rows; returns how many were queued."""
+        for event in events:
+            self.queue.send(event.model_dump_json(by_alias=True))
+            with contextlib.suppress(ResourceNotFoundError):
+                self._table().delete_entity(customer_id, f"{EVENT_PREFIX}{event.event_id}")
+        return len(events)
+
+    def publish_left(self, customer_id: str) -> int:
+        """Queue events a crash left in the customer's partition (the retention check calls it)."""
+        rows = self._table().query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": customer_id, "lo": EVENT_PREFIX, "hi": "webhook`"},
+        )
+        return self.publish(customer_id, [WebhookEvent.model_validate_json(r["event"]) for r in rows])
+
+    # --- delivering (the queue trigger) ----------------------------------------------------
+    def deliver(self, body: bytes | str) -> str:
+        """One delivery try; returns what happened (`delivered`, `retrying`, `failed`, `dropped`)."""
+        try:
+            event = WebhookEvent.model_validate_json(body)
+        except ValidationError:
+            log.warning("webhook.malformed message dead-lettered")
+            self.queue.dead_letter(body.decode() if isinstance(body, bytes) else body)
+            return "failed"
+        now = self.clock()
+        first = event.first_attempt_at or now
+        registration = self.registration(event.customer_id)
+        if registration is None or event.type not in registration.events:
+            return "dropped"  # no endpoint, or not one of its events: nothing to deliver
+        entry = self._begin(event, now)
+        if entry.status == "sent":
+            return "delivered"  # a redelivery of what the endpoint already accepted
+        error = self._try(event, registration, now)
+        if error is None:
+            self._record(event, status="sent", sent_at=now, last_error=None)
+            log.info("webhook.delivered type=%s attempt=%d", event.type, event.attempt + 1)
+            return "delivered"
+        if now - first >= self.retry_for:
+            self._record(event, status="failed", last_error=error)
+            self.queue.dead_letter(event.model_dump_json(by_alias=True))
+            log.warning("webhook.failed type=%s after %d attempts: %s", event.type, event.attempt + 1, error)
+            return "failed"
+        delay = min(3600, self.backoff_seconds * 2**event.attempt)
+        retry = event.model_copy(update={"first_attempt_at": first, "attempt": event.attempt + 1})
+        self._record(event, status="retrying", last_error=error)
+        self.queue.send(retry.model_dump_json(by_alias=True), delay_seconds=delay)
+        return "retrying"
+
+    def _try(self, event: WebhookEvent, registration: Registration, now: datetime) -> str | None:
+        """POST the signed event once; None when the endpoint answered 2xx, else why not."""
+        try:
+            check_url(registration.url, self.allow_loopback, self.resolve)  # DNS may have changed since
+        except UnsafeUrl as exc:
+            return f"unsafe URL: {exc}"
+        body = payload(event)
+        signature = Webhook(registration.secret).sign(event.event_id, now, body)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": event.event_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+        }
+        self.ledger.change(event.event_id, _one_more_try)
+        try:
+            answer = self.post(
+                registration.url,
+                data=body.encode(),
+                headers=headers,
+                timeout=self.timeout_seconds,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return type(exc).__name__
+        return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+
+    def _begin(self, event: WebhookEvent, now: datetime) -> LedgerEntry:
+        with contextlib.suppress(ResourceExistsError):
+            self.ledger.create(
+                LedgerEntry(
+                    notification_id=event.event_id,
+                    kind=f"webhook:{event.type}",
+                    customer_id=event.customer_id,
+                    status="sending",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        found = self.ledger.get(event.event_id)
+        assert found is not None
+        return found.record
+
+    def _record(self, event: WebhookEvent, **fields: Any) -> None:
+        now = self.clock()
+        self.ledger.change(event.event_id, lambda e: e.model_copy(update={**fields, "updated_at": now}))
+
+    def _table(self) -> Any:
+        return self.tables.client("customers")
+
+
+def _one_more_try(entry: LedgerEntry) -> LedgerEntry:
+    return entry.model_copy(update={"send_attempts": entry.send_attempts + 1, "deliveries": entry.deliveries + 1})

@@ -1,0 +1,15 @@
+"""Queue trigger: each message on the webhook queue is one delivery try (SPEC section 7a)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.bootstrap import services
+
+bp = func.Blueprint()
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%WEBHOOK_QUEUE%", connection="AzureWebJobsStorage")
+def deliver_webhook(msg: func.QueueMessage) -> None:
+    """Deliver one event; a failure is queued again with backoff (never raised: the retry period is ours)."""
+    services().webhooks.deliver(msg.get_body())

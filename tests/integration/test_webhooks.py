@@ -1,0 +1,176 @@
+"""Webhooks (SPEC section 7a): registration with SSRF protection, signed at-least-once delivery."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy
+from standardwebhooks.webhooks import Webhook
+
+from shared.adapters.ledger import NotificationLedger
+from tests.integration.helpers import ADMIN, deliver_notifications, flagged_subject, new_customer
+from tests.support import ApiClient
+
+
+class Receiver:
+    """A customer's endpoint on 127.0.0.1: answers with the scripted statuses (then 200), records all."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.received]
+
+
+@pytest.fixture
+def hooked(configure, router):
+    services = configure(WEBHOOK_ALLOW_LOOPBACK="true", WEBHOOK_BACKOFF_SECONDS="0", WEBHOOK_TIMEOUT_SECONDS="2")
+    receiver = Receiver()
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    registered = api.put("/api/v1/webhook", json={"url": receiver.url}, headers={"x-api-key": key})
+    assert registered.status == 200, registered.body
+    yield services, api, receiver, customer_id, key, registered.json["secret"]
+    receiver.server.shutdown()
+
+
+def queue(services, suffix: str = "") -> QueueClient:
+    return QueueClient.from_connection_string(
+        services.settings.storage_connection_string,
+        services.settings.webhook_queue + suffix,
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
+
+
+def drain(services, rounds: int = 10, between=None) -> list[str]:
+    """Run the webhook consumer over the queue until it is empty (retries included)."""
+    outcomes: list[str] = []
+    client = queue(services)
+    for _ in range(rounds):
+        messages = list(client.receive_messages(max_messages=32, visibility_timeout=30))
+        if not messages:
+            break
+        for m in messages:
+            outcomes.append(services.webhooks.deliver(m.content))
+            client.delete_message(m)
+        if between:
+            between()
+    return outcomes
+
+
+def test_registration_shows_the_secret_once_rotates_it_and_refuses_unsafe_urls(hooked):
+    _, api, receiver, _, key, secret = hooked
+    assert secret.startswith("whsec_")
+    shown = api.get("/api/v1/webhook", headers={"x-api-key": key}).json
+    assert shown == {"url": receiver.url, "events": shown["events"]} and "secret" not in shown
+    rotated = api.put("/api/v1/webhook", json={"url": receiver.url}, headers={"x-api-key": key}).json["secret"]
+    assert rotated != secret
+    for url in ("https://10.0.0.1/", "https://169.254.169.254/", "http://example.com/", "https://user:pw@x.test/"):
+        refused = api.put("/api/v1/webhook", json={"url": url}, headers={"x-api-key": key})
+        assert (refused.status, refused.error_code) == (400, "invalid_request"), url
+    assert api.delete("/api/v1/webhook", headers={"x-api-key": key}).status == 204
+    assert api.get("/api/v1/webhook", headers={"x-api-key": key}).status == 404
+
+
+def test_determination_created_then_resolved_each_signed_with_the_secret(hooked, face):
+    services, api, receiver, customer_id, key, secret = hooked
+    guid = flagged_subject(api, face.endpoint, key)
+    api.post(
+        f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
+        json={"decision": "confirm", "reason": "spoof"},
+        headers=ADMIN,
+    )
+    deliver_notifications(services)
+    drain(services)
+    [determination] = api.get("/api/v1/determinations", headers={"x-api-key": key}).json["items"]
+    the_id = determination["determinationId"]
+    api.post(
+        f"/api/v1/determinations/{the_id}/response",
+        json={"explanation": "a ring", "remediation": "closed it"},
+        headers={"x-api-key": key},
+    )
+    api.post(
+        f"/api/v1/review/determinations/{the_id}/resolution",
+        json={"outcome": "accepted", "reason": "fine"},
+        headers=ADMIN,
+    )
+    drain(services)
+    for headers, body in receiver.received:  # every delivery verifies with the secret from PUT /webhook
+        Webhook(secret).verify(body, headers)
+    types = [e["type"] for e in receiver.events()]
+    assert types.index("determination.created") < types.index("determination.resolved")
+    assert "customer.warned" in types
+    resolved = next(e for e in receiver.events() if e["type"] == "determination.resolved")
+    assert resolved["data"] == resolved["data"] | {"determinationId": the_id, "status": "remediated"}
+    assert key not in json.dumps(receiver.events())
+
+
+def test_500_twice_then_200_is_three_deliveries_of_one_event(hooked):
+    services, api, receiver, customer_id, _, _ = hooked
+    receiver.statuses = [500, 500]
+    api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    assert drain(services) == ["retrying", "retrying", "delivered"]
+    ids = {headers["webhook-id"] for headers, _ in receiver.received}
+    assert len(receiver.received) == 3 and len(ids) == 1  # the receiver drops the repeats by webhook-id
+    entry = NotificationLedger(services.tables).get(ids.pop()).record
+    assert (entry.status, entry.send_attempts) == ("sent", 3)
+
+
+def test_an_endpoint_that_never_accepts_ends_failed_after_the_retry_period(hooked, clock):
+    services, api, receiver, customer_id, _, _ = hooked
+    receiver.statuses = [503] * 50
+    api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    outcomes = drain(services, rounds=6, between=lambda: clock.advance(hours=6))
+    assert outcomes[-1] == "failed" and set(outcomes[:-1]) == {"retrying"}
+    event_id = receiver.received[0][0]["webhook-id"]
+    assert NotificationLedger(services.tables).get(event_id).record.status == "failed"
+    poisoned = list(queue(services, "-poison").peek_messages(max_messages=5))
+    assert [json.loads(m.content)["eventId"] for m in poisoned] == [event_id]
+    assert drain(services) == []  # nothing left to retry
+
+
+def test_a_suspension_by_expiry_sends_its_webhook_and_email_once(hooked, face, clock, sink):
+    services, api, receiver, customer_id, key, _ = hooked
+    guid = flagged_subject(api, face.endpoint, key)
+    api.post(
+        f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
+        json={"decision": "confirm", "reason": "spoof"},
+        headers=ADMIN,
+    )
+    deliver_notifications(services)
+    drain(services)
+    clock.advance(days=15)
+    services.retention.run()
+    clock.advance(hours=2)
+    services.retention.run()  # a second sweep finds nothing more to send
+    deliver_notifications(services)
+    drain(services)
+    suspended = [e for e in receiver.events() if e["type"] == "customer.suspended"]
+    assert len(suspended) == 1
+    subjects = [m["message"]["content"]["subject"] for m in sink.messages()]
+    assert sum("suspended" in s for s in subjects) == 1
+
+
+def test_a_termination_is_announced(hooked):
+    services, api, receiver, customer_id, _, _ = hooked
+    api.post(f"/api/v1/manage/customers/{customer_id}/terminate", json={"reason": "fraud"}, headers=ADMIN)
+    drain(services)
+    assert [e["type"] for e in receiver.events()] == ["customer.terminated"]
