@@ -177,6 +177,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         face_ledger=face_ledger,
         escalation=escalation,
         respond_within=respond_within,
+        webhooks=webhooks,
     )
     determinations = DeterminationService(
         store=determination_store, index=determination_index, audit=audit, queue=queue, clock=clock, webhooks=webhooks
@@ -213,6 +214,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         pull_grace=grace,
         client_attempts=settings.face_client_attempts,
         refuse_customer=customer_service.refuse_terminated_id,
+        webhooks=webhooks,
     )
     return Services(
         settings=settings,
@@ -250,6 +252,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
                 policy=retention,
                 settle=sessions.settle,
                 face_ledger=face_ledger,
+                webhooks=webhooks,
             ),
             audit=audit,
             clock=clock,

@@ -220,6 +220,7 @@ class SubjectChange:
 
     replace: tuple[Versioned[Record], ...] = ()
     create: tuple[Record, ...] = ()
+    events: tuple[dict[str, Any], ...] = ()  # webhook event rows, queued after the commit
 
 
 class SubjectStore:
@@ -315,6 +316,7 @@ class SubjectStore:
             _replace(to_entity(v.record, pk, row_key_of(v.record)), v.etag) for v in change.replace
         ]
         operations += [("create", to_entity(record, pk, row_key_of(record))) for record in change.create]
+        operations += [("upsert", {**row, "PartitionKey": pk}) for row in change.events]
         try:
             etags = submit(self._table, operations)
         except Exception:
@@ -326,7 +328,7 @@ class SubjectStore:
         """Keep what this write made of the partition, when it started from what was known (else forget it)."""
         if self._recent is None:
             return
-        written = list(zip((*change.replace, *(Versioned(r, "") for r in change.create)), etags, strict=True))
+        written = list(zip((*change.replace, *(Versioned(r, "") for r in change.create)), etags, strict=False))
         subject = next((Versioned(v.record, e) for v, e in written if isinstance(v.record, Subject) and e), None)
         known = self._recent.get(pk)
         replaced = next((v.etag for v in change.replace if isinstance(v.record, Subject)), None)

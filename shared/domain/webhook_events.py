@@ -105,3 +105,9 @@ def determination_resolved(d: Determination, now: datetime) -> WebhookEvent:
             "respondBy": d.respond_by.isoformat() if d.respond_by else None,
         },
     )
+
+
+def subject_blocked(d: Determination) -> WebhookEvent:
+    """`subject.blocked`: a reviewer confirmed abuse for the GUID (sent with its determination)."""
+    data = {"correlationId": d.correlation_id, "determinationId": d.determination_id, "reason": d.reason}
+    return webhook_event("subject.blocked", d.customer_id, f"{d.correlation_id}|blocked", d.determined_at, data)

@@ -23,7 +23,7 @@ from shared.domain.determinations import Determination, Severity, determination_
 from shared.domain.escalation import EscalationPolicy, escalate, suspend_now
 from shared.domain.notifications import Notification, customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
-from shared.domain.webhook_events import WebhookEvent, customer_event, determination_created
+from shared.domain.webhook_events import WebhookEvent, customer_event, determination_created, subject_blocked
 from shared.services.determinations import DeterminationIndex
 from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
@@ -114,7 +114,7 @@ class CustomerEscalation:
 
 def _events(d: Determination, before: Customer, after: Customer, now: datetime) -> list[WebhookEvent]:
     """The webhook events of a new determination and what it did to the customer."""
-    events = [determination_created(d)]
+    events = [determination_created(d), subject_blocked(d)]
     if after.status is not before.status and after.status in (CustomerStatus.WARNED, CustomerStatus.SUSPENDED):
         events.append(customer_event(after, now))
     return events

@@ -25,6 +25,7 @@ from shared.adapters.stores import (
     SubjectStore,
     Versioned,
     outbox_row,
+    subject_partition,
 )
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
@@ -41,8 +42,10 @@ from shared.domain.records import (
     Subject,
 )
 from shared.domain.secrets import subject_ref, subject_refs
+from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import Conflict, NotFound
 from shared.services.escalation import CustomerEscalation
+from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
 
 log = logging.getLogger(__name__)
@@ -88,6 +91,7 @@ class ReviewService:
     tombstone: timedelta = timedelta(days=180)
     face_ledger: FaceSessionLedger | None = None
     escalation: CustomerEscalation | None = None  # runs a severe confirmation's suspension at once
+    webhooks: WebhookService | None = None  # announces a retired GUID to the customer's endpoint
     respond_within: timedelta = timedelta(days=14)  # how long a customer has to answer a determination
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
@@ -239,7 +243,7 @@ class ReviewService:
         deliver what it caused (index, successor, notification, audit log)."""
         _check_address(customer_id, correlation_id)
 
-        def attempt() -> tuple[Subject, Decided, AuditEntry]:
+        def attempt() -> tuple[Subject, Decided, AuditEntry, list[WebhookEvent]]:
             current = self.subjects.get(customer_id, correlation_id)
             if current is None:
                 raise NotFound("No such subject.")
@@ -258,14 +262,22 @@ class ReviewService:
                 INDEX_OF_STATUS[decided.status],
                 ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason),
             )
+            events = _retired_event(updated, now) if decided.status is SubjectStatus.RETIRED else []
             self.subjects.commit(
                 customer_id,
                 correlation_id,
-                SubjectChange(replace=(Versioned(updated, current.etag),), create=(*decided.outbox, entry)),
+                SubjectChange(
+                    replace=(Versioned(updated, current.etag),),
+                    create=(*decided.outbox, entry),
+                    events=tuple(event_row(e) for e in events),
+                ),
             )
-            return updated, decided, entry
+            return updated, decided, entry, events
 
-        updated, decided, entry = until_committed(attempt, "The subject")
+        updated, decided, entry, events = until_committed(attempt, "The subject")
+        if events and self.webhooks is not None:  # subject.blocked goes with the confirmation's message
+            partition = subject_partition(customer_id, correlation_id)
+            self.webhooks.publish_soon(customer_id, events, "subjects", partition)
         # The old status's index row is left for the next listing to drop (it checks every row
         # against its subject): one round trip less here, none lost.
         logged = [audit_row(entry.entry_id)] if self.audit.try_write(entry) else []
@@ -377,6 +389,11 @@ def _decided(
             ),
         }
     )
+
+
+def _retired_event(subject: Subject, now: datetime) -> list[WebhookEvent]:
+    data = {"correlationId": subject.correlation_id, "newCorrelationId": subject.replaced_by}
+    return [webhook_event("subject.retired", subject.customer_id, f"{subject.correlation_id}|retired", now, data)]
 
 
 def _check_address(customer_id: str, correlation_id: str) -> None:

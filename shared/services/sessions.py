@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult, NewFaceSession
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
-from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned
+from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned, subject_partition
 from shared.domain.attempts import GONE, Absorbed, FaceReading, SeenAttempt, absorb, is_open
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_refusal
@@ -57,6 +57,7 @@ from shared.domain.secrets import (
     secret_matches,
     session_token_address,
 )
+from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import (
     Conflict,
     ConsentRequired,
@@ -69,6 +70,7 @@ from shared.errors import (
     TokenInvalid,
     UpstreamUnavailable,
 )
+from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import LostRace, until_committed
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,7 @@ class SessionService:
     pull_grace: timedelta = timedelta(hours=1)
     client_attempts: int = 1  # attempts the device may make per session (FACE_CLIENT_ATTEMPTS)
     refuse_customer: Callable[[str], None] | None = None  # raises for a customer that may not be served
+    webhooks: WebhookService | None = None  # announces a flag to the customer's endpoint
 
     # --- consent ------------------------------------------------------------------------
     def grant_consent(
@@ -432,27 +435,41 @@ class SessionService:
                 "sessions_total": subject.sessions_total + sum(isinstance(r, Session) for r in create),
             }
         )
-        self._announce_flag(current.record, updated, now)
+        flagged = self._announce_flag(current.record, updated, now)
         rows: list[Versioned[Record]] = [Versioned(updated, current.etag)]
         rows += [Versioned(result.session, session.etag) for session, result in absorbed]
         self.subjects.commit(
             subject.customer_id,
             subject.correlation_id,
-            SubjectChange(replace=tuple(rows), create=(*create, *attempts)),
+            SubjectChange(
+                replace=tuple(rows), create=(*create, *attempts), events=tuple(event_row(e) for e in flagged)
+            ),
         )
+        if flagged and self.webhooks is not None:
+            pk = subject_partition(subject.customer_id, subject.correlation_id)
+            self.webhooks.publish_soon(subject.customer_id, flagged, "subjects", pk)
 
-    def _announce_flag(self, before: Subject, after: Subject, now: datetime) -> None:
-        """List a newly flagged subject for review ahead of the commit (a lost race leaves a stale row, no gap)."""
-        if after.state.status is SubjectStatus.FLAGGED and before.state.status is not SubjectStatus.FLAGGED:
-            self.index.put(
-                "pending",
-                ReviewIndexEntry(
-                    customer_id=after.customer_id,
-                    correlation_id=after.correlation_id,
-                    since=after.state.flagged_at or now,
-                    reason=after.state.flag_reason,
-                ),
-            )
+    def _announce_flag(self, before: Subject, after: Subject, now: datetime) -> list[WebhookEvent]:
+        """List a newly flagged subject for review ahead of the commit (a lost race leaves a stale row,
+        no gap); returns its `subject.flagged` webhook event, committed with the flag."""
+        if after.state.status is not SubjectStatus.FLAGGED or before.state.status is SubjectStatus.FLAGGED:
+            return []
+        self.index.put(
+            "pending",
+            ReviewIndexEntry(
+                customer_id=after.customer_id,
+                correlation_id=after.correlation_id,
+                since=after.state.flagged_at or now,
+                reason=after.state.flag_reason,
+            ),
+        )
+        flagged_at = after.state.flagged_at or now
+        data = {
+            "correlationId": after.correlation_id,
+            "reason": after.state.flag_reason,
+            "flaggedAt": flagged_at.isoformat(),
+        }
+        return [webhook_event("subject.flagged", after.customer_id, f"{after.correlation_id}|{flagged_at}", now, data)]
 
     def _read(self, session_id: str, pulled: Readings, deleted: bool = False) -> FaceReading:
         """One Face read per session per request; a session Face no longer holds (or we deleted) reads as gone."""

@@ -28,7 +28,9 @@ from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity
 from shared.domain.policy import SubjectState, SubjectStatus
 from shared.domain.records import AuditEntry, Subject
 from shared.domain.retention_rules import RetentionPolicy, SubjectFate, fate_of, next_check
+from shared.domain.webhook_events import WebhookEvent
 from shared.services.review import INDEX_OF_STATUS, ReviewService
+from shared.services.webhooks import EVENT_PREFIX, WebhookService
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ _QUERY = (
     " or ( RowKey ge @s_lo and RowKey lt @s_hi )"
     " or ( RowKey ge @a_lo and RowKey lt @a_hi and recorded_at lt @cutoff )"
     " or ( RowKey ge @o_lo and RowKey lt @o_hi )"
-    " or ( RowKey ge @u_lo and RowKey lt @u_hi ) )"
+    " or ( RowKey ge @u_lo and RowKey lt @u_hi )"
+    " or ( RowKey ge @w_lo and RowKey lt @w_hi ) )"
 )
 
 
@@ -71,6 +74,7 @@ class SubjectRetention:
     settle: Callable[[str, str, str], bool] | None = None  # counts a session's last attempts before it goes
     face_ledger: FaceSessionLedger | None = None
     on_batch: Callable[[int], None] | None = None
+    webhooks: WebhookService | None = None  # queues webhook events a crash left beside their change
 
     def check(self, partition: str, now: datetime, tally: Tally) -> None:
         """Remove what is due in one subject partition and file its next check."""
@@ -179,6 +183,9 @@ class SubjectRetention:
                 log.exception("retention could not flush an outbox; its next check tries again")
                 tally.add("failedChecks", 1)
                 finished = False
+        events = [WebhookEvent.model_validate_json(r["event"]) for r in rows if r["RowKey"].startswith(EVENT_PREFIX)]
+        if events and self.webhooks is not None:
+            self.webhooks.publish(customer_id, events, "subjects", partition)
         waiting = [from_entity(AuditEntry, r) for r in rows if r["RowKey"].startswith(AUDIT_ROW_PREFIX)]
         if waiting and self.audit.relay("subjects", partition, waiting) < len(waiting):
             finished = False
@@ -206,4 +213,6 @@ def _parameters(partition: str, cutoff: datetime) -> dict[str, Any]:
         "o_hi": "outbox`",
         "u_lo": AUDIT_ROW_PREFIX,
         "u_hi": "audit`",
+        "w_lo": EVENT_PREFIX,
+        "w_hi": "webhook`",
     }

@@ -112,21 +112,34 @@ class WebhookService:
             self._table().delete_entity(customer_id, ROW)
 
     # --- publishing (after the change committed) ----------------------------------------
-    def publish(self, customer_id: str, events: list[WebhookEvent]) -> int:
-        """Queue committed events and drop their outbox rows; returns how many were queued."""
+    def publish(
+        self, customer_id: str, events: list[WebhookEvent], table: str = "customers", partition: str = ""
+    ) -> int:
+        """Queue committed events and drop their outbox rows (in `table`, partition `partition`, the
+        customer's by default); returns how many were queued."""
+        source = self.tables.client(table)
         for event in events:
             self.queue.send(event.model_dump_json(by_alias=True))
             with contextlib.suppress(ResourceNotFoundError):
-                self._table().delete_entity(customer_id, f"{EVENT_PREFIX}{event.event_id}")
+                source.delete_entity(partition or customer_id, f"{EVENT_PREFIX}{event.event_id}")
         return len(events)
 
-    def publish_left(self, customer_id: str) -> int:
-        """Queue events a crash left in the customer's partition (the retention check calls it)."""
-        rows = self._table().query_entities(
+    def publish_soon(self, customer_id: str, events: list[WebhookEvent], table: str, partition: str) -> None:
+        """Best effort right after the commit: a failure leaves the rows for the partition's retention
+        check (logged), and never fails the request that made the change."""
+        try:
+            self.publish(customer_id, events, table, partition)
+        except Exception:
+            log.warning("webhook events left for the retention check to queue", exc_info=True)
+
+    def publish_left(self, customer_id: str, table: str = "customers", partition: str = "") -> int:
+        """Queue events a crash left in a partition (the retention checks call it)."""
+        rows = self.tables.client(table).query_entities(
             "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
-            parameters={"pk": customer_id, "lo": EVENT_PREFIX, "hi": "webhook`"},
+            parameters={"pk": partition or customer_id, "lo": EVENT_PREFIX, "hi": "webhook`"},
         )
-        return self.publish(customer_id, [WebhookEvent.model_validate_json(r["event"]) for r in rows])
+        events = [WebhookEvent.model_validate_json(r["event"]) for r in rows]
+        return self.publish(customer_id, events, table, partition) if events else 0
 
     # --- delivering (the queue trigger) ----------------------------------------------------
     def deliver(self, body: bytes | str) -> str:

@@ -174,3 +174,30 @@ def test_a_termination_is_announced(hooked):
     api.post(f"/api/v1/manage/customers/{customer_id}/terminate", json={"reason": "fraud"}, headers=ADMIN)
     drain(services)
     assert [e["type"] for e in receiver.events()] == ["customer.terminated"]
+
+
+def test_a_flag_then_an_override_are_announced_and_a_confirmation_blocks(hooked, face):
+    services, api, receiver, customer_id, key, _ = hooked
+    first = flagged_subject(api, face.endpoint, key)
+    api.post(
+        f"/api/v1/review/subjects/{customer_id}/{first}/decision",
+        json={"decision": "override", "reason": "glare"},
+        headers=ADMIN,
+    )
+    second = flagged_subject(api, face.endpoint, key)
+    api.post(
+        f"/api/v1/review/subjects/{customer_id}/{second}/decision",
+        json={"decision": "confirm", "reason": "spoof"},
+        headers=ADMIN,
+    )
+    deliver_notifications(services)
+    drain(services)
+    seen = [(e["type"], e["data"]["correlationId"]) for e in receiver.events() if e["type"].startswith("subject.")]
+    assert seen == [
+        ("subject.flagged", first),
+        ("subject.retired", first),
+        ("subject.flagged", second),
+        ("subject.blocked", second),
+    ]
+    retired = next(e for e in receiver.events() if e["type"] == "subject.retired")
+    assert retired["data"]["newCorrelationId"]
