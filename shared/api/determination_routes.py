@@ -25,6 +25,7 @@ from shared.errors import InvalidRequest, NotFound
 bp = func.Blueprint()
 CONFLICT = {409: ("conflict",)}
 STATUS = Query("status", "Only determinations in this status.", {"type": "string", "enum": list(STATUSES)})
+CUSTOMER = Query("customerId", "Every determination of this customer (reviewers).", {"type": "string"})
 
 
 def _status(req: func.HttpRequest, default: str | None = None) -> str | None:
@@ -80,14 +81,22 @@ def respond_to_determination(req: func.HttpRequest) -> func.HttpResponse:
 @documented(
     "Determinations across customers, with their responses",
     "review",
-    query=(STATUS, *PAGING),
+    query=(STATUS, CUSTOMER, *PAGING),
     responses={200: Page[ReviewDeterminationView]},
+    errors=[BAD_QUERY],
 )
 @endpoint
 def review_determinations(req: func.HttpRequest) -> func.HttpResponse:
-    """Determinations in one status (default `response_received`: those waiting for a reviewer)."""
+    """Determinations in one status (default `response_received`: those waiting for a reviewer), or
+    with `customerId` every determination of that customer (optionally of one status)."""
     s = services()
     s.staff.require(req, Role.REVIEWER, "determination.list")
+    customer_id = req.params.get("customerId")
+    if customer_id is not None:
+        if not customer_of(f"{customer_id}.x"):
+            raise InvalidRequest("customerId must be a customer id (32 hex characters).")
+        items, token = s.determinations.own(customer_id, _status(req), *page_request(req))
+        return page_response([determination_view(d, with_customer=True) for d in items], token)
     status = _status(req, "response_received") or "response_received"
     items, token = s.determinations.listed(status, *page_request(req))
     return page_response([determination_view(d, with_customer=True) for d in items], token)

@@ -206,6 +206,7 @@ class SubjectDetailView(FlagItem):
     decisions: list[DecisionView]
     timeline: list[TimelineEvent]
     face_evidence: list[FaceMatchView] = []
+    customer_status: Literal["active", "warned", "suspended", "terminated"] | None = None
 
 
 class DecisionResponse(ApiModel):

@@ -77,8 +77,11 @@ def list_flags(req: func.HttpRequest) -> func.HttpResponse:
 def get_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.REVIEWER, "review.read")
-    detail = s.review.detail(*_address(req))
-    return json_response(detail_view(detail, s.sessions.policy, s.clock()))
+    customer_id, correlation_id = _address(req)
+    detail = s.review.detail(customer_id, correlation_id)
+    customer = s.customers.store.get_recent(customer_id)
+    status = customer.status.value if customer else None
+    return json_response(detail_view(detail, s.sessions.policy, s.clock(), status))
 
 
 @bp.route(route=SUBJECT + "/decision", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -57,9 +57,12 @@ def timeline(detail: SubjectDetail) -> list[TimelineEvent]:
     return sorted(events, key=lambda e: e.at)
 
 
-def detail_view(detail: SubjectDetail, policy: Policy, now: datetime) -> SubjectDetailView:
+def detail_view(
+    detail: SubjectDetail, policy: Policy, now: datetime, customer_status: str | None = None
+) -> SubjectDetailView:
     subject = detail.subject
     return SubjectDetailView(
+        customer_status=customer_status,
         **flag_item(subject, policy, now).model_dump(),
         consent_policy_version=subject.consent_policy_version,
         consent_granted_at=subject.consent_granted_at,

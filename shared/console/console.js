@@ -99,6 +99,7 @@
     button.addEventListener("click", () => {
       const view = button.dataset.view;
       if (view === "flags") loadFlags(currentStatus);
+      if (view === "determinations") loadDeterminations(currentDStatus);
       if (view === "feedback") loadFeedback();
       if (view === "audit") loadAudit();
     });
@@ -246,7 +247,110 @@
     if (!evidence.children.length) evidence.append(el("li", "None."));
     $("#decide-panel").hidden = s.status !== "flagged";
     $("#reset-panel").hidden = s.status === "retired";
+    renderCustomer(s);
   }
+
+  async function renderCustomer(s) {
+    $("#customer-status").textContent = `Customer ${s.customerId}: ${s.customerStatus || "unknown"}.`;
+    const list = $("#customer-determinations");
+    list.replaceChildren();
+    try {
+      const items = (await call("GET", `/review/determinations?customerId=${s.customerId}&pageSize=50`)).items;
+      const open = items.filter((d) => !["remediated", "expired", "closed"].includes(d.status));
+      for (const d of open) {
+        list.append(el("li", `${d.status.replaceAll("_", " ")} — ${d.correlationId}, respond by ${utc(d.respondBy) || "—"}`));
+      }
+      if (!open.length) list.append(el("li", "No open determinations."));
+    } catch (error) {
+      list.append(el("li", `Could not load its determinations: ${error.message}`));
+    }
+  }
+
+  // --- determinations --------------------------------------------------------------------
+  let currentDStatus = "response_received";
+  let determination = null;
+
+  async function loadDeterminations(status) {
+    currentDStatus = status;
+    for (const button of document.querySelectorAll("[data-dstatus]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.dstatus === status));
+    }
+    show("determinations");
+    $("#determination-detail").hidden = true;
+    say("Loading determinations…");
+    let items = [];
+    try {
+      items = (await call("GET", `/review/determinations?status=${status}&pageSize=200`)).items;
+    } catch (error) {
+      say(`Could not load: ${error.message}`);
+      return;
+    }
+    const tbody = $("#determination-table tbody");
+    tbody.replaceChildren();
+    const now = Date.now();
+    for (const d of items) {
+      const overdue = d.respondBy && Date.parse(d.respondBy) < now && d.status === "awaiting_response";
+      const tr = el("tr");
+      tr.append(el("td", d.customerId), el("td", d.correlationId), el("td", utc(d.determinedAt)),
+        el("td", `${utc(d.respondBy) || "—"}${overdue ? " (overdue)" : ""}`), el("td", d.status.replaceAll("_", " ")));
+      const cell = el("td");
+      const open = el("button", "Read", { type: "button", "data-determination": d.determinationId });
+      open.addEventListener("click", () => openDetermination(d));
+      cell.append(open);
+      tr.append(cell);
+      tbody.append(tr);
+    }
+    $("#determination-caption").textContent = `Determinations: ${status.replaceAll("_", " ")} (${items.length})`;
+    $("#determinations-empty").hidden = items.length > 0;
+    say(`${items.length} determinations.`);
+  }
+
+  for (const button of document.querySelectorAll("[data-dstatus]")) {
+    button.addEventListener("click", () => loadDeterminations(button.dataset.dstatus));
+  }
+
+  function openDetermination(d) {
+    determination = d;
+    const facts = $("#determination-facts");
+    facts.replaceChildren();
+    const add = (term, value) => facts.append(el("dt", term), el("dd", value ?? "—"));
+    add("Customer", d.customerId);
+    add("Correlation ID", d.correlationId);
+    add("Reason", d.reason);
+    add("Severity", d.severity);
+    add("Status", d.status.replaceAll("_", " "));
+    add("Respond by (UTC)", utc(d.respondBy));
+    add("Explanation", d.response && d.response.explanation);
+    add("Remediation", d.response && d.response.remediation);
+    add("Earlier resolution", d.resolution && `${d.resolution.outcome}: ${d.resolution.reason}`);
+    $("#resolve-panel").hidden = d.status !== "response_received";
+    $("#resolve-outcome").textContent = "";
+    $("#determination-detail").hidden = false;
+    $("#determination-title").focus();
+  }
+
+  $("#resolve-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const outcome = form.outcome.value;
+    const reason = form.reason.value.trim();
+    const summary = outcome === "accepted"
+      ? `Accept the response of customer ${determination.customerId}: the determination is remediated.`
+      : `Reject the response of customer ${determination.customerId}: it may respond again until the deadline.`;
+    if (!(await confirmStep(summary))) {
+      say("Nothing was changed.");
+      return;
+    }
+    try {
+      const done = await call("POST", `/review/determinations/${determination.determinationId}/resolution`,
+        { outcome, reason });
+      form.reset();
+      openDetermination(done);
+      $("#resolve-outcome").textContent = `The determination is now ${done.status.replaceAll("_", " ")}.`;
+    } catch (error) {
+      $("#resolve-outcome").textContent = `Not done: ${error.message}`;
+    }
+  });
 
   function renderTimeline(events) {
     const tbody = $("#timeline tbody");
@@ -339,10 +443,14 @@
     const form = event.target;
     const decision = form.decision.value;
     const reason = form.reason.value.trim();
-    const summary = decision === "confirm"
-      ? `Confirm abuse for ${current.correlationId}: it will be blocked and the customer notified.`
-      : `Override the flag on ${current.correlationId}: it will be retired and a new correlation ID issued.`;
-    act("decision", { decision, reason }, summary).then(() => form.reset());
+    const severity = form.severity.value;
+    const summary = decision !== "confirm"
+      ? `Override the flag on ${current.correlationId}: it will be retired and a new correlation ID issued.`
+      : severity === "severe"
+        ? `Confirm severe abuse for ${current.correlationId}: it will be blocked and the customer suspended at once.`
+        : `Confirm abuse for ${current.correlationId}: it will be blocked and the customer notified.`;
+    const payload = decision === "confirm" ? { decision, reason, severity } : { decision, reason };
+    act("decision", payload, summary).then(() => form.reset());
   });
 
   $("#reset-form").addEventListener("submit", (event) => {

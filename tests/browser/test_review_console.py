@@ -125,3 +125,66 @@ def test_console_page_sends_a_strict_content_security_policy(stack):
     assert requests.get(f"{stack.base_url}/v1/review/assets/../../function_app.py", timeout=10).status_code == 404
     assert requests.get(f"{stack.base_url}/v1/review/assets/secrets.json", timeout=10).status_code == 404
     assert "uPlot" in requests.get(f"{stack.base_url}/v1/review/assets/uPlot.iife.min.js", timeout=10).text
+
+
+def test_a_reviewer_reads_a_customers_response_and_accepts_it_with_the_keyboard(stack, browser):
+    import time
+
+    customer = stack.create_customer("Determined", "d@contoso.example")
+    key, customer_id = customer["apiKey"], customer["customerId"]
+    guid = "3f2504e0-4f89-41d3-9a0c-0305e82c3302"
+    flag_subject(stack, key, guid)
+    admin = stack.admin_headers
+    confirmed = requests.post(
+        f"{stack.base_url}/v1/review/subjects/{customer_id}/{guid}/decision",
+        json={"decision": "confirm", "reason": "spoof attempts"},
+        headers=admin,
+        timeout=10,
+    )
+    assert confirmed.status_code == 200
+    items: list = []
+    for _ in range(100):  # the host's queue trigger opens the determination within seconds
+        items = requests.get(f"{stack.base_url}/v1/determinations", headers={"x-api-key": key}, timeout=10).json()[
+            "items"
+        ]
+        if items:
+            break
+        time.sleep(0.2)
+    [determination] = items
+    the_id = determination["determinationId"]
+    answered = requests.post(
+        f"{stack.base_url}/v1/determinations/{the_id}/response",
+        json={"explanation": "one account of a fraud ring", "remediation": "closed it, added document checks"},
+        headers={"x-api-key": key},
+        timeout=10,
+    )
+    assert answered.status_code == 202
+
+    page = browser.new_page(viewport={"width": 1200, "height": 1200})
+    page.goto(f"{stack.base_url}/v1/review")
+    page.get_by_label("Administrator key").focus()
+    page.keyboard.type(stack.environment()["ADMIN_API_KEY"])
+    page.keyboard.press("Enter")
+    views = page.get_by_role("button", name="Determinations")
+    views.wait_for()
+    views.focus()
+    page.keyboard.press("Enter")
+
+    read = page.locator(f"button[data-determination='{the_id}']")
+    read.wait_for()
+    read.focus()
+    page.keyboard.press("Enter")
+    facts = page.locator("#determination-facts")
+    expect(facts).to_contain_text("closed it, added document checks")
+    page.screenshot(path=str(ARTIFACTS / "review-console-determination.png"), full_page=True)
+
+    page.get_by_label("Accept (remediated)").focus()
+    page.keyboard.press("Space")
+    page.get_by_label("Reason (required, shown to the customer and in the audit log)").fill("Checks look sound")
+    page.get_by_role("button", name="Resolve…").click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#resolve-outcome")).to_contain_text("remediated")
+    page.close()
+
+    after = requests.get(f"{stack.base_url}/v1/determinations", headers={"x-api-key": key}, timeout=10).json()
+    assert after["items"][0]["status"] == "remediated"
