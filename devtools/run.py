@@ -1,7 +1,8 @@
 """`make run`: the whole app locally — Azurite, the Face emulator and the functions — plus a demo customer.
 
 Ports default to the SPEC's (functions 7071, Face 7081, Azurite 10000-10002) and can be moved with
-LG_FUNCTIONS_PORT, LG_FACE_PORT, LG_EMAIL_PORT, LG_AZURITE_BLOB_PORT, LG_AZURITE_QUEUE_PORT, LG_AZURITE_TABLE_PORT.
+LG_FUNCTIONS_PORT, LG_FACE_PORT, LG_EMAIL_PORT, LG_WEBHOOK_PORT, LG_AZURITE_BLOB_PORT, LG_AZURITE_QUEUE_PORT,
+LG_AZURITE_TABLE_PORT. The demo customer's webhook points at a local receiver that verifies every signature.
 Uses `func start` when Core Tools is on PATH, the project's local host otherwise. Ctrl-C stops
 everything this started, by process id.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from devtools.stack import ROOT, Azurite, EmailSink, FaceEmulator, free_port, stop, wait_for_port
+from devtools.stack import ROOT, Azurite, EmailSink, FaceEmulator, WebhookReceiver, free_port, stop, wait_for_port
 
 SETTINGS = ROOT / "local.settings.json"
 SAMPLE = ROOT / "local.settings.sample.json"
@@ -61,6 +62,7 @@ class LocalStack:
     )
     face: FaceEmulator = field(default_factory=lambda: FaceEmulator(port=_port("LG_FACE_PORT", 7081)))
     email: EmailSink = field(default_factory=lambda: EmailSink(port=_port("LG_EMAIL_PORT", 7082)))
+    receiver: WebhookReceiver = field(default_factory=lambda: WebhookReceiver(port=_port("LG_WEBHOOK_PORT", 7083)))
     log_dir: Path = ROOT / ".run"
     settings_path: Path = SETTINGS
     settings: dict[str, str] = field(default_factory=dict)
@@ -91,6 +93,7 @@ class LocalStack:
             "LG_FUNCTIONS_PORT": self.functions_port,
             "LG_FACE_PORT": self.face.port,
             "LG_EMAIL_PORT": self.email.port,
+            "LG_WEBHOOK_PORT": self.receiver.port,
             "LG_AZURITE_BLOB_PORT": self.azurite.blob_port,
             "LG_AZURITE_QUEUE_PORT": self.azurite.queue_port,
             "LG_AZURITE_TABLE_PORT": self.azurite.table_port,
@@ -110,6 +113,7 @@ class LocalStack:
             self.face.start(log=self.log_dir / "face-emulator.log")
             self.email.ca_file = self.log_dir / "email-ca.pem"
             self.email.start(log=self.log_dir / "email-sink.log")
+            self.receiver.start(log=self.log_dir / "webhook-receiver.log")
             if self.use_core_tools:
                 command = ["func", "start", "--port", str(self.functions_port)]
             else:
@@ -142,6 +146,7 @@ class LocalStack:
             stop(self.host)
         self.face.stop()
         self.email.stop()
+        self.receiver.stop()
         self.azurite.stop()
 
     @classmethod
@@ -152,6 +157,7 @@ class LocalStack:
             azurite=Azurite(),
             face=FaceEmulator(),
             email=EmailSink(),
+            receiver=WebhookReceiver(),
             log_dir=log_dir,
             settings_path=log_dir / "local.settings.json",
             use_core_tools=False,
@@ -226,6 +232,25 @@ curl -s "$API/sessions/$SESSION/result" -H "Authorization: Bearer $SESSION_TOKEN
 """
 
 
+def register_webhook(stack: LocalStack, api_key: str) -> None:
+    """Point the demo customer's webhook at the local receiver and give the receiver its secret."""
+    response = requests.put(
+        f"{stack.base_url}/v1/webhook", json={"url": stack.receiver.url}, headers={"x-api-key": api_key}, timeout=30
+    )
+    response.raise_for_status()
+    stack.receiver.trust(response.json()["secret"])
+
+
+def webhook_walkthrough(api: str, admin_key: str, customer_id: str, receiver_port: int) -> str:
+    """Make an event happen (an administrator reinstates the demo customer), then read what the local
+    receiver got: the event, with `"verified": true` when its signature checked out with the secret."""
+    return f"""curl -s -X POST "{api}/v1/manage/customers/{customer_id}/reinstate" -H 'x-admin-key: {admin_key}' \
+  -H 'content-type: application/json' -d '{{"reason": "demo"}}' > /dev/null
+sleep 3  # the webhook queue's function delivers it
+curl -s http://127.0.0.1:{receiver_port}/received; echo
+"""
+
+
 def _ignore_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -246,6 +271,7 @@ def main() -> None:
         print("Starting Azurite, the Face emulator and the function host ...", flush=True)
         stack.start()
         demo = stack.create_customer()
+        register_webhook(stack, demo["apiKey"])
         env = stack.environment()
         print(
             f"""
@@ -265,6 +291,10 @@ Liveness Guard is running.
 Try it — paste into another terminal:
 
 {walkthrough(stack.base_url, stack.face.endpoint, demo["apiKey"])}
+Webhooks: the demo customer's endpoint is a local receiver ({stack.receiver.url}) that verifies
+every signature with the secret PUT /webhook returned. Make an event and read what it received:
+
+{webhook_walkthrough(stack.base_url, env["ADMIN_API_KEY"], demo["customerId"], stack.receiver.port)}
 Ctrl-C stops everything.""",
             flush=True,
         )

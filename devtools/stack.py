@@ -164,6 +164,23 @@ class FaceEmulator(PythonService):
 
 
 @dataclass
+class WebhookReceiver(PythonService):
+    """A customer's webhook endpoint (devtools.webhook_receiver), verifying every signature."""
+
+    module: ClassVar[str] = "devtools.webhook_receiver"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    def trust(self, secret: str) -> None:
+        """Tell it the secret `PUT /webhook` returned."""
+        import requests
+
+        requests.post(f"http://127.0.0.1:{self.port}/_receiver/secret", json={"secret": secret}, timeout=5)
+
+
+@dataclass
 class EmailSink(PythonService):
     """The local ACS Email endpoint (devtools.email_sink) as a child process, over TLS."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -21,7 +22,7 @@ READY = "Ctrl-C stops everything."
 
 def free_ports() -> dict[str, str]:
     """Free ports for everything `make run` starts, as the LG_* settings it reads."""
-    names = ("FUNCTIONS", "FACE", "AZURITE_BLOB", "AZURITE_QUEUE", "AZURITE_TABLE")
+    names = ("FUNCTIONS", "FACE", "EMAIL", "WEBHOOK", "AZURITE_BLOB", "AZURITE_QUEUE", "AZURITE_TABLE")
     return {f"LG_{name}_PORT": str(free_port()) for name in names}
 
 
@@ -81,11 +82,19 @@ def running(tmp_path_factory):
 
 
 def test_following_the_printed_walkthrough_gives_a_liveness_result(running):
-    script = running["printed"].split("paste into another terminal:", 1)[1].split(READY, 1)[0]
+    script = running["printed"].split("paste into another terminal:", 1)[1].split("Webhooks:", 1)[0]
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert '"livenessDecision":"realface"' in last and '"attempts":1' in last
+
+
+def test_the_printed_webhook_walkthrough_shows_a_delivery_verified_with_the_secret(running):
+    script = running["printed"].split("Make an event and read what it received:", 1)[1].split(READY, 1)[0]
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    received = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [(r["event"]["type"], r["verified"]) for r in received] == [("customer.reinstated", True)]
 
 
 def test_printed_keys_work_and_refusals_come_over_http_with_the_envelope(running):
@@ -139,7 +148,7 @@ def test_printed_keys_work_and_refusals_come_over_http_with_the_envelope(running
 def test_ctrl_c_stops_everything_it_started(running):
     process = running["process"]
     children = children_of(process.pid)
-    assert len(children) == 4  # Azurite, the Face emulator, the email sink, the function host
+    assert len(children) == 5  # Azurite, the Face emulator, the email sink, the webhook receiver, the host
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     time.sleep(0.5)
@@ -177,7 +186,7 @@ def test_sigterm_to_the_process_group_twice_leaves_nothing_running(run):
         if line.strip() == READY:
             break
     started = descendants(process.pid)
-    assert len(started) >= 5, started  # python, Azurite, the Face emulator, the email sink, the host
+    assert len(started) >= 6, started  # python, Azurite, Face emulator, email sink, webhook receiver, host
     os.killpg(process.pid, signal.SIGTERM)
     time.sleep(0.05 * run)  # the second signal lands at a different moment of the clean-up each run
     with contextlib.suppress(ProcessLookupError):
