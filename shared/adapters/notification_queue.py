@@ -1,11 +1,12 @@
-"""The `abuse-notifications` Storage queue: where decisions hand work to the email sender."""
+"""The Storage queues: `abuse-notifications` (decisions hand work to the email sender) and the
+webhook deliveries."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import LinearRetry, QueueClient, TextBase64EncodePolicy
@@ -16,22 +17,29 @@ from shared.settings import Settings
 
 
 @dataclass(frozen=True)
-class NotificationQueue:
-    """Sends notification messages, base64-encoded as the Functions queue trigger expects
-    (`poison` is `<queue>-poison`, where messages that can never be processed go)."""
+class QueuePair:
+    """A Storage queue and its `<queue>-poison`, messages base64-encoded as the Functions queue
+    trigger expects (`poison` holds what can never be processed)."""
 
     _client: QueueClient
     _poison: QueueClient
 
     @classmethod
-    def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> NotificationQueue:
-        name = settings.notification_queue
+    def named(cls, settings: Settings, name: str, request_hook: Callable[[Any], None] | None = None) -> Self:
         return cls(_client(settings, name, request_hook), _client(settings, f"{name}-poison", request_hook))
 
     def ensure(self) -> None:
         for client in (self._client, self._poison):
             with contextlib.suppress(ResourceExistsError):
                 client.create_queue()
+
+
+class NotificationQueue(QueuePair):
+    """The `abuse-notifications` queue: where decisions hand work to the email sender."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> Self:
+        return cls.named(settings, settings.notification_queue, request_hook)
 
     def dead_letter(self, body: bytes, reason: str) -> None:
         """Move a message that can never be processed to `<queue>-poison` (the reason goes to the ledger)."""
@@ -41,23 +49,13 @@ class NotificationQueue:
         self._client.send_message(notification.model_dump_json(by_alias=True))
 
 
-@dataclass(frozen=True)
-class WebhookQueue:
-    """The webhook delivery queue (`WEBHOOK_QUEUE`, and `<queue>-poison` for deliveries that failed
-    for good): one message per event and customer, sent again with a delay to retry."""
-
-    _client: QueueClient
-    _poison: QueueClient
+class WebhookQueue(QueuePair):
+    """The webhook delivery queue (`WEBHOOK_QUEUE`; `<queue>-poison` holds deliveries that failed for
+    good): one message per event and customer, sent again with a delay to retry."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> WebhookQueue:
-        name = settings.webhook_queue
-        return cls(_client(settings, name, request_hook), _client(settings, f"{name}-poison", request_hook))
-
-    def ensure(self) -> None:
-        for client in (self._client, self._poison):
-            with contextlib.suppress(ResourceExistsError):
-                client.create_queue()
+    def from_settings(cls, settings: Settings, request_hook: Callable[[Any], None] | None = None) -> Self:
+        return cls.named(settings, settings.webhook_queue, request_hook)
 
     def send(self, message: str, delay_seconds: int = 0) -> None:
         self._client.send_message(message, visibility_timeout=delay_seconds or None)

@@ -62,6 +62,24 @@ def row_key_of(record: Record) -> str:
     raise TypeError(f"{type(record).__name__} is not stored in a subject partition")
 
 
+H = TypeVar("H", bound=Record)
+Rest = TypeVar("Rest", bound=Record)
+
+
+def split_rows(
+    rows: Any, head_row: str, head: type[H], other: type[Rest]
+) -> tuple[Versioned[H] | None, list[Versioned[Rest]]]:
+    """One query's rows of a partition as its head row (subject, customer) and the others."""
+    found: Versioned[H] | None = None
+    others: list[Versioned[Rest]] = []
+    for row in rows:
+        if row["RowKey"] == head_row:
+            found = Versioned(from_entity(head, row), etag_of(row))
+        else:
+            others.append(Versioned(from_entity(other, row), etag_of(row)))
+    return found, others
+
+
 def _if_unchanged(etag: str) -> dict[str, Any]:
     return {"etag": etag, "match_condition": MatchConditions.IfNotModified}
 
@@ -157,14 +175,8 @@ class DeterminationStore:
             "PartitionKey eq @pk and ( RowKey eq @customer or RowKey eq @row )",
             parameters={"pk": customer_id, "customer": CUSTOMER_ROW, "row": determination_row(determination_id)},
         )
-        customer: Versioned[Customer] | None = None
-        found: Versioned[Determination] | None = None
-        for row in rows:
-            if row["RowKey"] == CUSTOMER_ROW:
-                customer = Versioned(from_entity(Customer, row), etag_of(row))
-            else:
-                found = Versioned(from_entity(Determination, row), etag_of(row))
-        return customer, found
+        customer, found = split_rows(rows, CUSTOMER_ROW, Customer, Determination)
+        return customer, found[0] if found else None
 
     def page(
         self, customer_id: str, status: str | None, size: int, token: dict[str, str] | None
@@ -265,14 +277,8 @@ class SubjectStore:
                 "session": session_row(session_id),
             },
         )
-        subject: Versioned[Subject] | None = None
-        session: Versioned[Session] | None = None
-        for entity in rows:
-            if entity["RowKey"] == SUBJECT_ROW:
-                subject = Versioned(from_entity(Subject, entity), etag_of(entity))
-            else:
-                session = Versioned(from_entity(Session, entity), etag_of(entity))
-        return subject, session
+        subject, sessions = split_rows(rows, SUBJECT_ROW, Subject, Session)
+        return subject, sessions[0] if sessions else None
 
     def get_with_sessions(
         self, customer_id: str, correlation_id: str, recent: bool = False
@@ -287,13 +293,7 @@ class SubjectStore:
             "PartitionKey eq @pk and RowKey ge @lo and RowKey le @hi",
             parameters={"pk": pk, "lo": "session_", "hi": SUBJECT_ROW},
         )
-        subject: Versioned[Subject] | None = None
-        sessions: list[Versioned[Session]] = []
-        for entity in rows:
-            if entity["RowKey"] == SUBJECT_ROW:
-                subject = Versioned(from_entity(Subject, entity), etag_of(entity))
-            else:
-                sessions.append(Versioned(from_entity(Session, entity), etag_of(entity)))
+        subject, sessions = split_rows(rows, SUBJECT_ROW, Subject, Session)
         if self._recent is not None and subject is not None:
             self._recent.put(pk, (subject, list(sessions)))
         return subject, sessions

@@ -168,3 +168,11 @@ def deliver_notifications(services) -> list[str]:
             outcomes.append(services.notifier().handle(base64.b64decode(m.content), m.id, m.dequeue_count))
             client.delete_message(m)
     return outcomes
+
+
+def review_decision(
+    api: ApiClient, customer_id: str, guid: str, decision: str, reason: str = "reviewed", severity: str | None = None
+) -> Response:
+    """A reviewer's decision on a flagged subject (the admin key)."""
+    body = {"decision": decision, "reason": reason} | ({"severity": severity} if severity else {})
+    return api.post(f"/api/v1/review/subjects/{customer_id}/{guid}/decision", json=body, headers=ADMIN)

@@ -12,12 +12,12 @@ from tests.integration.helpers import (
     new_customer,
     new_session,
     queued_notifications,
+    review_decision,
 )
 
 
 def confirm(api, customer_id, guid, severity=None):
-    body = {"decision": "confirm", "reason": "spoof attempts"} | ({"severity": severity} if severity else {})
-    return api.post(f"/api/v1/review/subjects/{customer_id}/{guid}/decision", json=body, headers=ADMIN)
+    return review_decision(api, customer_id, guid, "confirm", "spoof attempts", severity)
 
 
 def own(api, key, status=None):

@@ -9,7 +9,7 @@ from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 from standardwebhooks.webhooks import Webhook
 
 from shared.adapters.ledger import NotificationLedger
-from tests.integration.helpers import ADMIN, deliver_notifications, flagged_subject, new_customer
+from tests.integration.helpers import ADMIN, deliver_notifications, flagged_subject, new_customer, review_decision
 from tests.support import ApiClient
 
 
@@ -93,11 +93,7 @@ def test_registration_shows_the_secret_once_rotates_it_and_refuses_unsafe_urls(h
 def test_determination_created_then_resolved_each_signed_with_the_secret(hooked, face):
     services, api, receiver, customer_id, key, secret = hooked
     guid = flagged_subject(api, face.endpoint, key)
-    api.post(
-        f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
-        json={"decision": "confirm", "reason": "spoof"},
-        headers=ADMIN,
-    )
+    review_decision(api, customer_id, guid, "confirm", "spoof")
     deliver_notifications(services)
     drain(services)
     [determination] = api.get("/api/v1/determinations", headers={"x-api-key": key}).json["items"]
@@ -150,11 +146,7 @@ def test_an_endpoint_that_never_accepts_ends_failed_after_the_retry_period(hooke
 def test_a_suspension_by_expiry_sends_its_webhook_and_email_once(hooked, face, clock, sink):
     services, api, receiver, customer_id, key, _ = hooked
     guid = flagged_subject(api, face.endpoint, key)
-    api.post(
-        f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
-        json={"decision": "confirm", "reason": "spoof"},
-        headers=ADMIN,
-    )
+    review_decision(api, customer_id, guid, "confirm", "spoof")
     deliver_notifications(services)
     drain(services)
     clock.advance(days=15)
@@ -179,17 +171,9 @@ def test_a_termination_is_announced(hooked):
 def test_a_flag_then_an_override_are_announced_and_a_confirmation_blocks(hooked, face):
     services, api, receiver, customer_id, key, _ = hooked
     first = flagged_subject(api, face.endpoint, key)
-    api.post(
-        f"/api/v1/review/subjects/{customer_id}/{first}/decision",
-        json={"decision": "override", "reason": "glare"},
-        headers=ADMIN,
-    )
+    review_decision(api, customer_id, first, "override", "glare")
     second = flagged_subject(api, face.endpoint, key)
-    api.post(
-        f"/api/v1/review/subjects/{customer_id}/{second}/decision",
-        json={"decision": "confirm", "reason": "spoof"},
-        headers=ADMIN,
-    )
+    review_decision(api, customer_id, second, "confirm", "spoof")
     deliver_notifications(services)
     drain(services)
     seen = [(e["type"], e["data"]["correlationId"]) for e in receiver.events() if e["type"].startswith("subject.")]
