@@ -60,7 +60,7 @@ def measure() -> dict[str, list[str]]:
         bench.counter.take()
         bench.api.post(
             f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
-            json={"decision": "confirm", "reason": "bench"},
+            json={"decision": "confirm", "reason": "bench", "guidelineId": "repeated-spoof"},
             headers={"x-admin-key": ADMIN_KEY},
         )
         counts["POST .../decision (confirm)"] = bench.counter.take()

@@ -267,6 +267,7 @@ module api 'app/api.bicep' = {
       POLICY_CUSTOMER_SUSPEND_AFTER: '5'
       POLICY_CUSTOMER_WINDOW_SECONDS: '2592000'
       REMEDIATION_RESPONSE_DAYS: '14'
+      REVIEW_GUIDELINES_JSON: '' // empty: the shipped defaults (shared/review_guidelines.json)
       RETENTION_SCHEDULE: '0 17 * * * *'
       RETENTION_SESSION_GRACE_SECONDS: '3600'
       RETENTION_ATTEMPT_SECONDS: '259200'

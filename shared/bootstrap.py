@@ -178,6 +178,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         escalation=escalation,
         respond_within=respond_within,
         webhooks=webhooks,
+        guidelines=settings.guidelines(),
     )
     determinations = DeterminationService(
         store=determination_store, index=determination_index, audit=audit, queue=queue, clock=clock, webhooks=webhooks

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.domain.guidelines import Guideline, guidelines, parse_guidelines
 from shared.domain.keys import Keyring
 from shared.domain.policy import MAX_STATE_CHARS, Policy, largest_state, state_chars
 
@@ -101,6 +102,18 @@ class Settings(BaseModel):
     customer_suspend_after: int = Field(5, alias="POLICY_CUSTOMER_SUSPEND_AFTER", ge=1)
     customer_window_seconds: int = Field(2592000, alias="POLICY_CUSTOMER_WINDOW_SECONDS", ge=1)
     remediation_response_days: int = Field(14, alias="REMEDIATION_RESPONSE_DAYS", ge=1, le=365)
+    review_guidelines_json: str | None = Field(None, alias="REVIEW_GUIDELINES_JSON")
+
+    @field_validator("review_guidelines_json")
+    @classmethod
+    def _guidelines_parse(cls, value: str | None) -> str | None:
+        if value:
+            parse_guidelines(value)  # a ValueError names the problem at start-up
+        return value
+
+    def guidelines(self) -> tuple[Guideline, ...]:
+        """The guidelines reviewers decide by (the operator's, or the shipped defaults)."""
+        return guidelines(self.review_guidelines_json)
 
     # --- retention (SPEC section 8) -----------------------------------------------------
     retention_schedule: str = Field("0 17 * * * *", alias="RETENTION_SCHEDULE")

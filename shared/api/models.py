@@ -136,6 +136,7 @@ class FaceSettingsUpdate(ApiModel):
 class DecisionRequest(ApiModel):
     decision: Literal["confirm", "override"]
     reason: Reason
+    guideline_id: Annotated[str, StringConstraints(min_length=1, max_length=63)]  # one of GET /review/guidelines
     severity: Literal["standard", "severe"] | None = None  # confirm only; standard when absent
 
     @model_validator(mode="after")
@@ -184,6 +185,13 @@ class DecisionView(ApiModel):
     by: str
     at: datetime
     new_correlation_id: str | None = None
+    guideline_id: str | None = None
+
+
+class GuidelineView(ApiModel):
+    id: str
+    title: str
+    text: str
 
 
 class FaceMatchView(ApiModel):

@@ -11,7 +11,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -179,6 +179,7 @@ def build(app: Any, prefix: str = "/api") -> dict[str, Any]:
         if op.request:
             models.add(op.request)
         models |= {m for m in op.responses.values() if isinstance(m, type)}
+        models |= {get_args(m)[0] for m in op.responses.values() if get_origin(m) is list}  # a bare array
     ordered = sorted(models, key=lambda m: m.__name__)
     keys = [(m, "validation") for m in ordered] + [(m, "serialization") for m in ordered]
     refs, definitions = models_json_schema(keys, ref_template="#/components/schemas/{model}", by_alias=True)
@@ -249,9 +250,12 @@ def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, A
                 "content": content,
             }
         else:
-            schema = refs[(body, "serialization")]
+            item = get_args(body)[0] if get_origin(body) is list else None
+            schema = (
+                {"type": "array", "items": refs[(item, "serialization")]} if item else refs[(body, "serialization")]
+            )
             responses[str(status)] = {
-                "description": body.__doc__ or "OK",
+                "description": (item or body).__doc__ or "OK",
                 "content": {"application/json": {"schema": schema}},
             }
     errors = dict(op.errors)

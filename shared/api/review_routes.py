@@ -13,6 +13,7 @@ from shared.api.models import (
     DecisionRequest,
     DecisionResponse,
     FlagItem,
+    GuidelineView,
     Page,
     ResetRequest,
     SubjectDetailView,
@@ -98,7 +99,20 @@ def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
     reviewer = s.staff.require(req, Role.REVIEWER, "subject.decide")
     body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
     severity = body.severity or "standard"
-    return _decision(s.review.decide(*_address(req), body.decision, body.reason, reviewer.name, severity))
+    decided = s.review.decide(*_address(req), body.decision, body.reason, reviewer.name, severity, body.guideline_id)
+    return _decision(decided)
+
+
+@bp.route(route="v1/review/guidelines", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented("The guidelines reviewers decide by", "review", responses={200: list[GuidelineView]})
+@endpoint
+def list_guidelines(req: func.HttpRequest) -> func.HttpResponse:
+    """The predefined guidelines (shipped defaults, or `REVIEW_GUIDELINES_JSON`): each a short rule
+    with the evidence that supports confirm or override. Every decision names one."""
+    s = services()
+    s.staff.require(req, Role.REVIEWER, "review.guidelines")
+    views = [GuidelineView(id=g.id, title=g.title, text=g.text) for g in s.review.guidelines]
+    return json_response([v.model_dump(by_alias=True) for v in views])
 
 
 @bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

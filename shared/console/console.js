@@ -72,6 +72,7 @@
       return;
     }
     $("#views").hidden = false;
+    await loadGuidelines();
     await loadFlags(currentStatus);
   }
 
@@ -215,7 +216,8 @@
     const decisions = $("#decisions");
     decisions.replaceChildren();
     for (const d of s.decisions) {
-      decisions.append(el("li", `${utc(d.at)} — ${d.decision} by ${d.by}: ${d.reason}`));
+      const rule = d.guidelineId ? ` (guideline: ${d.guidelineId})` : "";
+      decisions.append(el("li", `${utc(d.at)} — ${d.decision} by ${d.by}${rule}: ${d.reason}`));
     }
     if (!s.decisions.length) decisions.append(el("li", "None yet."));
     const links = $("#links");
@@ -265,6 +267,28 @@
       list.append(el("li", `Could not load its determinations: ${error.message}`));
     }
   }
+
+  // --- guidelines -------------------------------------------------------------------------
+  let guidelines = [];
+
+  async function loadGuidelines() {
+    try {
+      guidelines = await call("GET", "/review/guidelines");
+    } catch (error) {
+      guidelines = [];
+    }
+    const select = $("#decide-guideline");
+    select.replaceChildren(el("option", "Choose the guideline…", { value: "" }));
+    for (const g of guidelines) select.append(el("option", g.title, { value: g.id }));
+    showGuideline();
+  }
+
+  function showGuideline() {
+    const chosen = guidelines.find((g) => g.id === $("#decide-guideline").value);
+    $("#guideline-text").textContent = chosen ? chosen.text : "Each decision names the guideline it followed.";
+  }
+
+  $("#decide-guideline").addEventListener("change", showGuideline);
 
   // --- determinations --------------------------------------------------------------------
   let currentDStatus = "response_received";
@@ -444,12 +468,14 @@
     const decision = form.decision.value;
     const reason = form.reason.value.trim();
     const severity = form.severity.value;
+    const guidelineId = form.guideline.value;
     const summary = decision !== "confirm"
       ? `Override the flag on ${current.correlationId}: it will be retired and a new correlation ID issued.`
       : severity === "severe"
         ? `Confirm severe abuse for ${current.correlationId}: it will be blocked and the customer suspended at once.`
         : `Confirm abuse for ${current.correlationId}: it will be blocked and the customer notified.`;
-    const payload = decision === "confirm" ? { decision, reason, severity } : { decision, reason };
+    const payload = decision === "confirm"
+      ? { decision, reason, guidelineId, severity } : { decision, reason, guidelineId };
     act("decision", payload, summary).then(() => form.reset());
   });
 

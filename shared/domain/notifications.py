@@ -38,6 +38,7 @@ class Notification(BaseModel):
     confirmations_in_window: int | None = None
     severity: Literal["standard", "severe"] | None = None  # of an abuse confirmation (standard when absent)
     respond_by: AwareDatetime | None = None  # when the customer must have responded (standard confirmations)
+    guideline_id: str | None = None  # the reviewer guideline the confirmation followed
 
 
 def notification_id(kind: NotificationKind, customer_id: str, subject: str, moment: datetime) -> str:
@@ -53,6 +54,7 @@ def abuse_confirmed(
     reason: str,
     severity: Literal["standard", "severe"] = "standard",
     respond_by: datetime | None = None,
+    guideline_id: str | None = None,
 ) -> Notification:
     return Notification(
         notification_id=notification_id(NotificationKind.ABUSE_CONFIRMED, customer_id, correlation_id, flagged_at),
@@ -63,6 +65,7 @@ def abuse_confirmed(
         reason=reason,
         severity=severity,
         respond_by=respond_by if severity == "standard" else None,
+        guideline_id=guideline_id,
     )
 
 

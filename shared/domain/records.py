@@ -41,6 +41,7 @@ class ReviewDecision(Value):
     at: AwareDatetime
     new_correlation_id: str | None = None
     notification_id: str | None = None  # the email it caused (erasure scrubs the GUID from its ledger entry)
+    guideline_id: str | None = None  # the reviewer guideline it followed
 
 
 class Customer(Record):

@@ -68,6 +68,7 @@ class CustomerEscalation:
                 note.reason or "abuse of liveness detection",
                 severity,
                 self.respond_within,
+                note.guideline_id,
             )
             entry = None
             if result.suspended_now:

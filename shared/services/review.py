@@ -29,6 +29,7 @@ from shared.adapters.stores import (
 )
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
+from shared.domain.guidelines import Guideline
 from shared.domain.keys import Keyring
 from shared.domain.notifications import Notification, abuse_confirmed
 from shared.domain.policy import SubjectStatus
@@ -43,7 +44,7 @@ from shared.domain.records import (
 )
 from shared.domain.secrets import subject_ref, subject_refs
 from shared.domain.webhook_events import WebhookEvent, webhook_event
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.services.escalation import CustomerEscalation
 from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
@@ -93,6 +94,7 @@ class ReviewService:
     escalation: CustomerEscalation | None = None  # runs a severe confirmation's suspension at once
     webhooks: WebhookService | None = None  # announces a retired GUID to the customer's endpoint
     respond_within: timedelta = timedelta(days=14)  # how long a customer has to answer a determination
+    guidelines: tuple[Guideline, ...] = ()  # what a decision may name (GET /review/guidelines)
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
@@ -167,11 +169,15 @@ class ReviewService:
         reason: str,
         reviewer: str,
         severity: Literal["standard", "severe"] = "standard",
+        guideline_id: str | None = None,
     ) -> Subject:
-        """confirm → blocked (customer notified; the consumer escalates); override → retired with a new GUID."""
+        """confirm → blocked (customer notified; the consumer escalates); override → retired with a new
+        GUID. Either names the guideline it followed (400 for one that is not in GET /review/guidelines)."""
+        if guideline_id is not None and guideline_id not in {g.id for g in self.guidelines}:
+            raise InvalidRequest("guidelineId is not one of GET /review/guidelines.")
         if decision == "confirm":
-            return self.confirm(customer_id, correlation_id, reason, reviewer, severity)
-        return self.override(customer_id, correlation_id, reason, reviewer)
+            return self.confirm(customer_id, correlation_id, reason, reviewer, severity, guideline_id)
+        return self.override(customer_id, correlation_id, reason, reviewer, guideline_id)
 
     def confirm(
         self,
@@ -180,6 +186,7 @@ class ReviewService:
         reason: str,
         reviewer: str,
         severity: Literal["standard", "severe"] = "standard",
+        guideline_id: str | None = None,
     ) -> Subject:
         """A pending flag is abuse: the subject is blocked and the customer told (outbox, same
         transaction), which opens a determination; a severe one suspends the customer at once."""
@@ -195,6 +202,7 @@ class ReviewService:
                 subject.state.flag_reason or reason,
                 severity,
                 now + self.respond_within,
+                guideline_id,
             )
             notes[:] = [note]
             outbox = OutboxEntry(
@@ -202,19 +210,21 @@ class ReviewService:
                 message=note.model_dump(mode="json", by_alias=True),
                 created_at=now,
             )
-            return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,))
+            return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,), guideline_id=guideline_id)
 
         decided = self._decide(customer_id, correlation_id, "confirm", reason, reviewer, change)
         if severity == "severe" and self.escalation is not None and notes:
             self.escalation.confirmed(notes[0])  # at once; the consumer later finds it done
         return decided
 
-    def override(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
+    def override(
+        self, customer_id: str, correlation_id: str, reason: str, reviewer: str, guideline_id: str | None = None
+    ) -> Subject:
         """A pending flag was wrong: the GUID is retired and a fresh one handed out."""
 
         def change(subject: Subject, now: datetime) -> Decided:
             _require_pending(subject)
-            return Decided(SubjectStatus.RETIRED, successor=_successor(subject))
+            return Decided(SubjectStatus.RETIRED, successor=_successor(subject), guideline_id=guideline_id)
 
         return self._decide(customer_id, correlation_id, "override", reason, reviewer, change)
 
@@ -256,7 +266,11 @@ class ReviewService:
                 action=f"subject.{kind}",
                 target=self.ref(customer_id, correlation_id),
                 reason=reason,
-                detail={"successor": self.ref(customer_id, decided.successor)} if decided.successor else None,
+                detail={
+                    **({"successor": self.ref(customer_id, decided.successor)} if decided.successor else {}),
+                    **({"guideline": decided.guideline_id} if decided.guideline_id else {}),
+                }
+                or None,
             )
             self.index.put(  # written ahead: a lost race leaves a stale row, never a missing one
                 INDEX_OF_STATUS[decided.status],
@@ -352,6 +366,7 @@ class Decided:
     status: SubjectStatus
     successor: str | None
     outbox: tuple[OutboxEntry, ...] = ()
+    guideline_id: str | None = None  # the reviewer guideline the decision followed
 
 
 def _require_pending(subject: Subject) -> None:
@@ -385,6 +400,7 @@ def _decided(
                     at=now,
                     new_correlation_id=decided.successor,
                     notification_id=decided.outbox[0].notification_id if decided.outbox else None,
+                    guideline_id=decided.guideline_id,
                 ),
             ),
         }

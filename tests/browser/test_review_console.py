@@ -86,6 +86,8 @@ def test_a_reviewer_finds_the_flag_reads_its_chart_and_overrides_it(stack, brows
 
     # override with a reason, through the confirmation step
     page.get_by_label("Override (not abuse: retire this ID and issue a new one)").check()
+    page.get_by_label("Guideline followed (required)").select_option("insufficient-evidence")
+    assert "when in doubt" in page.locator("#guideline-text").inner_text()  # the rule, beside the form
     page.get_by_label("Reason (required, shown in the audit log)").fill("Glare on the camera, a real person")
     page.get_by_role("button", name="Review decision…").click()
     assert "retired and a new correlation ID issued" in page.locator("#confirm-text").inner_text()
@@ -137,7 +139,7 @@ def test_a_reviewer_reads_a_customers_response_and_accepts_it_with_the_keyboard(
     admin = stack.admin_headers
     confirmed = requests.post(
         f"{stack.base_url}/v1/review/subjects/{customer_id}/{guid}/decision",
-        json={"decision": "confirm", "reason": "spoof attempts"},
+        json={"decision": "confirm", "reason": "spoof attempts", "guidelineId": "repeated-spoof"},
         headers=admin,
         timeout=10,
     )

@@ -52,7 +52,7 @@ def test_confirming_a_flag_over_http_emails_the_customer_once(stack):
     flag_subject(stack, customer["apiKey"], guid)
     decided = requests.post(
         f"{api}/review/subjects/{customer['customerId']}/{guid}/decision",
-        json={"decision": "confirm", "reason": "printed photo"},
+        json={"decision": "confirm", "reason": "printed photo", "guidelineId": "repeated-spoof"},
         headers=admin,
         timeout=10,
     )

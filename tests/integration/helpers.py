@@ -174,5 +174,7 @@ def review_decision(
     api: ApiClient, customer_id: str, guid: str, decision: str, reason: str = "reviewed", severity: str | None = None
 ) -> Response:
     """A reviewer's decision on a flagged subject (the admin key)."""
-    body = {"decision": decision, "reason": reason} | ({"severity": severity} if severity else {})
+    body = {"decision": decision, "reason": reason, "guidelineId": "repeated-spoof"} | (
+        {"severity": severity} if severity else {}
+    )
     return api.post(f"/api/v1/review/subjects/{customer_id}/{guid}/decision", json=body, headers=ADMIN)

@@ -159,7 +159,7 @@ def test_more_open_sessions_than_one_request_may_read_fail_closed(configure, rou
 def decide(api, customer_id, subject_id, decision):
     return api.post(
         f"/api/v1/review/subjects/{customer_id}/{subject_id}/decision",
-        json={"decision": decision, "reason": "reviewed"},
+        json={"decision": decision, "reason": "reviewed", "guidelineId": "repeated-spoof"},
         headers=ADMIN,
     )
 

@@ -136,7 +136,7 @@ def test_a_decision_is_never_without_its_entry(faulty, face) -> None:
     customer_id, key = new_customer(api)
     guid = flagged_subject(api, face.endpoint, key)
     decide = f"/api/v1/review/subjects/{customer_id}/{guid}/decision"
-    body = {"decision": "confirm", "reason": "same face, many GUIDs"}
+    body = {"decision": "confirm", "reason": "same face, many GUIDs", "guidelineId": "repeated-spoof"}
 
     faults.rule = transaction_on("subjects")
     assert api.post(decide, json=body, headers=ADMIN).status == 503

@@ -19,7 +19,13 @@ def principal(*roles: str) -> dict[str, str]:
 ROUTES = [
     ("GET", "/api/v1/review/flags", None, "Reviewer", 200),
     ("GET", "/api/v1/review/subjects/{c}/{g}", None, "Reviewer", 200),
-    ("POST", "/api/v1/review/subjects/{c}/{g}/decision", {"decision": "confirm", "reason": "r"}, "Reviewer", 409),
+    (
+        "POST",
+        "/api/v1/review/subjects/{c}/{g}/decision",
+        {"decision": "confirm", "reason": "r", "guidelineId": "repeated-spoof"},
+        "Reviewer",
+        409,
+    ),
     ("POST", "/api/v1/review/subjects/{c}/{g}/reset", {"reason": "r"}, "Reviewer", 200),
     ("GET", "/api/v1/review/audit", None, "Reviewer", 200),
     ("GET", "/api/v1/review/feedback", None, "Reviewer", 200),

@@ -141,7 +141,7 @@ def test_severity_goes_only_with_confirm(api, face):
     guid = flagged_subject(api, face.endpoint, key)
     refused = api.post(
         f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
-        json={"decision": "override", "reason": "glare", "severity": "severe"},
+        json={"decision": "override", "reason": "glare", "guidelineId": "repeated-spoof", "severity": "severe"},
         headers=ADMIN,
     )
     assert refused.status == 400

@@ -46,7 +46,7 @@ def test_erasing_a_blocked_subject_keeps_only_a_pseudonymous_gate(api, services,
     guid = flagged_subject(api, face.endpoint, key)
     api.post(
         f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
-        json={"decision": "confirm", "reason": "spoof"},
+        json={"decision": "confirm", "reason": "spoof", "guidelineId": "repeated-spoof"},
         headers=ADMIN,
     )
     assert erase(api, key, guid).status == 204

@@ -127,7 +127,7 @@ def test_repair_does_not_recreate_a_successor_the_idle_rule_deleted(configure, r
     guid = flagged_subject(api, face.endpoint, key)
     decided = api.post(
         f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
-        json={"decision": "override", "reason": "glare"},
+        json={"decision": "override", "reason": "glare", "guidelineId": "repeated-spoof"},
         headers=ADMIN,
     )
     successor = decided.json["newCorrelationId"]

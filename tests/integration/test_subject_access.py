@@ -21,7 +21,7 @@ def test_the_owner_gets_consent_sessions_attempt_decisions_and_decisions(api, fa
     guid = flagged_subject(api, face.endpoint, key)  # sessions, spoof attempts, a flag
     api.post(
         f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
-        json={"decision": "override", "reason": "glare on the camera"},
+        json={"decision": "override", "reason": "glare on the camera", "guidelineId": "repeated-spoof"},
         headers=ADMIN,
     )
     held = read(api, key, guid)

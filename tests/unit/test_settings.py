@@ -110,3 +110,17 @@ def test_in_azure_a_published_sample_secret_is_refused(name):
     with pytest.raises(SettingsError, match=name):
         load_settings({**AZURE, name: sample[name]})
     load_settings({**VALID, name: sample[name]})  # fine on a developer's machine
+
+
+def test_malformed_or_duplicate_guidelines_stop_the_start():
+    import json
+
+    import pytest
+
+    from shared.settings import SettingsError, load_settings
+
+    base = {"FACE_ENDPOINT": "http://f", "EMAIL_SENDER_ADDRESS": "a@b.c", "SESSION_SEALING_KEY": "k" * 32}
+    twice = [{"id": "a", "title": "A", "text": "t"}] * 2
+    for bad in ("not json", "[]", json.dumps(twice), json.dumps([{"id": "Bad Id", "title": "A", "text": "t"}])):
+        with pytest.raises(SettingsError, match="REVIEW_GUIDELINES_JSON"):
+            load_settings({**base, "REVIEW_GUIDELINES_JSON": bad})
