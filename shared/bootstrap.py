@@ -142,6 +142,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
     face_ledger = FaceSessionLedger(tables, expiry)
     respond_within = timedelta(days=settings.remediation_response_days)
+    kept_determinations = timedelta(seconds=settings.retention_determination_seconds)
     webhooks = WebhookService(
         tables=tables,
         keys=keys,
@@ -165,6 +166,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         respond_within=respond_within,
         index=determination_index,
         webhooks=webhooks,
+        kept=kept_determinations,
     )
     review = ReviewService(
         subjects=subjects,
@@ -181,7 +183,14 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         guidelines=settings.guidelines(),
     )
     determinations = DeterminationService(
-        store=determination_store, index=determination_index, audit=audit, queue=queue, clock=clock, webhooks=webhooks
+        store=determination_store,
+        index=determination_index,
+        audit=audit,
+        queue=queue,
+        clock=clock,
+        webhooks=webhooks,
+        expiry=expiry,
+        kept=kept_determinations,
     )
     feedback = FeedbackService(
         tables=tables,
@@ -260,7 +269,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             policy=retention,
             page_size=settings.retention_page_size,
             delete_owed=sessions.delete_owed,
-            expire_determinations=determinations.expire_overdue,
+            sweep_determinations=determinations.sweep,
             publish_events=webhooks.publish_left,
         ),
         face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),

@@ -124,6 +124,7 @@ class Settings(BaseModel):
     retention_audit_seconds: int = Field(31536000, alias="RETENTION_AUDIT_SECONDS", ge=60)
     retention_feedback_seconds: int = Field(15552000, alias="RETENTION_FEEDBACK_SECONDS", ge=60)
     retention_ledger_seconds: int = Field(2592000, alias="RETENTION_LEDGER_SECONDS", ge=60)
+    retention_determination_seconds: int = Field(31536000, alias="RETENTION_DETERMINATION_SECONDS", ge=60)
     retention_page_size: int = Field(1000, alias="RETENTION_PAGE_SIZE", ge=1, le=1000)
 
     # --- feedback -------------------------------------------------------------------------

@@ -167,6 +167,10 @@ class DeterminationStore:
         self._table = tables.client("customers")
         self._customers = customers
 
+    @property
+    def table(self) -> Any:
+        return self._table
+
     def with_customer(
         self, customer_id: str, determination_id: str
     ) -> tuple[Versioned[Customer] | None, Versioned[Determination] | None]:
@@ -192,10 +196,27 @@ class DeterminationStore:
     def overdue_candidates(self, customer_id: str, now: Any) -> list[Versioned[Determination]]:
         """The customer's determinations that may take a response and whose `respondBy` passed."""
         rows = self._table.query_entities(
-            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi and respond_by le @now",
-            parameters={"pk": customer_id, "lo": DETERMINATION_PREFIX, "hi": "determination`", "now": now},
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi and respond_by le @now"
+            " and ( status eq @awaiting or status eq @rejected )",
+            parameters={
+                "pk": customer_id,
+                "lo": DETERMINATION_PREFIX,
+                "hi": "determination`",
+                "now": now,
+                "awaiting": "awaiting_response",
+                "rejected": "response_rejected",
+            },
         )
         return [Versioned(from_entity(Determination, row), etag_of(row)) for row in rows]
+
+    def closed_before(self, customer_id: str, cutoff: Any) -> list[dict[str, Any]]:
+        """The customer's determinations closed before `cutoff` (retention: they go, with their responses)."""
+        return list(
+            self._table.query_entities(
+                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi and closed_at lt @cutoff",
+                parameters={"pk": customer_id, "lo": DETERMINATION_PREFIX, "hi": "determination`", "cutoff": cutoff},
+            )
+        )
 
     def commit(
         self,

@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import AuditLog
+from shared.adapters.batch_delete import BatchDeleter
+from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.stores import DeterminationStore, Versioned
@@ -79,6 +81,8 @@ class DeterminationService:
     queue: NotificationQueue
     clock: Clock
     webhooks: WebhookService | None = None
+    expiry: ExpiryIndex | None = None
+    kept: timedelta = timedelta(days=365)  # after a determination closes (SPEC 8)
 
     # --- the customer -------------------------------------------------------------------
     def own(self, customer_id: str, status: str | None, size: int, token: dict | None) -> tuple[list, dict | None]:
@@ -121,6 +125,15 @@ class DeterminationService:
         )
 
     # --- the timer ----------------------------------------------------------------------
+    def sweep(self, customer_id: str, now: datetime) -> dict[str, int]:
+        """The customer's retention check: expire what is overdue, delete what closed long ago."""
+        expired = self.expire_overdue(customer_id, now)
+        old = self.store.closed_before(customer_id, now - self.kept)
+        deleted = BatchDeleter(self.store.table).delete(old)
+        for row in old:
+            self.index.remove(row["status"], customer_id, row["determination_id"])
+        return {"determinationsExpired": expired, "determinations": deleted}
+
     def expire_overdue(self, customer_id: str, now: datetime) -> int:
         """Expire the customer's determinations past respondBy without a response waiting (each
         suspends the customer, once); returns how many expired."""
@@ -188,6 +201,8 @@ class DeterminationService:
             events = [determination_resolved(after, now)] if after.status in RESOLVED else []
             events += [customer_event(suspended.record, now)] if suspended else []
             self.index.put(after)  # written ahead: a lost race leaves a stale row, never a missing one
+            if after.closed_at is not None and self.expiry is not None:  # when it goes (retention), ahead
+                self.expiry.schedule("customers", customer_id, after.closed_at + self.kept)
             self.store.commit(suspended, Versioned(after, found.etag), entries, [event_row(e) for e in events])
             if after.status is not before.status:
                 self.index.remove(before.status.value, customer_id, determination_id)

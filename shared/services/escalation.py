@@ -40,6 +40,7 @@ class CustomerEscalation:
     expiry: ExpiryIndex | None = None
     respond_within: timedelta = timedelta(days=14)
     index: DeterminationIndex | None = None
+    kept: timedelta = timedelta(days=365)  # a closed determination's retention
     webhooks: WebhookService | None = None
 
     def confirmed(self, note: Notification) -> Customer | None:
@@ -110,6 +111,8 @@ class CustomerEscalation:
             return
         if determination.respond_by is not None:
             self.expiry.schedule("customers", determination.customer_id, determination.respond_by)
+        if determination.closed_at is not None:  # a severe one is closed at once: when it goes (retention)
+            self.expiry.schedule("customers", determination.customer_id, determination.closed_at + self.kept)
         self.expiry.schedule("customers", determination.customer_id, determination.determined_at)
 
 

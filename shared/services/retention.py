@@ -52,6 +52,7 @@ KINDS = (  # reported by every run, 0 when nothing of the kind was due
     "rateLimits",
     "audit",
     "determinationsExpired",
+    "determinations",
     "checks",
     "failedChecks",
 )
@@ -81,7 +82,7 @@ class RetentionSweep:
     policy: RetentionPolicy
     page_size: int = 1000
     delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
-    expire_determinations: Callable[[str, datetime], int] | None = None  # past respondBy: suspends
+    sweep_determinations: Callable[[str, datetime], dict[str, int]] | None = None  # overdue, and long closed
     publish_events: Callable[[str], int] | None = None  # queues webhook events a crash left behind
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
     last: Tally = field(default_factory=Tally)
@@ -147,8 +148,9 @@ class RetentionSweep:
     def _check_customer(self, partition: str, now: datetime, tally: Tally) -> None:
         """Expire the customer's determinations past respondBy (suspending it), and relay audit
         entries a customer change left waiting (its relay failed at the time)."""
-        if self.expire_determinations is not None:
-            tally.add("determinationsExpired", self.expire_determinations(partition, now))
+        if self.sweep_determinations is not None:
+            for kind, n in self.sweep_determinations(partition, now).items():
+                tally.add(kind, n)
         if self.publish_events is not None:
             tally.add("webhookEventsQueued", self.publish_events(partition))
         rows = list(

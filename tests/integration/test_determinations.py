@@ -155,3 +155,17 @@ def test_a_customer_sees_and_answers_only_its_own(api, confirmed):
     assert respond(api, other_key, d["determinationId"]).status == 404
     assert respond(api, key, "not-an-id").status == 404
     assert api.get("/api/v1/determinations", headers={"x-api-key": key}, query={"status": "bogus"}).status == 400
+
+
+def test_a_closed_determination_goes_a_year_after_it_closed(api, services, clock, confirmed):
+    _, key, _ = confirmed
+    [d] = own(api, key)
+    respond(api, key, d["determinationId"])
+    resolve(api, d["determinationId"], "accepted")
+    clock.advance(days=364)
+    assert services.retention.run()["determinations"] == 0  # kept until its time
+    assert len(own(api, key)) == 1
+    clock.advance(days=2)
+    assert services.retention.run()["determinations"] == 1
+    assert own(api, key) == []
+    assert api.get("/api/v1/review/determinations", headers=ADMIN, query={"status": "remediated"}).json["items"] == []
