@@ -82,7 +82,7 @@ class CustomerEscalation:
                     if severity is Severity.SEVERE
                     else f"{result.in_window} confirmed determinations within the escalation window",
                 )
-            self._file_checks(determination, now)
+            self._file_checks(determination)
             if self.index is not None:
                 self.index.put(determination)  # written ahead, like every index row
             changed = Versioned(result.customer, current.etag) if result.changed else None
@@ -104,7 +104,7 @@ class CustomerEscalation:
             self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, in_window))
         return customer
 
-    def _file_checks(self, determination: Determination, now: datetime) -> None:
+    def _file_checks(self, determination: Determination) -> None:
         """Ahead of the write: the customer's partition is looked at when the response is due (and
         soon, to relay an audit entry a failed relay leaves behind)."""
         if self.expiry is None:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
@@ -202,20 +202,19 @@ class WebhookService:
         return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
 
     def _begin(self, event: WebhookEvent, now: datetime) -> LedgerEntry:
-        with contextlib.suppress(ResourceExistsError):
-            self.ledger.create(
-                LedgerEntry(
-                    notification_id=event.event_id,
-                    kind=f"webhook:{event.type}",
-                    customer_id=event.customer_id,
-                    status="sending",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        """The event's ledger entry: created on its first try (no read), read on a retry."""
+        entry = LedgerEntry(
+            notification_id=event.event_id,
+            kind=f"webhook:{event.type}",
+            customer_id=event.customer_id,
+            status="sending",
+            created_at=now,
+            updated_at=now,
+        )
+        if self.ledger.create(entry):
+            return entry
         found = self.ledger.get(event.event_id)
-        assert found is not None
-        return found.record
+        return found.record if found is not None else entry
 
     def _record(self, event: WebhookEvent, **fields: Any) -> None:
         now = self.clock()

@@ -169,3 +169,15 @@ def test_a_closed_determination_goes_a_year_after_it_closed(api, services, clock
     assert services.retention.run()["determinations"] == 1
     assert own(api, key) == []
     assert api.get("/api/v1/review/determinations", headers=ADMIN, query={"status": "remediated"}).json["items"] == []
+
+
+def test_a_response_waiting_for_a_reviewer_never_expires_the_determination(api, services, clock, confirmed):
+    """The customer answered in time: a slow review must not suspend it."""
+    customer_id, key, _ = confirmed
+    [d] = own(api, key)
+    respond(api, key, d["determinationId"])
+    clock.advance(days=20)
+    assert services.retention.run()["determinationsExpired"] == 0
+    assert own(api, key)[0]["status"] == "response_received"
+    assert customer_status(api, customer_id) == "warned"
+    assert respond(api, key, d["determinationId"]).status == 409  # and no second answer meanwhile

@@ -80,13 +80,26 @@ def test_a_reviewer_blocking_the_subject_is_seen_at_once(two_instances, face):
 
 
 def test_a_refusal_is_decided_on_a_fresh_read(two_instances, face, clock):
-    mine, _, api = two_instances
+    """This instance's memory says the hourly cap is reached: it still reads before refusing, and
+    never asks Face for a session."""
+    from shared.bootstrap import build
+    from shared.settings import load_settings
+
+    _, _, api = two_instances
     _, key = new_customer(api)
     guid = consented_subject(api, key)
-    for _ in range(2):
-        session = new_session(api, key, guid).json
-        checked_attempt(api, face.endpoint, session, "realface")
+    seen: list[str] = []
+    instance = build(load_settings(), clock, lambda request: seen.append(request.http_request.method))
+    customer = instance.customers.authenticate(key)
+    for _ in range(2):  # the cap (2 an hour), each read to the end on this instance
+        issued = instance.sessions.create_session(customer, guid, None, None)
+        device_attempt(
+            face.endpoint, {"sessionId": issued.session.session_id, "faceAuthToken": issued.face_auth_token}, "realface"
+        )
+        instance.sessions.get_result(issued.session.session_id, issued.session_token)
     held = held_at_face(face)
+    seen.clear()
     with pytest.raises(RetryLimited):
-        mine.sessions.create_session(mine.customers.authenticate(key), guid, None, None)
+        instance.sessions.create_session(customer, guid, None, None)
+    assert "GET" in seen  # decided on what storage holds, not on this instance's memory
     assert held_at_face(face) == held  # refused before Face was asked for anything

@@ -16,6 +16,7 @@ from tests.integration.helpers import (
     new_customer,
     new_session,
     queued_notifications,
+    review_decision,
 )
 
 
@@ -71,13 +72,7 @@ def test_subject_detail_shows_the_retained_timeline(api, face, customer):
 def test_confirm_blocks_the_subject_and_queues_the_customer_email(api, services, face, customer):
     customer_id, key = customer
     guid = flagged_subject(api, face.endpoint, key)
-    response = review(
-        api,
-        customer_id,
-        guid,
-        "/decision",
-        json={"decision": "confirm", "reason": "replayed video", "guidelineId": "repeated-spoof"},
-    )
+    response = review_decision(api, customer_id, guid, "confirm", "replayed video")
     assert response.status == 200 and response.json["status"] == "blocked"
     assert pending(api) == []
     blocked = api.get("/api/v1/review/flags", headers=ADMIN, query={"status": "blocked"}).json["items"]
@@ -92,13 +87,7 @@ def test_confirm_blocks_the_subject_and_queues_the_customer_email(api, services,
 def test_override_retires_the_guid_and_links_a_fresh_one_with_consent(api, face, customer):
     customer_id, key = customer
     guid = flagged_subject(api, face.endpoint, key)
-    response = review(
-        api,
-        customer_id,
-        guid,
-        "/decision",
-        json={"decision": "override", "reason": "glare, not a spoof", "guidelineId": "repeated-spoof"},
-    )
+    response = review_decision(api, customer_id, guid, "override", "glare, not a spoof")
     assert response.status == 200 and response.json["status"] == "retired"
     new_guid = response.json["newCorrelationId"]
     assert uuid.UUID(new_guid) and new_guid != guid
@@ -122,37 +111,20 @@ def test_reset_hands_out_a_new_guid_for_an_active_subject(api, customer):
 def test_only_a_pending_flag_can_be_decided(api, customer):
     customer_id, key = customer
     guid = consented_subject(api, key)
-    response = review(
-        api,
-        customer_id,
-        guid,
-        "/decision",
-        json={"decision": "confirm", "reason": "x", "guidelineId": "repeated-spoof"},
-    )
+    response = review_decision(api, customer_id, guid, "confirm", "x")
     assert (response.status, response.error_code) == (409, "conflict")
-    missing = review(
-        api,
-        customer_id,
-        str(uuid.uuid4()),
-        "/decision",
-        json={"decision": "confirm", "reason": "x", "guidelineId": "repeated-spoof"},
-    )
+    missing = review_decision(api, customer_id, str(uuid.uuid4()), "confirm", "x")
     assert (missing.status, missing.error_code) == (404, "not_found")
-    bad = review(
-        api, customer_id, guid, "/decision", json={"decision": "maybe", "reason": "x", "guidelineId": "repeated-spoof"}
-    )
+    bad = review_decision(api, customer_id, guid, "maybe", "x")
     assert (bad.status, bad.error_code) == (400, "invalid_request")
 
 
 def test_two_reviewers_deciding_at_once_exactly_one_wins(api, services, face, customer):
     customer_id, key = customer
     guid = flagged_subject(api, face.endpoint, key)
-    bodies = [
-        {"decision": "confirm", "reason": "a", "guidelineId": "repeated-spoof"},
-        {"decision": "override", "reason": "b", "guidelineId": "repeated-spoof"},
-    ] * 3
+    decisions = [("confirm", "a"), ("override", "b")] * 3
     with ThreadPoolExecutor(max_workers=6) as pool:
-        responses = list(pool.map(lambda b: review(api, customer_id, guid, "/decision", json=b), bodies))
+        responses = list(pool.map(lambda d: review_decision(api, customer_id, guid, *d), decisions))
     statuses = sorted(r.status for r in responses)
     assert statuses == [200, 409, 409, 409, 409, 409], statuses
     assert all(r.error_code == "conflict" for r in responses if r.status == 409)
@@ -186,16 +158,7 @@ def test_fifth_confirmation_suspends_the_customer_until_reinstated(configure, ro
     spare = consented_subject(api, key)
     for _ in range(2):
         guid = flagged_subject(api, face.endpoint, key)
-        assert (
-            review(
-                api,
-                customer_id,
-                guid,
-                "/decision",
-                json={"decision": "confirm", "reason": "spoof", "guidelineId": "repeated-spoof"},
-            ).status
-            == 200
-        )
+        assert review_decision(api, customer_id, guid, "confirm", "spoof").status == 200
     kinds = sorted(m["kind"] for m in queued_notifications(services))
     assert kinds == ["abuse_confirmed", "abuse_confirmed"]  # the consumer escalates, not the reviewer's call
     assert deliver_notifications(services).count("sent") == 3  # two confirmations, then the suspension
@@ -211,13 +174,7 @@ def test_fifth_confirmation_suspends_the_customer_until_reinstated(configure, ro
 def test_first_confirmation_warns_the_customer_once_its_message_is_processed(api, services, face, customer):
     customer_id, key = customer
     guid = flagged_subject(api, face.endpoint, key)
-    review(
-        api,
-        customer_id,
-        guid,
-        "/decision",
-        json={"decision": "confirm", "reason": "spoof", "guidelineId": "repeated-spoof"},
-    )
+    review_decision(api, customer_id, guid, "confirm", "spoof")
     assert deliver_notifications(services) == ["sent"]
     assert api.get(f"/api/v1/manage/customers/{customer_id}", headers=ADMIN).json["status"] == "warned"
 
@@ -257,13 +214,7 @@ def test_decisions_are_audited_without_secrets_and_injection_safe(api, services,
     customer_id, key = customer
     guid = flagged_subject(api, face.endpoint, key)
     reason = "line one\nFAKE 2026-01-01 admin approved everything\r\x1b[31m"
-    review(
-        api,
-        customer_id,
-        guid,
-        "/decision",
-        json={"decision": "override", "reason": reason, "guidelineId": "repeated-spoof"},
-    )
+    review_decision(api, customer_id, guid, "override", reason)
     entries = api.get("/api/v1/review/audit", headers=ADMIN).json["items"]
     [entry] = api.get(
         "/api/v1/review/audit", headers=ADMIN, query={"customerId": customer_id, "correlationId": guid}

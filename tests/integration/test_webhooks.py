@@ -185,3 +185,19 @@ def test_a_flag_then_an_override_are_announced_and_a_confirmation_blocks(hooked,
     ]
     retired = next(e for e in receiver.events() if e["type"] == "subject.retired")
     assert retired["data"]["newCorrelationId"]
+
+
+def test_a_url_that_turned_unsafe_after_registration_is_never_called(hooked):
+    """The check runs again before each delivery (DNS may have changed): here the endpoint is
+    loopback, allowed at registration but not any more at delivery."""
+    import dataclasses
+
+    services, api, receiver, customer_id, _, _ = hooked
+    strict = dataclasses.replace(services.webhooks, allow_loopback=False, retry_for=services.webhooks.retry_for * 0)
+    api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    [message] = queue(services).receive_messages(max_messages=1)
+    assert strict.deliver(message.content) == "failed"
+    assert receiver.received == []
+    event_id = json.loads(message.content)["eventId"]
+    entry = NotificationLedger(services.tables).get(event_id).record
+    assert entry.status == "failed" and "unsafe URL" in entry.last_error
