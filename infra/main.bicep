@@ -42,6 +42,10 @@ param faceApiVersion string = 'v1.2'
 @description('Where ACS keeps email data.')
 param emailDataLocation string = 'United States'
 
+@description('How long a flag may wait for a reviewer (seconds); the oldest pending review alerts past it.')
+@minValue(60)
+param reviewSlaSeconds int = 86400
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-lg-${resourceToken}'
@@ -101,6 +105,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: '${tablePrefix}facesessions' }
         { name: '${tablePrefix}audit' }
         { name: '${tablePrefix}expiry' }
+        { name: '${tablePrefix}reviewstats' }
       ]
     }
     queueServices: {
@@ -267,6 +272,7 @@ module api 'app/api.bicep' = {
       POLICY_CUSTOMER_SUSPEND_AFTER: '5'
       POLICY_CUSTOMER_WINDOW_SECONDS: '2592000'
       REMEDIATION_RESPONSE_DAYS: '14'
+      REVIEW_SLA_SECONDS: string(reviewSlaSeconds)
       REVIEW_GUIDELINES_JSON: '' // empty: the shipped defaults (shared/review_guidelines.json)
       RETENTION_SCHEDULE: '0 17 * * * *'
       RETENTION_SESSION_GRACE_SECONDS: '3600'
@@ -277,6 +283,7 @@ module api 'app/api.bicep' = {
       RETENTION_FEEDBACK_SECONDS: '15552000'
       RETENTION_LEDGER_SECONDS: '2592000'
       RETENTION_DETERMINATION_SECONDS: '31536000'
+      RETENTION_REVIEW_STATS_SECONDS: '34560000'
       RETENTION_PAGE_SIZE: '1000'
       FEEDBACK_RATE_LIMIT: '5'
       FEEDBACK_RATE_WINDOW_SECONDS: '600'

@@ -22,6 +22,7 @@ from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
+from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import CustomerStore, DeterminationStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
@@ -37,6 +38,7 @@ from shared.services.feedback import FeedbackService
 from shared.services.notifier import Notifier
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService
+from shared.services.review_overview import ReviewOverviewService
 from shared.services.sessions import SessionService
 from shared.services.subject_access import SubjectAccess
 from shared.services.subject_retention import SubjectRetention
@@ -74,6 +76,7 @@ class Services:
     escalation: CustomerEscalation
     determinations: DeterminationService
     webhooks: WebhookService
+    overview: ReviewOverviewService
     clock: Clock
     _notifier: Notifier | None = None
 
@@ -93,6 +96,7 @@ class Services:
                 poll_interval=self.settings.email_poll_interval_seconds,
                 max_dequeue=self.settings.notification_max_dequeue,
                 escalation=self.escalation,
+                stats=self.overview.stats,
             )
         return self._notifier
 
@@ -141,6 +145,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     subjects, index = SubjectStore(tables, expiry, retention.idle_subject, recent), ReviewIndex(tables)
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
     face_ledger = FaceSessionLedger(tables, expiry)
+    stats = ReviewStats(tables)
     respond_within = timedelta(days=settings.remediation_response_days)
     kept_determinations = timedelta(seconds=settings.retention_determination_seconds)
     webhooks = WebhookService(
@@ -181,6 +186,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         respond_within=respond_within,
         webhooks=webhooks,
         guidelines=settings.guidelines(),
+        stats=stats,
     )
     determinations = DeterminationService(
         store=determination_store,
@@ -203,6 +209,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         ),
         clock=clock,
         keys=keys,
+        stats=stats,
     )
     ip_policy = ip_policy_from(settings)
     face = _face_client(settings)
@@ -225,6 +232,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         client_attempts=settings.face_client_attempts,
         refuse_customer=customer_service.refuse_terminated_id,
         webhooks=webhooks,
+        stats=stats,
     )
     return Services(
         settings=settings,
@@ -271,12 +279,14 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             delete_owed=sessions.delete_owed,
             sweep_determinations=determinations.sweep,
             publish_events=webhooks.publish_left,
+            review_stats=stats,
         ),
         face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),
         subject_access=SubjectAccess(subjects),
         escalation=escalation,
         determinations=determinations,
         webhooks=webhooks,
+        overview=ReviewOverviewService(stats, review, clock, timedelta(seconds=settings.review_sla_seconds)),
         clock=clock,
     )
 

@@ -103,6 +103,7 @@ class Settings(BaseModel):
     customer_window_seconds: int = Field(2592000, alias="POLICY_CUSTOMER_WINDOW_SECONDS", ge=1)
     remediation_response_days: int = Field(14, alias="REMEDIATION_RESPONSE_DAYS", ge=1, le=365)
     review_guidelines_json: str | None = Field(None, alias="REVIEW_GUIDELINES_JSON")
+    review_sla_seconds: int = Field(86400, alias="REVIEW_SLA_SECONDS", ge=60)
 
     @field_validator("review_guidelines_json")
     @classmethod
@@ -125,6 +126,7 @@ class Settings(BaseModel):
     retention_feedback_seconds: int = Field(15552000, alias="RETENTION_FEEDBACK_SECONDS", ge=60)
     retention_ledger_seconds: int = Field(2592000, alias="RETENTION_LEDGER_SECONDS", ge=60)
     retention_determination_seconds: int = Field(31536000, alias="RETENTION_DETERMINATION_SECONDS", ge=60)
+    retention_review_stats_seconds: int = Field(34560000, alias="RETENTION_REVIEW_STATS_SECONDS", ge=86400)
     retention_page_size: int = Field(1000, alias="RETENTION_PAGE_SIZE", ge=1, le=1000)
 
     # --- feedback -------------------------------------------------------------------------

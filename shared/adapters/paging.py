@@ -41,10 +41,15 @@ def decode_token(text: str | None) -> dict[str, str] | None:
 
 def page_size(raw: str | None, default: int = 50) -> int:
     """The pageSize query parameter, 1..200."""
+    return whole_number(raw, "pageSize", default, MAX_PAGE)
+
+
+def whole_number(raw: str | None, name: str, default: int, most: int) -> int:
+    """A whole-number query parameter from 1 to `most` (`default` when absent); 400 otherwise."""
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise InvalidRequest(f"pageSize must be a whole number from 1 to {MAX_PAGE}.")
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise InvalidRequest(f"{name} must be a whole number from 1 to {most}.")
     return int(raw)
 
 

@@ -46,6 +46,7 @@ TABLES = (
     "audit",
     "facesessions",
     "expiry",
+    "reviewstats",
 )
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_BATCH = 100  # entity-group transactions hold at most 100 operations

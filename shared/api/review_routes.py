@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import azure.functions as func
 
+from shared.adapters.paging import whole_number
 from shared.api.auth import Role
 from shared.api.http import endpoint, json_response, page_request, page_response, parse_body, time_range
 from shared.api.models import (
@@ -14,6 +16,7 @@ from shared.api.models import (
     DecisionResponse,
     FlagItem,
     GuidelineView,
+    OverviewView,
     Page,
     ResetRequest,
     SubjectDetailView,
@@ -32,6 +35,7 @@ from shared.api.review_views import detail_view, flag_item
 from shared.bootstrap import services
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import Subject
+from shared.domain.review_overview import MAX_DAYS
 from shared.errors import InvalidRequest
 from shared.services.review import STATUS_OF_INDEX
 
@@ -113,6 +117,30 @@ def list_guidelines(req: func.HttpRequest) -> func.HttpResponse:
     s.staff.require(req, Role.REVIEWER, "review.guidelines")
     views = [GuidelineView(id=g.id, title=g.title, text=g.text) for g in s.review.guidelines]
     return json_response([v.model_dump(by_alias=True) for v in views])
+
+
+@bp.route(route="v1/review/overview", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@documented(
+    "How the policy and the human review are doing",
+    "review",
+    query=(
+        Query(
+            "days",
+            "UTC days to cover, today included: 1-366, default 30.",
+            {"type": "string", "pattern": "^[0-9]{1,3}$"},
+        ),
+    ),
+    responses={200: OverviewView},
+    errors=[BAD_QUERY],
+)
+@endpoint
+def review_overview(req: func.HttpRequest) -> func.HttpResponse:
+    """Pending reviews against the SLA, flags per day by rule, decisions, the override rate per rule
+    (the rule's false-positive rate) and feedback by category, from daily counts kept as they happen."""
+    s = services()
+    s.staff.require(req, Role.REVIEWER, "review.overview")
+    found = s.overview.overview(whole_number(req.params.get("days"), "days", 30, MAX_DAYS))
+    return json_response(OverviewView.model_validate(dataclasses.asdict(found)))
 
 
 @bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -38,6 +38,7 @@ class RetentionPolicy:
     feedback: timedelta = timedelta(days=180)
     ledger: timedelta = timedelta(days=30)
     rate_limits: timedelta = timedelta(days=1)
+    review_stats: timedelta = timedelta(days=400)  # daily counts only: no GUID, IP or text
 
 
 class SubjectFate(Enum):

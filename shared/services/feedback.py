@@ -12,6 +12,7 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.feedback_refs import feedback_ref
 from shared.adapters.rate_limit import RateLimiter
+from shared.adapters.review_stats import ReviewStats
 from shared.adapters.shards import day_partition, time_range_page
 from shared.adapters.tables import Tables, etag_of, from_entity, to_entity, utc
 from shared.domain.clock import Clock
@@ -31,6 +32,7 @@ class FeedbackService:
     limiter: RateLimiter
     clock: Clock
     keys: Keyring
+    stats: ReviewStats | None = None  # counts reports by category for the review overview
 
     def submit(
         self,
@@ -60,6 +62,8 @@ class FeedbackService:
         if correlation_id:  # written ahead: erasure finds the report through it
             self.tables.client("feedbackrefs").upsert_entity(feedback_ref(correlation_id, partition, row))
         self.tables.client("feedback").create_entity(to_entity(feedback, partition, row))
+        if self.stats is not None:
+            self.stats.record("feedback", category, now, feedback.feedback_id)
         return feedback
 
     def page(

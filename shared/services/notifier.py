@@ -24,11 +24,13 @@ from pydantic import ValidationError
 from shared.adapters.audit_log import clean
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import CustomerStore
 from shared.domain.clock import Clock
 from shared.domain.emails import Email, render
 from shared.domain.notifications import Notification, NotificationKind
 from shared.domain.records import LedgerEntry
+from shared.domain.review_overview import reason_kind
 from shared.services.escalation import CustomerEscalation
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Notifier:
     support_contact: str
     window_days: int
     escalation: CustomerEscalation | None = None  # counts an abuse confirmation against its customer
+    stats: ReviewStats | None = None  # counts each confirmation for the review overview
     send_attempts: int = 3
     poll_interval: float = 2.0
     max_dequeue: int = 5
@@ -70,6 +73,8 @@ class Notifier:
             )
         if note.kind is NotificationKind.ABUSE_CONFIRMED and self.escalation is not None:
             self.escalation.confirmed(note)  # idempotent: a redelivery counts nothing twice
+        if note.kind is NotificationKind.ABUSE_CONFIRMED and self.stats is not None:  # once per notification id
+            self.stats.record("confirm", reason_kind(note.reason), note.determined_at, note.notification_id)
         found = self.customers.get(note.customer_id)
         if found is None:
             return self._reject(body, note.notification_id, note.kind.value, "unknown customer")

@@ -28,6 +28,7 @@ from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.expiry_index import BACKFILLED, HOUR, PROGRESS, Check, ExpiryIndex
 from shared.adapters.face_ledger import OWED_ROW, OWNER_ROW
 from shared.adapters.feedback_refs import feedback_ref
+from shared.adapters.review_stats import ReviewStats
 from shared.adapters.shards import all_shards
 from shared.adapters.tables import Tables, from_entity
 from shared.domain.clock import Clock
@@ -53,6 +54,8 @@ KINDS = (  # reported by every run, 0 when nothing of the kind was due
     "audit",
     "determinationsExpired",
     "determinations",
+    "statsFolded",
+    "reviewStats",
     "checks",
     "failedChecks",
 )
@@ -69,6 +72,7 @@ def retention_from(settings: Settings) -> RetentionPolicy:
         audit=timedelta(seconds=settings.retention_audit_seconds),
         feedback=timedelta(seconds=settings.retention_feedback_seconds),
         ledger=timedelta(seconds=settings.retention_ledger_seconds),
+        review_stats=timedelta(seconds=settings.retention_review_stats_seconds),
     )
 
 
@@ -84,6 +88,7 @@ class RetentionSweep:
     delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
     sweep_determinations: Callable[[str, datetime], dict[str, int]] | None = None  # overdue, and long closed
     publish_events: Callable[[str], int] | None = None  # queues webhook events a crash left behind
+    review_stats: ReviewStats | None = None  # folds settled days into summaries, drops expired days
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
     last: Tally = field(default_factory=Tally)
 
@@ -108,6 +113,8 @@ class RetentionSweep:
                 ),
             ),
         ]
+        if self.review_stats is not None:
+            steps.append(("reviewStats", lambda: self._review_stats(now, tally)))
         for name, step in steps:
             try:
                 step()
@@ -231,6 +238,12 @@ class RetentionSweep:
         tally.add("backfilled", filed)
 
     # --- day-partitioned tables ------------------------------------------------------------
+    def _review_stats(self, now: datetime, tally: Tally) -> None:
+        """Fold settled days' events into their summaries; drop days past their retention."""
+        assert self.review_stats is not None
+        tally.add("statsFolded", self.review_stats.compact(now.date()))
+        tally.add("reviewStats", self.review_stats.delete_before((now - self.policy.review_stats).date()))
+
     def _delete_days(self, table: str, column: str, cutoff: datetime, tally: Tally) -> int:
         """Rows older than `cutoff` in `<shard>-<day>` partitions (and the unsharded `<day>` ones
         written before shards): whole past days by partition-key range, then the cut-off day."""

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from shared.adapters.audit_log import AuditLog, audit_row
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import (
     ReviewIndex,
     SubjectChange,
@@ -42,6 +43,7 @@ from shared.domain.records import (
     Session,
     Subject,
 )
+from shared.domain.review_overview import reason_kind
 from shared.domain.secrets import subject_ref, subject_refs
 from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import Conflict, InvalidRequest, NotFound
@@ -95,6 +97,7 @@ class ReviewService:
     webhooks: WebhookService | None = None  # announces a retired GUID to the customer's endpoint
     respond_within: timedelta = timedelta(days=14)  # how long a customer has to answer a determination
     guidelines: tuple[Guideline, ...] = ()  # what a decision may name (GET /review/guidelines)
+    stats: ReviewStats | None = None  # counts overrides and resets for the overview (confirms: the consumer)
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
@@ -121,6 +124,16 @@ class ReviewService:
                 continue
             listed.append(found.record)
         return listed, next_token
+
+    def pending_since(self) -> list[datetime]:
+        """When each subject now pending review was flagged. Reads the pending listing whole, so its
+        cost follows the number pending (and drops stale index rows on the way), not all subjects."""
+        since, token = [], None
+        while True:
+            subjects, token = self.list_flags("pending", 1000, token)
+            since += [s.state.flagged_at or s.created_at for s in subjects]
+            if token is None:
+                return since
 
     def detail(self, customer_id: str, correlation_id: str) -> SubjectDetail:
         """The subject with its retained sessions and attempt decisions."""
@@ -252,12 +265,14 @@ class ReviewService:
         """Commit a decision with its outbox and audit entry in one ETag-guarded transaction, then
         deliver what it caused (index, successor, notification, audit log)."""
         _check_address(customer_id, correlation_id)
+        flagged_by: list[str] = []  # the rule that flagged the subject, as the committed attempt read it
 
         def attempt() -> tuple[Subject, Decided, AuditEntry, list[WebhookEvent]]:
             current = self.subjects.get(customer_id, correlation_id)
             if current is None:
                 raise NotFound("No such subject.")
             subject, now = current.record, self.clock()
+            flagged_by[:] = [reason_kind(subject.state.flag_reason)]
             decided = change(subject, now)
             updated = _decided(subject, decided, kind, reason, reviewer, now, self.tombstone)
             entry = self.audit.entry(
@@ -289,6 +304,8 @@ class ReviewService:
             return updated, decided, entry, events
 
         updated, decided, entry, events = until_committed(attempt, "The subject")
+        if kind != "confirm" and self.stats is not None:  # a confirmation is counted with its determination
+            self.stats.record(kind, flagged_by[0], entry.at, entry.entry_id)
         if events and self.webhooks is not None:  # subject.blocked goes with the confirmation's message
             partition = subject_partition(customer_id, correlation_id)
             self.webhooks.publish_soon(customer_id, events, "subjects", partition)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult, NewFaceSession
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
+from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned, subject_partition
 from shared.domain.attempts import GONE, Absorbed, FaceReading, SeenAttempt, absorb, is_open
 from shared.domain.clock import Clock
@@ -50,6 +51,7 @@ from shared.domain.policy import (
 )
 from shared.domain.records import Customer, CustomerStatus, Record, ReviewIndexEntry, Session, Subject
 from shared.domain.retention_rules import needs_check, with_attempt_hour
+from shared.domain.review_overview import reason_kind
 from shared.domain.secrets import (
     erased_ids,
     hash_secret,
@@ -145,6 +147,7 @@ class SessionService:
     client_attempts: int = 1  # attempts the device may make per session (FACE_CLIENT_ATTEMPTS)
     refuse_customer: Callable[[str], None] | None = None  # raises for a customer that may not be served
     webhooks: WebhookService | None = None  # announces a flag to the customer's endpoint
+    stats: ReviewStats | None = None  # counts each flag for the review overview
 
     # --- consent ------------------------------------------------------------------------
     def grant_consent(
@@ -448,6 +451,10 @@ class SessionService:
         if flagged and self.webhooks is not None:
             pk = subject_partition(subject.customer_id, subject.correlation_id)
             self.webhooks.publish_soon(subject.customer_id, flagged, "subjects", pk)
+        if flagged and self.stats is not None:
+            at = updated.state.flagged_at or now
+            cause = f"{subject.customer_id}|{subject.correlation_id}|{at.isoformat()}"  # hashed, never stored
+            self.stats.record("flag", reason_kind(updated.state.flag_reason), at, cause)
 
     def _announce_flag(self, before: Subject, after: Subject, now: datetime) -> list[WebhookEvent]:
         """List a newly flagged subject for review ahead of the commit (a lost race leaves a stale row,
