@@ -226,6 +226,7 @@ module api 'app/api.bicep' = {
       AzureWebJobsStorage__tableServiceUri: 'https://${storage.outputs.name}.table.${environment().suffixes.storage}'
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+      PYTHON_ENABLE_OPENTELEMETRY: 'true' // the worker streams the app's OpenTelemetry (shared/telemetry.py)
       TABLE_NAME_PREFIX: tablePrefix
       NOTIFICATION_QUEUE: notificationQueue
       WEBHOOK_QUEUE: webhookQueue

@@ -36,6 +36,7 @@ from shared.services.escalation import CustomerEscalation, escalation_policy
 from shared.services.face_settings import FaceSettingsService
 from shared.services.feedback import FeedbackService
 from shared.services.notifier import Notifier
+from shared.services.operations import Operations
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService
 from shared.services.review_overview import ReviewOverviewService
@@ -77,6 +78,7 @@ class Services:
     determinations: DeterminationService
     webhooks: WebhookService
     overview: ReviewOverviewService
+    operations: Operations
     clock: Clock
     _notifier: Notifier | None = None
 
@@ -146,6 +148,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
     face_ledger = FaceSessionLedger(tables, expiry)
     stats = ReviewStats(tables)
+    sla = timedelta(seconds=settings.review_sla_seconds)
     respond_within = timedelta(days=settings.remediation_response_days)
     kept_determinations = timedelta(seconds=settings.retention_determination_seconds)
     webhooks = WebhookService(
@@ -286,7 +289,8 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         escalation=escalation,
         determinations=determinations,
         webhooks=webhooks,
-        overview=ReviewOverviewService(stats, review, clock, timedelta(seconds=settings.review_sla_seconds)),
+        overview=ReviewOverviewService(stats, review, clock, sla),
+        operations=Operations(review, {"notifications": queue, "webhooks": webhook_queue}, clock, sla),
         clock=clock,
     )
 

@@ -3,9 +3,10 @@
 The host indexes the app by importing `function_app`. Importing the route and trigger modules
 would pull in pydantic models, the storage SDKs and the domain — most of a cold start. So
 `function_app` registers *stubs* from `shared/functions.json`: each has the real function's name,
-trigger and parameter, and on its first call imports the real module and hands over to the real
-function. The manifest is generated from the real blueprints (`python -m shared.lazy_functions`)
-and a test fails when it differs from them, so the two cannot drift.
+trigger and parameter (plus the host's `context`), and on its first call imports the real module
+and hands over to the real function, inside the invocation's span (`shared.telemetry`). The
+manifest is generated from the real blueprints (`python -m shared.lazy_functions`) and a test
+fails when it differs from them, so the two cannot drift.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 import json
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,29 +57,43 @@ def load_all() -> None:
         importlib.import_module(module)
 
 
+def _invoke(entry: dict[str, Any], context: func.Context | None, arg: Any) -> Any:
+    """Run the real function inside its invocation's span (telemetry imported on the first call)."""
+    from shared.telemetry import http_outcome, invocation
+
+    found = getattr(context, "invocation_id", None) or str(uuid.uuid4())
+    trigger = {"http": "http", "timer": "timer", "queue": "pubsub"}[entry["kind"]]
+    method = getattr(arg, "method", None) if entry["kind"] == "http" else None
+    with invocation(entry["name"], trigger, found, entry.get("route"), method) as span:
+        result = real_function(entry["module"], entry["name"])(arg)
+        if entry["kind"] == "http":
+            http_outcome(span, result.status_code)
+        return result
+
+
 def _stub(entry: dict[str, Any]) -> Callable[..., Any]:
-    module, name = entry["module"], entry["name"]
+    """A function with the real one's name and trigger parameter, plus the host's `context`."""
     kind = entry["kind"]
     if kind == "http":
 
-        def http(req: func.HttpRequest) -> func.HttpResponse:
-            return real_function(module, name)(req)
+        def http(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+            return _invoke(entry, context, req)
 
         stub: Callable[..., Any] = http
     elif kind == "timer":
 
-        def timer(timer: func.TimerRequest) -> None:
-            real_function(module, name)(timer)
+        def timer(timer: func.TimerRequest, context: func.Context) -> None:
+            _invoke(entry, context, timer)
 
         stub = timer
     else:
 
-        def queue(msg: func.QueueMessage) -> None:
-            real_function(module, name)(msg)
+        def queue(msg: func.QueueMessage, context: func.Context) -> None:
+            _invoke(entry, context, msg)
 
         stub = queue
-    stub.__name__ = stub.__qualname__ = name
-    stub.__module__ = module
+    stub.__name__ = stub.__qualname__ = entry["name"]
+    stub.__module__ = entry["module"]
     return stub
 
 

@@ -9,14 +9,17 @@ after `races` losses the caller gets 429 `too_many_concurrent_requests` with `Re
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from shared import telemetry
 from shared.adapters.tables import StaleWrite
 from shared.errors import Contended
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_RACES = 40
 
@@ -36,5 +39,11 @@ def until_committed(attempt: Callable[[], T], what: str = "This record", races: 
         try:
             return attempt()
         except (StaleWrite, LostRace):
+            telemetry.count("contention", what=_kind(what))
             backoff(race)
+    telemetry.event(log, "contention.gave_up", logging.WARNING, what=_kind(what), races=races)
     raise Contended(f"{what} is being changed concurrently; retry.", retry_after=1)
+
+
+def _kind(what: str) -> str:
+    return what.lower().removeprefix("the ").removeprefix("this ").replace(" ", "_")

@@ -32,6 +32,7 @@ import azure.functions.queue as fq
 from waitress.server import create_server
 
 from devtools.localhost.config import HostConfig, load_host_config, load_local_settings, resolve
+from devtools.localhost.context import with_context
 from devtools.localhost.queues import QueueFunction, QueuePoller
 from devtools.localhost.routing import HttpFunction, MethodNotAllowed, RouteNotFound, Router, http_function, invoke
 from devtools.localhost.timers import TimerFunction, TimerRunner, utcnow, validate_schedule
@@ -66,7 +67,13 @@ def index(app: Any) -> Indexed:
             schedule = resolve(spec["schedule"])
             validate_schedule(schedule)
             found.timers.append(
-                TimerFunction(name, schedule, bool(spec.get("runOnStartup")), fn.get_user_function(), spec["name"])
+                TimerFunction(
+                    name,
+                    schedule,
+                    bool(spec.get("runOnStartup")),
+                    with_context(fn.get_user_function(), name),
+                    spec["name"],
+                )
             )
         elif kind == "queueTrigger":
             found.queues.append(
@@ -74,7 +81,7 @@ def index(app: Any) -> Indexed:
                     name,
                     resolve(spec["queueName"]),
                     spec.get("connection") or "AzureWebJobsStorage",
-                    fn.get_user_function(),
+                    with_context(fn.get_user_function(), name),
                     spec["name"],
                 )
             )

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 import azure.functions as func
 
+from devtools.localhost.context import with_context
+
 _CONSTRAINTS = {
     "int": r"-?\d+",
     "long": r"-?\d+",
@@ -76,7 +78,7 @@ def http_function(fn: Any) -> HttpFunction:
         route=route,
         methods=methods,
         auth_level=str(spec.get("authLevel") or "FUNCTION").upper(),
-        handler=fn.get_user_function(),
+        handler=with_context(fn.get_user_function(), fn.get_function_name()),
         pattern=compile_route(route),
         trigger_arg=spec.get("name") or "req",
     )

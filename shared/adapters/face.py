@@ -26,6 +26,7 @@ from azure.core.exceptions import AzureError
 from azure.core.pipeline.policies import (
     AzureKeyCredentialPolicy,
     BearerTokenCredentialPolicy,
+    DistributedTracingPolicy,
     HeadersPolicy,
     RetryPolicy,
 )
@@ -282,7 +283,8 @@ class FaceRestClient:
         self._local_bearer = local and not api_key
         self._client = PipelineClient(
             base_url=self._base,
-            policies=[HeadersPolicy({"Accept": "application/json"}), retry, auth],
+            # DistributedTracingPolicy: each call is a dependency span (azure-core's OpenTelemetry tracing)
+            policies=[HeadersPolicy({"Accept": "application/json"}), retry, auth, DistributedTracingPolicy()],
         )
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -293,16 +295,29 @@ class FaceRestClient:
                 request, connection_timeout=self._timeout, read_timeout=self._timeout, **options
             )
         except AzureError as exc:
-            log.warning("Face %s %s failed: %s", method, path.split("/")[-1][:24], type(exc).__name__)
+            log.warning(
+                "Face %s %s failed: %s",
+                method,
+                path.split("/")[0],
+                type(exc).__name__,
+                extra={"event": "face.unavailable", "error": type(exc).__name__},
+            )
             raise UpstreamUnavailable("The liveness service did not answer; try again shortly.") from exc
         if response.status_code >= 300:
             code = _error_code(response)
+            request_id = response.headers.get("apim-request-id", "-")
             log.warning(
                 "Face %s answered %s (%s) apim-request-id=%s",
                 method,
                 response.status_code,
                 code,
-                response.headers.get("apim-request-id", "-"),
+                request_id,
+                extra={
+                    "event": "face.refused",
+                    "status": response.status_code,
+                    "code": code,
+                    "apim_request_id": request_id,
+                },
             )
             if response.status_code == 404 and code == "SessionNotFound":
                 raise FaceSessionGone(code)

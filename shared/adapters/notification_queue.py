@@ -28,6 +28,10 @@ class QueuePair:
     def named(cls, settings: Settings, name: str, request_hook: Callable[[Any], None] | None = None) -> Self:
         return cls(_client(settings, name, request_hook), _client(settings, f"{name}-poison", request_hook))
 
+    def poison_depth(self) -> int:
+        """About how many messages wait in `<queue>-poison` (the service's approximate count)."""
+        return self._poison.get_queue_properties().approximate_message_count or 0
+
     def ensure(self) -> None:
         for client in (self._client, self._poison):
             with contextlib.suppress(ResourceExistsError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.adapters.tables import is_storage_outage
 from shared.api.models import Page
 from shared.errors import DomainError, InvalidRequest, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType
+from shared.telemetry import invocation_id
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -105,10 +107,24 @@ def endpoint(handler: Handler) -> Handler:
             if is_storage_outage(exc):
                 log.warning("storage unavailable in %s: %s", handler.__name__, type(exc).__name__)
                 return error_response(STORAGE_DOWN)
-            log.exception("unhandled error in %s", handler.__name__)
-            return error_response(DomainError("Something went wrong on our side.", status=500, code="internal_error"))
+            return internal_error(handler.__name__)
 
     return wrapped
+
+
+def internal_error(function: str) -> func.HttpResponse:
+    """A 500 that names the invocation: the same id is in the logged error, its trace, and the host's
+    own record of the invocation, so the operator finds all three from what the caller quotes."""
+    found = invocation_id() or str(uuid.uuid4())
+    log.exception(
+        "unhandled error in %s (invocation %s)",
+        function,
+        found,
+        extra={"event": "http.internal_error", "function": function, "invocation_id": found},
+    )
+    message = f"Something went wrong on our side. Quote invocation {found} when you contact support."
+    body = {"code": "internal_error", "message": message, "invocationId": found}
+    return json_response({"error": body}, 500)
 
 
 def bearer_token(req: func.HttpRequest) -> str | None:

@@ -150,6 +150,10 @@ ERROR_SCHEMA: dict[str, Any] = {
                     "description": "snake_case; the codes each response can carry are listed in its description",
                 },
                 "message": {"type": "string", "description": "A sentence for people."},
+                "invocationId": {
+                    "type": "string",
+                    "description": "On a 500 only: the invocation to quote; its log line and trace carry the same id.",
+                },
                 "details": {
                     "type": "array",
                     "items": {"type": "object"},

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from azure.core.exceptions import AzureError, HttpResponseError
 from pydantic import ValidationError
 
+from shared import telemetry
 from shared.adapters.audit_log import clean
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
@@ -87,10 +88,17 @@ class Notifier:
         now = self.clock()
         if last_error is None:
             self._update(note, status="sent", sent_at=now, updated_at=now, last_error=None)
-            log.info("notification %s sent", note.notification_id)
+            telemetry.count("emails", outcome="sent", kind=note.kind.value)
+            telemetry.event(log, "email.sent", kind=note.kind.value, customer=note.customer_id)
             return "sent"
         final = dequeue_count >= self.max_dequeue
         self._update(note, status="failed" if final else "retrying", last_error=last_error, updated_at=now)
+        outcome = "failed" if final else "retrying"
+        telemetry.count("emails", outcome=outcome, kind=note.kind.value)
+        level = logging.ERROR if final else logging.WARNING
+        telemetry.event(
+            log, f"email.{outcome}", level, kind=note.kind.value, customer=note.customer_id, error=last_error
+        )
         raise NotificationNotSent(f"notification {note.notification_id} not sent: {last_error}")
 
     def _deliver(self, note: Notification, email: Email, to: str) -> str | None:
@@ -170,7 +178,8 @@ class Notifier:
         )
         if created:
             self.queue.dead_letter(body, reason)
-        log.warning("notification message %s rejected: %s", ledger_id, reason)
+        telemetry.count("emails", outcome="rejected", kind="malformed" if kind == "malformed" else kind)
+        telemetry.event(log, "email.rejected", logging.ERROR, reason=reason)
         return "rejected"
 
 

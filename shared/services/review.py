@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from shared import telemetry
 from shared.adapters.audit_log import AuditLog, audit_row
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.notification_queue import NotificationQueue
@@ -306,6 +307,16 @@ class ReviewService:
         updated, decided, entry, events = until_committed(attempt, "The subject")
         if kind != "confirm" and self.stats is not None:  # a confirmation is counted with its determination
             self.stats.record(kind, flagged_by[0], entry.at, entry.entry_id)
+        telemetry.count("decisions", outcome=kind, reason=flagged_by[0])
+        telemetry.event(
+            log,
+            "subject.decided",
+            outcome=kind,
+            reason=flagged_by[0],
+            guideline=decided.guideline_id,
+            customer=customer_id,
+            subject=entry.target,
+        )
         if events and self.webhooks is not None:  # subject.blocked goes with the confirmation's message
             partition = subject_partition(customer_id, correlation_id)
             self.webhooks.publish_soon(customer_id, events, "subjects", partition)

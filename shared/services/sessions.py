@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from shared import telemetry
 from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult, NewFaceSession
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
@@ -49,7 +50,7 @@ from shared.domain.policy import (
     refuse_new_session,
     seconds_until,
 )
-from shared.domain.records import Customer, CustomerStatus, Record, ReviewIndexEntry, Session, Subject
+from shared.domain.records import Attempt, Customer, CustomerStatus, Record, ReviewIndexEntry, Session, Subject
 from shared.domain.retention_rules import needs_check, with_attempt_hour
 from shared.domain.review_overview import reason_kind
 from shared.domain.secrets import (
@@ -58,6 +59,7 @@ from shared.domain.secrets import (
     new_session_token,
     secret_matches,
     session_token_address,
+    subject_ref,
 )
 from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import (
@@ -66,6 +68,7 @@ from shared.errors import (
     Contended,
     CorrelationIdBlocked,
     CustomerSuspended,
+    DomainError,
     RetryLimited,
     TokenExhausted,
     TokenExpired,
@@ -216,7 +219,26 @@ class SessionService:
     ) -> IssuedView:
         """Issue a liveness session for a subject, or replay the one issued for clientRequestId.
 
-        `end_user_ip` (normalised, see `normalise_ip`) is stored only as a keyed hash."""
+        `end_user_ip` (normalised, see `normalise_ip`) is stored only as a keyed hash. Each outcome
+        is counted (`sessions.issued`, `sessions.refused` by code) and a refusal logged."""
+        try:
+            issued = self._issue(customer, correlation_id, mode, client_request_id, end_user_ip)
+        except DomainError as refused:
+            telemetry.count("sessions.refused", code=refused.code)
+            subject = subject_ref(self.keys, customer.customer_id, correlation_id)
+            telemetry.event(log, "session.refused", code=refused.code, customer=customer.customer_id, subject=subject)
+            raise
+        telemetry.count("sessions.issued", replayed=str(issued.replayed).lower())
+        return issued
+
+    def _issue(
+        self,
+        customer: Customer,
+        correlation_id: str,
+        mode: str | None,
+        client_request_id: str | None,
+        end_user_ip: str | None,
+    ) -> IssuedView:
         if customer.status is CustomerStatus.SUSPENDED:
             raise CustomerSuspended("This customer is suspended; contact the operator.")
         ip = ip_ref(self.keys, customer.customer_id, end_user_ip) if end_user_ip else None
@@ -451,10 +473,24 @@ class SessionService:
         if flagged and self.webhooks is not None:
             pk = subject_partition(subject.customer_id, subject.correlation_id)
             self.webhooks.publish_soon(subject.customer_id, flagged, "subjects", pk)
-        if flagged and self.stats is not None:
-            at = updated.state.flagged_at or now
-            cause = f"{subject.customer_id}|{subject.correlation_id}|{at.isoformat()}"  # hashed, never stored
-            self.stats.record("flag", reason_kind(updated.state.flag_reason), at, cause)
+        self._observe(current.record, updated, attempts, bool(flagged), now)
+
+    def _observe(self, before: Subject, after: Subject, attempts: list[Attempt], flagged: bool, now: datetime) -> None:
+        """Count and log what a committed change did: attempts read, a timeout begun, a flag raised."""
+        for a in attempts:
+            telemetry.count("attempts", decision=a.liveness_decision or a.attempt_status or "none")
+        ref = subject_ref(self.keys, after.customer_id, after.correlation_id)
+        if after.state.timed_out_until and after.state.timed_out_until != before.state.timed_out_until:
+            until = after.state.timed_out_until.isoformat()
+            telemetry.event(log, "subject.timed_out", customer=after.customer_id, subject=ref, until=until)
+        if not flagged:
+            return
+        at, rule = after.state.flagged_at or now, reason_kind(after.state.flag_reason)
+        telemetry.count("flags", reason=rule)
+        telemetry.event(log, "subject.flagged", logging.WARNING, customer=after.customer_id, subject=ref, reason=rule)
+        if self.stats is not None:
+            cause = f"{after.customer_id}|{after.correlation_id}|{at.isoformat()}"  # hashed, never stored
+            self.stats.record("flag", rule, at, cause)
 
     def _announce_flag(self, before: Subject, after: Subject, now: datetime) -> list[WebhookEvent]:
         """List a newly flagged subject for review ahead of the commit (a lost race leaves a stale row,

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from azure.core.exceptions import ResourceNotFoundError
@@ -31,6 +32,7 @@ from azure.data.tables import UpdateMode
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
+from shared import telemetry
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import WebhookQueue
 from shared.adapters.tables import Tables
@@ -147,8 +149,9 @@ class WebhookService:
         try:
             event = WebhookEvent.model_validate_json(body)
         except ValidationError:
-            log.warning("webhook.malformed message dead-lettered")
             self.queue.dead_letter(body.decode() if isinstance(body, bytes) else body)
+            telemetry.count("webhooks", outcome="malformed")
+            telemetry.event(log, "webhook.malformed", logging.ERROR)
             return "failed"
         now = self.clock()
         first = event.first_attempt_at or now
@@ -161,18 +164,25 @@ class WebhookService:
         error = self._try(event, registration, now)
         if error is None:
             self._record(event, status="sent", sent_at=now, last_error=None)
-            log.info("webhook.delivered type=%s attempt=%d", event.type, event.attempt + 1)
+            self._observe(event, "delivered", logging.INFO)
             return "delivered"
         if now - first >= self.retry_for:
             self._record(event, status="failed", last_error=error)
             self.queue.dead_letter(event.model_dump_json(by_alias=True))
-            log.warning("webhook.failed type=%s after %d attempts: %s", event.type, event.attempt + 1, error)
+            self._observe(event, "failed", logging.ERROR, error)
             return "failed"
         delay = min(3600, self.backoff_seconds * 2**event.attempt)
         retry = event.model_copy(update={"first_attempt_at": first, "attempt": event.attempt + 1})
         self._record(event, status="retrying", last_error=error)
         self.queue.send(retry.model_dump_json(by_alias=True), delay_seconds=delay)
+        self._observe(event, "retrying", logging.WARNING, error)
         return "retrying"
+
+    @staticmethod
+    def _observe(event: WebhookEvent, outcome: str, level: int, error: str | None = None) -> None:
+        telemetry.count("webhooks", outcome=outcome, type=event.type)
+        fields = {"type": event.type, "attempt": event.attempt + 1, "customer": event.customer_id, "error": error}
+        telemetry.event(log, f"webhook.{outcome}", level, **fields)
 
     def _try(self, event: WebhookEvent, registration: Registration, now: datetime) -> str | None:
         """POST the signed event once; None when the endpoint answered 2xx, else why not."""
@@ -189,16 +199,19 @@ class WebhookService:
             "webhook-signature": signature,
         }
         self.ledger.change(event.event_id, _one_more_try)
-        try:
-            answer = self.post(
-                registration.url,
-                data=body.encode(),
-                headers=headers,
-                timeout=self.timeout_seconds,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            return type(exc).__name__
+        with telemetry.dependency("POST webhook", urlsplit(registration.url).hostname or "") as span:
+            try:
+                answer = self.post(
+                    registration.url,
+                    data=body.encode(),
+                    headers=headers,
+                    timeout=self.timeout_seconds,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                telemetry.failed(span, type(exc).__name__)
+                return type(exc).__name__
+            telemetry.http_outcome(span, answer.status_code, failed_from=300)
         return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
 
     def _begin(self, event: WebhookEvent, now: datetime) -> LedgerEntry:
