@@ -84,6 +84,7 @@ def check(infra: Path = ROOT / "infra", sample: Path = ROOT / "local.settings.sa
     problems += _check_face(files.get("app/face.bicep"))
     problems += _check_email(files.get("app/communication.bicep"), main)
     problems += _check_roles(files.get("app/rbac.bicep"))
+    problems += _check_alerts(files.get("app/alerts.bicep"), main)
     for name, parsed in files.items():
         problems += _check_outputs(name, parsed)
     problems += _check_parameters(infra / "main.parameters.json")
@@ -198,6 +199,67 @@ def _check_monitoring(main: dict[str, Any]) -> list[str]:
     if "logAnalytics" not in flat(params.get("workspaceResourceId")):
         problems.append("Application Insights must use the Log Analytics workspace")
     return problems
+
+
+# Each alert SPEC section 9 asks for, and what its query must read (all of the markers).
+ALERTS = {
+    "poison queue (notifications)": ("liveness_guard.queue.poison", '\\"notifications\\"'),
+    "poison queue (webhooks)": ("liveness_guard.queue.poison", '\\"webhooks\\"'),
+    "retention sweep failed or overdue": ("liveness_guard.sweep.runs", "failed > 0", "ok == 0"),
+    "pending review older than the SLA": ("liveness_guard.reviews.oldest_pending", "${reviewSlaSeconds}"),
+    "Face or storage failure rate": ("dependencies", "face", "storage", "${failureRatePercent}"),
+}
+
+
+def _check_alerts(alerts: dict[str, Any] | None, main: dict[str, Any]) -> list[str]:
+    """Every alert exists, is on, reads the app's Application Insights and notifies the action group,
+    whose email receiver is the `alertEmail` parameter main.bicep passes on."""
+    if alerts is None:
+        return ["infra/app/alerts.bicep is missing"]
+    resources = alerts.get("resources", {})
+    groups = [n for n, r in resources.items() if r.get("type") == "Microsoft.Insights/actionGroups"]
+    problems = []
+    if len(groups) != 1 or "alertEmail" not in flat(resources[groups[0]]["config"]["properties"].get("emailReceivers")):
+        problems.append("alerts: one action group emailing the alertEmail parameter is required")
+    module = _module(main, "app/alerts.bicep")
+    if module is None or "alertEmail" not in flat(module["config"]["params"].get("alertEmail")):
+        problems.append("alerts: main.bicep must deploy app/alerts.bicep with the alertEmail parameter")
+    if module is not None and "monitoring" not in flat(module["config"]["params"].get("appInsightsId")):
+        problems.append("alerts: the rules must read the app's Application Insights")
+    rules = {
+        name: r["config"]["properties"]
+        for name, r in resources.items()
+        if r.get("type") == "Microsoft.Insights/scheduledQueryRules"
+    }
+    for what, markers in ALERTS.items():
+        found = [p for p in rules.values() if all(m in flat(p.get("criteria")) for m in markers)]
+        if not found:
+            problems.append(f"alert missing: {what}")
+        elif not any(_wired(p, groups) for p in found):
+            problems.append(f"alert not wired to the action group (or disabled, or not on the app's telemetry): {what}")
+    emitted = _emitted_metrics()
+    for name, props in rules.items():
+        problems += [
+            f"alert {name} reads {metric}, which the app does not emit"
+            for metric in re.findall(r"liveness_guard\.[a-z_.]+", flat(props.get("criteria")))
+            if metric not in emitted
+        ]
+    return problems
+
+
+def _wired(props: dict[str, Any], groups: list[str]) -> bool:
+    actions = flat(props.get("actions"))
+    return (
+        props.get("enabled") is True
+        and "appInsightsId" in flat(props.get("scopes"))
+        and any(f'"operand_1": "{g}"' in actions for g in groups)
+    )
+
+
+def _emitted_metrics() -> set[str]:
+    from shared.telemetry import COUNTERS, GAUGES, SCOPE
+
+    return {f"{SCOPE}.{name}" for name in (*COUNTERS, *GAUGES)}
 
 
 def _check_face(face: dict[str, Any] | None) -> list[str]:

@@ -42,6 +42,9 @@ param faceApiVersion string = 'v1.2'
 @description('Where ACS keeps email data.')
 param emailDataLocation string = 'United States'
 
+@description('Who is emailed when an operations alert fires (poison messages, sweep, review SLA, Face or storage failures).')
+param alertEmail string
+
 @description('How long a flag may wait for a reviewer (seconds); the oldest pending review alerts past it.')
 @minValue(60)
 param reviewSlaSeconds int = 86400
@@ -186,6 +189,18 @@ module vault 'app/keyvault.bicep' = {
     location: location
     tags: tags
     sessionSealingKey: sessionSealingKey
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    appInsightsId: monitoring.outputs.resourceId
+    location: location
+    tags: tags
+    alertEmail: alertEmail
+    reviewSlaSeconds: reviewSlaSeconds
   }
 }
 

@@ -88,7 +88,35 @@ BREAKAGES = [
 ]
 
 
-@pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES, ids=[b[3] for b in BREAKAGES])
+def _rule(name: str) -> str:
+    """One alert rule's text in alerts.bicep: from its `resource` line to the next resource or output."""
+    text = (INFRA / "app" / "alerts.bicep").read_text()
+    start = text.index(f"resource {name} ")
+    return text[start : min(i for i in (text.find("\nresource ", start), text.find("\noutput ", start)) if i > 0)]
+
+
+def _in_rule(name: str, old: str, new: str, expected: str) -> tuple[str, str, str, str]:
+    """A breakage of one alert rule: `old` replaced by `new` inside it (the whole rule when `old` is empty)."""
+    rule = _rule(name)
+    return ("app/alerts.bicep", rule, rule.replace(old, new) if old else "", expected)
+
+
+ALERT_BREAKAGES = [
+    _in_rule("poisonNotifications", "", "", "alert missing: poison queue (notifications)"),
+    _in_rule("poisonWebhooks", "", "", "alert missing: poison queue (webhooks)"),
+    _in_rule("sweepMissed", "", "", "alert missing: retention sweep failed or overdue"),
+    _in_rule("reviewOverdue", "", "", "alert missing: pending review older than the SLA"),
+    _in_rule("dependencyFailures", "", "", "alert missing: Face or storage failure rate"),
+    _in_rule("reviewOverdue", "[actionGroup.id]", "[]", "alert not wired to the action group"),
+    _in_rule("sweepMissed", "enabled: true", "enabled: false", "alert not wired to the action group"),
+    _in_rule("reviewOverdue", "oldest_pending", "oldest", "alert missing: pending review older than the SLA"),
+    ("app/alerts.bicep", "emailAddress: alertEmail", "emailAddress: 'ops@example.org'", "action group emailing"),
+    ("main.bicep", "    alertEmail: alertEmail\n", "", "with the alertEmail parameter"),
+]
+ALL_BREAKAGES = BREAKAGES + ALERT_BREAKAGES
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), ALL_BREAKAGES, ids=[b[3] for b in ALL_BREAKAGES])
 def test_a_deliberately_broken_copy_fails(tmp_path: Path, file, old, new, expected):
     broken = tmp_path / "infra"
     shutil.copytree(INFRA, broken)
