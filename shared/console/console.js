@@ -100,6 +100,7 @@
     button.addEventListener("click", () => {
       const view = button.dataset.view;
       if (view === "flags") loadFlags(currentStatus);
+      if (view === "overview") loadOverview();
       if (view === "determinations") loadDeterminations(currentDStatus);
       if (view === "feedback") loadFeedback();
       if (view === "audit") loadAudit();
@@ -485,6 +486,83 @@
     act("reset", { reason: form.reason.value.trim() },
       `Reset ${current.correlationId}: it will be retired and a new correlation ID issued.`).then(() => form.reset());
   });
+
+  // --- overview -------------------------------------------------------------------------
+  let overviewCharts = [];
+  const duration = (seconds) => (seconds >= 86400 ? `${(seconds / 86400).toFixed(1)} d`
+    : seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${Math.round(seconds / 60)} min`);
+  const percent = (rate) => `${(rate * 100).toFixed(rate * 100 % 1 ? 1 : 0)}%`;
+
+  function rows(tableId, items) {
+    const tbody = $(`#${tableId} tbody`);
+    tbody.replaceChildren();
+    for (const cells of items) {
+      const tr = el("tr");
+      cells.forEach((cell, i) => tr.append(el(i ? "td" : "th", cell, i ? {} : { scope: "row" })));
+      tbody.append(tr);
+    }
+  }
+
+  async function loadOverview() {
+    show("overview");
+    say("Loading…");
+    let o;
+    try {
+      o = await call("GET", "/review/overview?days=30");
+    } catch (error) {
+      say(`Could not load: ${error.message}`);
+      return;
+    }
+    const facts = $("#overview-facts");
+    facts.replaceChildren();
+    const decided = o.decisions;
+    const sla = o.overdue ? `over the ${duration(o.reviewSlaSeconds)} SLA` : `within the ${duration(o.reviewSlaSeconds)} SLA`;
+    for (const [term, value] of [
+      ["Pending review", String(o.pending)],
+      ["Oldest pending", o.pending ? `${duration(o.oldestPendingSeconds)} (${sla})` : "none"],
+      ["Past the SLA", String(o.overdue)],
+      ["Decisions", `${decided.confirm} confirmed, ${decided.override} overridden, ${decided.reset} reset`],
+    ]) {
+      facts.append(el("dt", term), el("dd", value, o.overdue && term === "Past the SLA" ? { class: "warn" } : {}));
+    }
+    rows("overview-days", o.days.map((d) => [d.date, d.flags, d.confirms, d.overrides]));
+    const rules = [...new Set([...Object.keys(o.flagsByReason), ...Object.keys(o.overrideRateByReason)])].sort();
+    rows("overview-rules", rules.map((r) => [r, o.flagsByReason[r] || 0,
+      r in o.overrideRateByReason ? percent(o.overrideRateByReason[r]) : "no decisions"]));
+    rows("overview-feedback", Object.entries(o.feedbackByCategory));
+    drawOverview(o.days, rules, o.flagsByReason);
+    say(`${o.pending} pending; ${o.days.length} days shown.`);
+  }
+
+  function drawOverview(days, rules, flagsByReason) {
+    for (const c of overviewCharts) c.destroy();
+    overviewCharts = [];
+    const box = $("#overview-chart");
+    box.replaceChildren();
+    box.dataset.points = String(days.length);
+    box.setAttribute("aria-label",
+      `Chart of flags, confirmations and overrides on each of ${days.length} days; the table below has the numbers.`);
+    const rulesBox = $("#overview-rules-chart");
+    rulesBox.replaceChildren();
+    rulesBox.dataset.points = String(rules.length);
+    rulesBox.setAttribute("aria-label", `Bar chart of flags per rule for ${rules.length} rules; the table below has the numbers.`);
+    if (typeof uPlot === "undefined") return;
+    const width = Math.min(900, box.clientWidth || 900);
+    const xs = days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000);
+    const line = (label, stroke, dash) => ({ label, stroke, width: 2, dash, points: { show: true, size: 7 } });
+    overviewCharts.push(new uPlot({
+      width, height: 240, legend: { show: true },
+      scales: { x: { time: true }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
+      series: [{}, line("Flags", "#0b5cad"), line("Confirmed", "#a4000f", [6, 3]), line("Overridden", "#1a7f37", [2, 3])],
+    }, [xs, days.map((d) => d.flags), days.map((d) => d.confirms), days.map((d) => d.overrides)], box));
+    if (!rules.length) return;
+    overviewCharts.push(new uPlot({
+      width, height: 200, legend: { show: true },
+      scales: { x: { time: false, range: [-0.5, rules.length - 0.5] }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
+      axes: [{ values: (u, splits) => splits.map((v) => rules[v] ?? ""), splits: () => rules.map((_, i) => i) }, {}],
+      series: [{}, { label: "Flags", stroke: "#0b5cad", fill: "#0b5cad99", paths: uPlot.paths.bars({ size: [0.5] }) }],
+    }, [rules.map((_, i) => i), rules.map((r) => flagsByReason[r] || 0)], rulesBox));
+  }
 
   // --- feedback and audit ----------------------------------------------------------------
   async function fillTable(sectionId, path, columns) {

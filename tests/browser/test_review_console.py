@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 import requests
 from playwright.sync_api import expect
 
 from devtools.run import LocalStack, flag_subject
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.conftest import ARTIFACTS
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +16,6 @@ def stack(tmp_path_factory):
     stack = LocalStack.isolated(logs).start()
     yield stack
     stack.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip(
-            "Chromium is not installed (make test installs Debian's chromium where it can): browser tests skipped"
-        )
-    from playwright.sync_api import sync_playwright  # imported here: only when a browser exists
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield instance
-        instance.close()
 
 
 def flagged(stack) -> tuple[str, str, dict]:

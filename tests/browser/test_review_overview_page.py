@@ -1,0 +1,97 @@
+"""The console's Overview in real headless Chromium: after a scenario (two flags, a confirmation, an
+override, feedback) its charts and tables show exactly what GET /review/overview reports."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from devtools.run import LocalStack, flag_subject
+from tests.browser.conftest import ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = LocalStack.isolated(tmp_path_factory.mktemp("overview")).start()
+    yield stack
+    stack.stop()
+
+
+def decide(stack, customer_id: str, guid: str, decision: str) -> None:
+    response = requests.post(
+        f"{stack.base_url}/v1/review/subjects/{customer_id}/{guid}/decision",
+        json={"decision": decision, "reason": "reviewed", "guidelineId": "repeated-spoof"},
+        headers=stack.admin_headers,
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+def overview(stack) -> dict:
+    response = requests.get(f"{stack.base_url}/v1/review/overview?days=30", headers=stack.admin_headers, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def scenario(stack):
+    customer = stack.create_customer("Overview", "o@contoso.example")
+    confirmed, overridden = "6f1c1f0e-3b1a-4c55-9d7e-2f4a8a0b9c21", "6f1c1f0e-3b1a-4c55-9d7e-2f4a8a0b9c22"
+    for guid in (confirmed, overridden):
+        flag_subject(stack, customer["apiKey"], guid)
+    decide(stack, customer["customerId"], confirmed, "confirm")
+    decide(stack, customer["customerId"], overridden, "override")
+    for category in ("false_rejection", "false_rejection", "accessibility"):
+        sent = requests.post(f"{stack.base_url}/v1/feedback", json={"category": category, "message": "m"}, timeout=30)
+        assert sent.status_code == 202
+    deadline = time.monotonic() + 60
+    while (seen := overview(stack))["decisions"]["confirm"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.5)  # the confirmation is counted when the queue trigger processes its message
+    return seen
+
+
+def test_the_api_reports_the_scenario(scenario):
+    assert scenario["flagsByReason"] == {"spoofface": 2}
+    assert scenario["decisions"] == {"confirm": 1, "override": 1, "reset": 0}
+    assert scenario["overrideRateByReason"] == {"spoofface": 0.5}
+    assert scenario["feedbackByCategory"] == {"accessibility": 1, "false_rejection": 2}
+    assert scenario["pending"] == 0 and scenario["overdue"] == 0
+    assert len(scenario["days"]) == 30
+
+
+def test_the_overview_page_shows_the_same_numbers_as_charts_and_tables(stack, browser, scenario):
+    page = browser.new_page(viewport={"width": 1200, "height": 1600})
+    page.goto(f"{stack.base_url}/v1/review")
+    page.get_by_label("Administrator key").focus()
+    page.keyboard.type(stack.environment()["ADMIN_API_KEY"])
+    page.keyboard.press("Enter")
+    overview_button = page.get_by_role("button", name="Overview")
+    overview_button.wait_for()
+    overview_button.focus()
+    page.keyboard.press("Enter")
+
+    chart = page.locator("#overview-chart[data-points]")
+    chart.wait_for()
+    assert int(chart.get_attribute("data-points")) == 30  # one point per day
+    assert page.locator("#overview-chart canvas").count() == 1
+    assert page.locator("#overview-rules-chart canvas").count() == 1
+
+    days = [row.inner_text().split("\t") for row in page.locator("#overview-days tbody tr").all()]
+    assert [d[0] for d in days] == [d["date"] for d in scenario["days"]]
+    today = datetime.now(UTC).date().isoformat()
+    assert [d[1:] for d in days if d[0] == today] == [["2", "1", "1"]]
+    assert sum(int(d[1]) for d in days) == 2  # no other day has a flag
+
+    rules = [row.inner_text().split("\t") for row in page.locator("#overview-rules tbody tr").all()]
+    assert rules == [["spoofface", "2", "50%"]]
+    feedback = [row.inner_text().split("\t") for row in page.locator("#overview-feedback tbody tr").all()]
+    assert feedback == [["accessibility", "1"], ["false_rejection", "2"]]
+    facts = page.locator("#overview-facts").inner_text()
+    assert "Pending review\n0" in facts and "1 confirmed, 1 overridden, 0 reset" in facts
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review-console-overview.png"), full_page=True)
+    page.close()
