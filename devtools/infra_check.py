@@ -38,6 +38,7 @@ LOCAL_ONLY = {
     "ACS_CONNECTION_STRING",  # Azure uses ACS_ENDPOINT + ACS_CLIENT_ID
     "EMAIL_CA_BUNDLE",  # the local email endpoint's test CA
     "ADMIN_API_KEY",  # Azure uses Entra sign-in with app roles
+    "OTEL_CONSOLE",  # telemetry printed locally; Azure exports to Application Insights
 }
 IDENTITY_STORAGE = {
     "AzureWebJobsStorage__credential",
