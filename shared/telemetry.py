@@ -162,7 +162,6 @@ def install(tracer: Any, meter: Any, logger: Any) -> None:
     from `tracer_provider`): azure-core traces through OpenTelemetry, the app's loggers export."""
     from azure.core.settings import settings
     from opentelemetry._logs import set_logger_provider
-    from opentelemetry.instrumentation.logging.handler import LoggingHandler
 
     trace.set_tracer_provider(tracer)
     metrics.set_meter_provider(meter)
@@ -170,29 +169,47 @@ def install(tracer: Any, meter: Any, logger: Any) -> None:
     settings.tracing_implementation = "opentelemetry"
     app_logger = logging.getLogger(LOGGER)
     app_logger.setLevel(logging.INFO)
-    app_logger.addHandler(LoggingHandler(level=logging.INFO, logger_provider=logger))
-    _redact_logs(app_logger)
+    app_logger.addHandler(_redacting_handler(logger))
 
 
-def _redact_logs(logger: logging.Logger) -> None:
-    for handler in logger.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+def _redact_logs(logger: logging.Logger, logger_provider: Any = None) -> None:
+    """Make the app logger's OpenTelemetry handlers export redacted copies of each record (the
+    record itself, which other handlers see too, is left as it is)."""
+    from opentelemetry._logs import get_logger_provider
+
+    for handler in list(logger.handlers):
+        if hasattr(handler, "_logger_provider") and not isinstance(handler, _Redacting):
+            logger.removeHandler(handler)
+            logger.addHandler(_redacting_handler(logger_provider or get_logger_provider()))
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites a log record's message (arguments merged in) and extra string fields through `redact`."""
+class _Redacting:
+    """Marks the handlers `_redacting_handler` builds."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        keep = (invocation_id() or "", *(str(getattr(record, f, "") or "") for f in KEPT_FIELDS))
-        record.msg, record.args = redact(record.getMessage(), keep), None
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, redact(value, keep))
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), keep)
-            record.exc_info = None
-        return True
+
+def _redacting_handler(logger_provider: Any) -> logging.Handler:
+    from opentelemetry.instrumentation.logging.handler import LoggingHandler
+
+    class RedactingHandler(_Redacting, LoggingHandler):
+        def emit(self, record: logging.LogRecord) -> None:
+            super().emit(redacted_record(record))
+
+    return RedactingHandler(level=logging.INFO, logger_provider=logger_provider)
+
+
+def redacted_record(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of a log record with its message (arguments and any traceback merged in) and its extra
+    string fields passed through `redact`; operational ids (KEPT_FIELDS) stay."""
+    keep = (invocation_id() or "", *(str(getattr(record, f, "") or "") for f in KEPT_FIELDS))
+    copy = logging.makeLogRecord(vars(record))
+    message = record.getMessage()
+    if record.exc_info and record.exc_info[1] is not None:
+        message += "\n" + logging.Formatter().formatException(record.exc_info)
+    copy.msg, copy.args, copy.exc_info, copy.exc_text = redact(message, keep), None, None, None
+    for key, value in vars(record).items():
+        if key not in _STANDARD and isinstance(value, str):
+            setattr(copy, key, redact(value, keep))
+    return copy
 
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

@@ -33,3 +33,17 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield instance
         instance.close()
+
+
+def open_view(browser, stack, view: str, height: int = 1200):
+    """A console page signed in with the administrator key and switched to `view`, by keyboard only."""
+    page = browser.new_page(viewport={"width": 1200, "height": height})
+    page.goto(f"{stack.base_url}/v1/review")
+    page.get_by_label("Administrator key").focus()
+    page.keyboard.type(stack.environment()["ADMIN_API_KEY"])
+    page.keyboard.press("Enter")
+    button = page.get_by_role("button", name=view)
+    button.wait_for()
+    button.focus()
+    page.keyboard.press("Enter")
+    return page

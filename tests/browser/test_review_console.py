@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 from devtools.run import LocalStack, flag_subject
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, open_view
 
 
 @pytest.fixture(scope="module")
@@ -133,15 +133,7 @@ def test_a_reviewer_reads_a_customers_response_and_accepts_it_with_the_keyboard(
     )
     assert answered.status_code == 202
 
-    page = browser.new_page(viewport={"width": 1200, "height": 1200})
-    page.goto(f"{stack.base_url}/v1/review")
-    page.get_by_label("Administrator key").focus()
-    page.keyboard.type(stack.environment()["ADMIN_API_KEY"])
-    page.keyboard.press("Enter")
-    views = page.get_by_role("button", name="Determinations")
-    views.wait_for()
-    views.focus()
-    page.keyboard.press("Enter")
+    page = open_view(browser, stack, "Determinations")
 
     read = page.locator(f"button[data-determination='{the_id}']")
     read.wait_for()

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from devtools.run import LocalStack, flag_subject
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, open_view
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +63,7 @@ def test_the_api_reports_the_scenario(scenario):
 
 
 def test_the_overview_page_shows_the_same_numbers_as_charts_and_tables(stack, browser, scenario):
-    page = browser.new_page(viewport={"width": 1200, "height": 1600})
-    page.goto(f"{stack.base_url}/v1/review")
-    page.get_by_label("Administrator key").focus()
-    page.keyboard.type(stack.environment()["ADMIN_API_KEY"])
-    page.keyboard.press("Enter")
-    overview_button = page.get_by_role("button", name="Overview")
-    overview_button.wait_for()
-    overview_button.focus()
-    page.keyboard.press("Enter")
+    page = open_view(browser, stack, "Overview", height=1600)
 
     chart = page.locator("#overview-chart[data-points]")
     chart.wait_for()

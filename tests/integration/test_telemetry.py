@@ -5,7 +5,6 @@ amounts, and no token, key, raw GUID or IP in any span, metric dimension or log 
 from __future__ import annotations
 
 import json
-import logging
 import re
 
 import pytest
@@ -36,22 +35,47 @@ GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
 
 
-@pytest.fixture(scope="module")
-def captured():
-    """In-memory exporters behind the app's own telemetry set-up (redactor first), for this module."""
+class Gate:
+    """Exports only while this module's tests run (the providers stay installed for the process)."""
+
+    active = False
+
+
+class GatedSpans(SimpleSpanProcessor):
+    def on_end(self, span):
+        if Gate.active:
+            super().on_end(span)
+
+
+class GatedLogs(SimpleLogRecordProcessor):
+    def on_emit(self, *args, **kwargs):
+        if Gate.active:
+            super().on_emit(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def providers():
+    """In-memory exporters behind the app's own telemetry set-up (redactor first), installed once:
+    OpenTelemetry's providers can be set once per process."""
     spans, logs, reader = InMemorySpanExporter(), InMemoryLogRecordExporter(), InMemoryMetricReader()
-    tracer = telemetry.tracer_provider(SimpleSpanProcessor(spans))
     logger_provider = LoggerProvider()
-    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
-    telemetry.install(tracer, MeterProvider(metric_readers=[reader]), logger_provider)
-    yield spans, logs, reader
-    tracer.shutdown()  # later tests' spans are dropped, not kept in memory
-    app_logger = logging.getLogger(telemetry.LOGGER)
-    for handler in list(app_logger.handlers):
-        app_logger.removeHandler(handler)
+    logger_provider.add_log_record_processor(GatedLogs(logs))
+    telemetry.install(
+        telemetry.tracer_provider(GatedSpans(spans)), MeterProvider(metric_readers=[reader]), logger_provider
+    )
+    return spans, logs, reader
+
+
+@pytest.fixture(scope="module")
+def captured(providers):
+    """The exporters, recording while this module runs (once per Face version)."""
     from azure.core.settings import settings
 
-    settings.tracing_implementation = None
+    Gate.active, settings.tracing_implementation = True, "opentelemetry"
+    yield providers
+    Gate.active, settings.tracing_implementation = False, None
+    providers[0].clear()
+    providers[1].clear()
 
 
 class CountingClient(ApiClient):
