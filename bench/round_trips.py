@@ -22,9 +22,10 @@ EXPLAIN = {
     " instance reads it); on Face v1.3 one more: the facesessions owner row, so a reviewer can resolve the"
     " sessions Face flags alongside.",
     "GET /sessions/{id}/result (new attempt)": "at the floor: one query returns subject and session rows together.",
-    "GET /sessions/{id}/result (attempt that flags)": "4 above: the review-index row written ahead of the flag,"
-    " the `subject.flagged` webhook event queued and its outbox row dropped (committed with the flag), and"
-    " the `face_deleted` merge once the finished session is deleted at Face.",
+    "GET /sessions/{id}/result (attempt that flags)": "5 above: the review-index row written ahead of the flag,"
+    " the `subject.flagged` webhook event queued and its outbox row dropped (committed with the flag), the"
+    " flag counted for the review overview (one blind upsert into `reviewstats`), and the `face_deleted`"
+    " merge once the finished session is deleted at Face.",
     "POST .../decision (confirm)": (
         "4 above, each so that nothing is lost or double-sent: the review-index row written ahead (1; the "
         "old one is dropped by the next listing), the audit entry written to the log (1), the queue send (1), "

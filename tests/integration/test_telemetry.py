@@ -24,6 +24,7 @@ from tests.integration.helpers import (
     ADMIN,
     checked_attempt,
     consented_subject,
+    face_faults,
     new_customer,
     new_session,
     queued_notifications,
@@ -269,3 +270,20 @@ def test_redaction_of_each_kind_of_secret():
     assert telemetry.dimension("spoofface") == "spoofface"
     assert telemetry.dimension("11111111-2222-3333-4444-555555555555") == "other"
     assert telemetry.dimension("Free text!") == "other"
+
+
+def test_a_failed_face_call_logs_faces_request_id(captured, api, face):
+    _, logs, _ = captured
+    logs.clear()
+    _, key = new_customer(api)
+    guid = consented_subject(api, key)
+    face_faults(face.endpoint, 503, 20)  # every try of the call, its retries included
+    try:
+        assert new_session(api, key, guid).status == 503
+    finally:
+        face_faults(face.endpoint)
+    records = [e.log_record for e in logs.get_finished_logs()]
+    refused = [r for r in records if r.attributes.get("event") == "face.refused"][-1]
+    assert refused.attributes["status"] == 503
+    assert GUID.fullmatch(refused.attributes["apim_request_id"])  # kept: the id Azure support asks for
+    assert refused.attributes["apim_request_id"] in str(refused.body)
