@@ -194,28 +194,6 @@ class GuidelineView(ApiModel):
     text: str
 
 
-class OverviewDay(ApiModel):
-    date: str
-    flags: int
-    confirms: int
-    overrides: int
-
-
-class OverviewView(ApiModel):
-    """How the automated policy and the human review are doing (an override is a flag a human
-    judged wrong: overrides ÷ decided flags of a rule is that rule's false-positive rate)."""
-
-    pending: int
-    oldest_pending_seconds: int
-    review_sla_seconds: int
-    overdue: int
-    flags_by_reason: dict[str, int]
-    decisions: dict[str, int]
-    override_rate_by_reason: dict[str, float]
-    feedback_by_category: dict[str, int]
-    days: list[OverviewDay]
-
-
 class FaceMatchView(ApiModel):
     """Face v1.3 abuse monitoring flagged an attempt: the same face was seen under these GUIDs."""
 

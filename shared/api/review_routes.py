@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import azure.functions as func
@@ -16,7 +15,6 @@ from shared.api.models import (
     DecisionResponse,
     FlagItem,
     GuidelineView,
-    OverviewView,
     Page,
     ResetRequest,
     SubjectDetailView,
@@ -35,7 +33,7 @@ from shared.api.review_views import detail_view, flag_item
 from shared.bootstrap import services
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import Subject
-from shared.domain.review_overview import MAX_DAYS
+from shared.domain.review_overview import MAX_DAYS, Overview
 from shared.errors import InvalidRequest
 from shared.services.review import STATUS_OF_INDEX
 
@@ -130,7 +128,7 @@ def list_guidelines(req: func.HttpRequest) -> func.HttpResponse:
             {"type": "string", "pattern": "^[0-9]{1,3}$"},
         ),
     ),
-    responses={200: OverviewView},
+    responses={200: Overview},
     errors=[BAD_QUERY],
 )
 @endpoint
@@ -140,7 +138,7 @@ def review_overview(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     s.staff.require(req, Role.REVIEWER, "review.overview")
     found = s.overview.overview(whole_number(req.params.get("days"), "days", 30, MAX_DAYS))
-    return json_response(OverviewView.model_validate(dataclasses.asdict(found)))
+    return json_response(found)
 
 
 @bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

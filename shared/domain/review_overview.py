@@ -10,9 +10,11 @@ overrides) of the flags raised for that reason — is the policy's false-positiv
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from shared.domain.policy import FACE_ABUSE_REASON
 
@@ -44,8 +46,20 @@ def stat_key(kind: str, label: str) -> str:
 Tally = Counter[str]  # stat_key → count, for one UTC day
 
 
-@dataclass(frozen=True)
-class Overview:
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+
+class OverviewDay(_Camel):
+    date: str
+    flags: int
+    confirms: int
+    overrides: int
+
+
+class Overview(_Camel):
+    """The body of GET /review/overview (camelCase on the wire)."""
+
     pending: int
     oldest_pending_seconds: int
     review_sla_seconds: int
@@ -54,7 +68,7 @@ class Overview:
     decisions: dict[str, int]
     override_rate_by_reason: dict[str, float]
     feedback_by_category: dict[str, int]
-    days: list[dict[str, Any]]
+    days: list[OverviewDay]
 
 
 def window(today: date, days: int) -> list[date]:
@@ -99,11 +113,11 @@ def _by_kind(tally: Tally) -> dict[str, Counter[str]]:
     return by
 
 
-def _day(day: date, tally: Tally) -> dict[str, Any]:
+def _day(day: date, tally: Tally) -> OverviewDay:
     by = _by_kind(tally)
-    return {
-        "date": day.isoformat(),
-        "flags": sum(by["flag"].values()),
-        "confirms": sum(by["confirm"].values()),
-        "overrides": sum(by["override"].values()),
-    }
+    return OverviewDay(
+        date=day.isoformat(),
+        flags=sum(by["flag"].values()),
+        confirms=sum(by["confirm"].values()),
+        overrides=sum(by["override"].values()),
+    )

@@ -28,7 +28,7 @@ def test_every_day_of_the_window_is_a_point_and_only_the_window_counts():
     assert days == [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
     outside = {date(2026, 11, 19): Counter({"flag|timeouts": 9}), date(2026, 11, 21): Counter({"flag|timeouts": 1})}
     seen = overview(days, outside, [], datetime(2026, 11, 22, tzinfo=UTC), timedelta(hours=24))
-    assert [d["flags"] for d in seen.days] == [0, 1, 0] and seen.flags_by_reason == {"timeouts": 1}
+    assert [d.flags for d in seen.days] == [0, 1, 0] and seen.flags_by_reason == {"timeouts": 1}
 
 
 def test_pending_reviews_past_the_sla_are_overdue():
