@@ -47,3 +47,24 @@ def open_view(browser, stack, view: str, height: int = 1200):
     button.focus()
     page.keyboard.press("Enter")
     return page
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(browser, stack, view: str) -> list[dict]:
+    """axe-core's WCAG violations on a console view (the page's CSP is bypassed only to load axe)."""
+
+    class WithoutCsp:
+        def new_page(self, viewport):
+            return browser.new_context(bypass_csp=True, viewport=viewport).new_page()
+
+    page = open_view(WithoutCsp(), stack, view)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run()).violations.map(v => ({id: v.id, impact: v.impact,"
+        " nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    page.close()
+    return found

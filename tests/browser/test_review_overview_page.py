@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from devtools.run import LocalStack, flag_subject
-from tests.browser.conftest import ARTIFACTS, open_view
+from tests.browser.conftest import ARTIFACTS, axe_violations, open_view
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +87,8 @@ def test_the_overview_page_shows_the_same_numbers_as_charts_and_tables(stack, br
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review-console-overview.png"), full_page=True)
     page.close()
+
+
+@pytest.mark.parametrize("view", ["Overview", "Flags", "Determinations"])
+def test_the_console_views_have_no_accessibility_violations(stack, browser, scenario, view):
+    assert axe_violations(browser, stack, view) == []  # axe-core's WCAG 2 A/AA rules
