@@ -69,10 +69,6 @@ def dimension(value: object) -> str:
 
 
 # --- configuration -------------------------------------------------------------------------
-def enabled() -> bool:
-    return bool(os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING")) or _console()
-
-
 def _console() -> bool:
     return os.environ.get("OTEL_CONSOLE", "").lower() in ("1", "true", "yes")
 

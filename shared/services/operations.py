@@ -31,8 +31,11 @@ class Operations:
         telemetry.count("sweep.runs", outcome="failed" if failed else "ok")
         level = logging.ERROR if failed else logging.INFO
         telemetry.event(log, "retention.sweep", level, past_due=past_due, **counts)
-        self.report_backlog()
-        self.report_poison()
+        for report in (self.report_backlog, self.report_poison):
+            try:  # the sweep is done: a report that cannot read storage must not fail its invocation
+                report()
+            except Exception:
+                log.warning("operations report %s failed; the next sweep reports again", report.__name__)
 
     def sweep_failed(self, error: BaseException) -> None:
         telemetry.count("sweep.runs", outcome="failed")

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from shared.adapters.review_stats import ReviewStats
 from shared.domain.clock import Clock
-from shared.domain.review_overview import MAX_DAYS, Overview, overview, window
-from shared.errors import InvalidRequest
+from shared.domain.review_overview import Overview, overview, window
 from shared.services.review import ReviewService
 
 
@@ -20,10 +19,8 @@ class ReviewOverviewService:
     sla: timedelta
 
     def overview(self, days: int) -> Overview:
-        """The last `days` UTC days (today included): one range query for the counts, and the
-        pending listing (its cost follows the number pending) for the backlog."""
-        if not 1 <= days <= MAX_DAYS:
-            raise InvalidRequest(f"days must be between 1 and {MAX_DAYS}.")
+        """The last `days` UTC days (today included; the route keeps it within 1..MAX_DAYS): one range
+        query for the counts, and the pending listing (its cost follows the number pending) for the backlog."""
         now = self.clock()
         span = window(now.date(), days)
         tallies = self.stats.tallies(span[0], span[-1])

@@ -479,8 +479,11 @@ class SessionService:
         """Count and log what a committed change did: attempts read, a timeout begun, a flag raised."""
         for a in attempts:
             telemetry.count("attempts", decision=a.liveness_decision or a.attempt_status or "none")
+        timed_out = after.state.timed_out_until and after.state.timed_out_until != before.state.timed_out_until
+        if not (timed_out or flagged):
+            return  # the common case: no pseudonym to compute
         ref = subject_ref(self.keys, after.customer_id, after.correlation_id)
-        if after.state.timed_out_until and after.state.timed_out_until != before.state.timed_out_until:
+        if timed_out and after.state.timed_out_until:
             until = after.state.timed_out_until.isoformat()
             telemetry.event(log, "subject.timed_out", customer=after.customer_id, subject=ref, until=until)
         if not flagged:

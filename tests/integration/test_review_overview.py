@@ -111,3 +111,27 @@ def test_days_outside_1_to_366_or_not_a_number_is_400(api):
         assert response.status == 400 and response.json["error"]["code"] == "invalid_request", days
     assert len(overview(api, days=366)["days"]) == 366
     assert api.get("/api/v1/review/overview").status == 401
+
+
+def test_a_count_that_cannot_be_written_loses_only_the_count(api, face, services, caplog):
+    """Storage refusing the statistics write (its table gone) leaves the decision whole and says so."""
+    customer_id, key = new_customer(api)
+    guid = flagged_subject(api, face.endpoint, key)
+    services.tables.client("reviewstats").delete_table()
+    with caplog.at_level("WARNING", logger="shared.adapters.review_stats"):
+        decided = review_decision(api, customer_id, guid, "override")
+    assert decided.status == 200 and decided.json["newCorrelationId"]
+    subject = api.get(f"/api/v1/review/subjects/{customer_id}/{guid}", headers=ADMIN).json
+    assert subject["status"] == "retired" and [d["decision"] for d in subject["decisions"]] == ["override"]
+    assert [r for r in caplog.records if getattr(r, "event", None) == "stats.lost"]
+
+
+def test_a_sweep_report_that_cannot_read_a_queue_does_not_fail_the_sweep(services, caplog):
+    from azure.storage.queue import QueueClient
+
+    poison = f"{services.settings.notification_queue}-poison"
+    QueueClient.from_connection_string(services.settings.storage_connection_string, poison).delete_queue()
+    counts = services.retention.run()
+    with caplog.at_level("WARNING", logger="shared.services.operations"):
+        services.operations.sweep_finished(counts)  # what the timer trigger calls after the sweep
+    assert any("report_poison failed" in r.getMessage() for r in caplog.records)
