@@ -17,9 +17,11 @@ on v1.3 the same faceId already seen under 2 other `userCorrelationId`s within 4
 `isAbuseDetected: true` with those attempts in `otherFlaggedSessions`) and `abuseDetected: true`
 (forces that verdict). v1.3 sessions refuse attempts beyond their `numberOfClientAttemptsAllowed`.
 
-Test control: `POST /emulator/faults {"status": 429|500|503, "count": n, "retryAfter"?: s}` makes the
-next n Face calls answer that status; `DELETE /emulator/faults` clears it; `GET /emulator/sessions/{id}`
-shows the create body the emulator received for a session (and whether Face still holds it).
+Test control: `POST /emulator/faults {"status": 429|500|503, "count": n, "retryAfter"?: s, "method"?: m}`
+makes the next n Face calls (of HTTP method m only, when given) answer that status; `DELETE /emulator/faults` clears it; `GET /emulator/sessions/{id}`
+shows the create body the emulator received for a session (and whether Face still holds it);
+`GET /emulator/held?deviceCorrelationId=<id>` lists the sessions Face still holds that were created
+with that `deviceCorrelationId` (what an attacker could still use).
 State lives in memory; the process is for development and tests only.
 """
 
@@ -34,6 +36,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from devtools.face_wire import (
     V12_ATTEMPTS,
@@ -69,11 +72,12 @@ class FaceState:
         self.fault_status = 0
         self.fault_count = 0
         self.fault_retry_after: int | None = None
+        self.fault_method: str | None = None
 
-    def take_fault(self) -> tuple[int, int | None]:
+    def take_fault(self, method: str) -> tuple[int, int | None]:
         """The injected fault for this call (status, Retry-After), or (0, None)."""
         with self.lock:
-            if self.fault_count > 0:
+            if self.fault_count > 0 and self.fault_method in (None, method):
                 self.fault_count -= 1
                 return self.fault_status, self.fault_retry_after
         return 0, None
@@ -160,7 +164,7 @@ class FaceHandler(BaseHTTPRequestHandler):
                 "Access denied due to invalid subscription key or wrong API endpoint. "
                 "Make sure to provide a valid key for an active subscription and use a correct regional API endpoint.",
             )
-        fault, retry_after = self.state.take_fault()
+        fault, retry_after = self.state.take_fault(method)
         if fault:
             return self._error(fault, FAULT_CODES.get(fault, "InternalServerError"), "Injected fault.", retry_after)
         if match["settings"]:
@@ -287,13 +291,24 @@ class FaceHandler(BaseHTTPRequestHandler):
             if received is None:
                 return self._error(404, "SessionNotFound", "The emulator never created this session.")
             return self._send(200, {**received, "held": held})
+        if method == "GET" and path.startswith("/emulator/held"):
+            wanted = parse_qs(urlsplit(self.path).query).get("deviceCorrelationId", [""])[0]
+            with self.state.lock:
+                held = [
+                    sid
+                    for sid in self.state.sessions
+                    if self.state.received.get(sid, {}).get("received", {}).get("deviceCorrelationId") == wanted
+                ]
+            return self._send(200, {"sessions": held})
         if path != "/emulator/faults" or method not in ("POST", "DELETE"):
             return self._error(404, "NotFound", "Unknown control call.")
         body = (self._json() or {}) if method == "POST" else {}
         body = body if isinstance(body, dict) else {"status": None}
         status, count, retry_after = body.get("status", 500), body.get("count", 1), body.get("retryAfter")
+        only = body.get("method")
         if method == "POST" and (
-            status not in FAULT_CODES
+            only not in (None, "GET", "POST", "DELETE", "PATCH")
+            or status not in FAULT_CODES
             or not isinstance(count, int)
             or count < 0
             or (retry_after is not None and (not isinstance(retry_after, int) or retry_after < 0))
@@ -303,6 +318,7 @@ class FaceHandler(BaseHTTPRequestHandler):
             self.state.fault_status = status if method == "POST" else 0
             self.state.fault_count = count if method == "POST" else 0
             self.state.fault_retry_after = retry_after if method == "POST" else None
+            self.state.fault_method = only if method == "POST" else None
             answer = {"status": self.state.fault_status, "count": self.state.fault_count, "retryAfter": retry_after}
         return self._send(200, answer)
 

@@ -33,6 +33,7 @@ from shared.services.customers import CustomerService
 from shared.services.determinations import DeterminationIndex, DeterminationService
 from shared.services.erasure import ErasureService
 from shared.services.escalation import CustomerEscalation, escalation_policy
+from shared.services.face_cleanup import FaceCleanup
 from shared.services.face_settings import FaceSettingsService
 from shared.services.feedback import FeedbackService
 from shared.services.notifier import Notifier
@@ -40,8 +41,9 @@ from shared.services.operations import Operations
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService
 from shared.services.review_overview import ReviewOverviewService
-from shared.services.sessions import SessionService
+from shared.services.sessions import RevokeReason, SessionService
 from shared.services.subject_access import SubjectAccess
+from shared.services.subject_names import SubjectNames
 from shared.services.subject_retention import SubjectRetention
 from shared.services.webhooks import WebhookService
 from shared.settings import Settings, load_settings
@@ -76,6 +78,7 @@ class Services:
     subject_access: SubjectAccess
     escalation: CustomerEscalation
     determinations: DeterminationService
+    names: SubjectNames
     webhooks: WebhookService
     overview: ReviewOverviewService
     operations: Operations
@@ -99,6 +102,7 @@ class Services:
                 max_dequeue=self.settings.notification_max_dequeue,
                 escalation=self.escalation,
                 stats=self.overview.stats,
+                names=self.names,
             )
         return self._notifier
 
@@ -216,6 +220,9 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     )
     ip_policy = ip_policy_from(settings)
     face = _face_client(settings)
+    cleanup = FaceCleanup(face, subjects, face_ledger, clock)
+    names = SubjectNames(subjects, determination_store, keys)
+    webhooks.names = names.current
     customer_service = CustomerService(customers, audit, clock, webhooks)
     sessions = SessionService(
         subjects=subjects,
@@ -233,10 +240,15 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         pull_limit=settings.face_pull_limit,
         pull_grace=grace,
         client_attempts=settings.face_client_attempts,
-        refuse_customer=customer_service.refuse_terminated_id,
+        refuse_customer=customer_service.refuse_unserved_id,
         webhooks=webhooks,
         stats=stats,
+        cleanup=cleanup,
     )
+    # revocation (docs/abuse-policy.md): wired after the session service, which performs it
+    review.revoke = lambda customer_id, guid: sessions.revoke_after(customer_id, guid, RevokeReason.DECIDED)
+    for suspender in (customer_service, escalation, determinations):
+        suspender.revoke_customer = sessions.revoke_customer
     return Services(
         settings=settings,
         tables=tables,
@@ -259,6 +271,9 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
             sessions=sessions,
             face_ledger=face_ledger,
+            cleanup=cleanup,
+            names=names,
+            policy=settings.abuse_policy(),
         ),
         retention=RetentionSweep(
             tables=tables,
@@ -272,6 +287,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
                 expiry=expiry,
                 policy=retention,
                 settle=sessions.settle,
+                revoke=lambda customer_id, guid: sessions.revoke_after(customer_id, guid, RevokeReason.DECIDED),
                 face_ledger=face_ledger,
                 webhooks=webhooks,
             ),
@@ -285,9 +301,10 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
             review_stats=stats,
         ),
         face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),
-        subject_access=SubjectAccess(subjects),
+        subject_access=SubjectAccess(subjects, keys, clock),
         escalation=escalation,
         determinations=determinations,
+        names=names,
         webhooks=webhooks,
         overview=ReviewOverviewService(stats, review, clock, sla),
         operations=Operations(review, {"notifications": queue, "webhooks": webhook_queue}, clock, sla),

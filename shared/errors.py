@@ -78,6 +78,12 @@ class TokenInvalid(DomainError):
     status, code = 401, "token_invalid"
 
 
+class TokenRevoked(DomainError):
+    """The session was revoked: its subject stopped being active, or its customer was suspended or terminated."""
+
+    status, code = 401, "token_revoked"
+
+
 class TokenExpired(DomainError):
     status, code = 401, "token_expired"
 

@@ -96,6 +96,7 @@ class Settings(BaseModel):
     flag_window_seconds: int = Field(86400, alias="POLICY_FLAG_WINDOW_SECONDS", ge=1)
     sessions_per_hour_limit: int = Field(10, alias="POLICY_SESSIONS_PER_HOUR", ge=1, le=60)
     session_window_seconds: int = Field(3600, alias="POLICY_SESSION_WINDOW_SECONDS", ge=1)
+    open_sessions: int = Field(1, alias="POLICY_OPEN_SESSIONS", ge=1, le=5)
     ip_failed_checks_limit: int = Field(20, alias="POLICY_IP_FAILED_CHECKS_LIMIT", ge=1, le=200)
     ip_window_seconds: int = Field(3600, alias="POLICY_IP_WINDOW_SECONDS", ge=1)
     ip_timeout_seconds: int = Field(3600, alias="POLICY_IP_TIMEOUT_SECONDS", ge=1)
@@ -179,6 +180,7 @@ class Settings(BaseModel):
             flag_window=timedelta(seconds=self.flag_window_seconds),
             sessions_per_window=self.sessions_per_hour_limit,
             session_window=timedelta(seconds=self.session_window_seconds),
+            open_sessions=self.open_sessions,
         )
 
     def keyring(self) -> Keyring:

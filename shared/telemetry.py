@@ -295,6 +295,10 @@ COUNTERS = {
     "sweep.rows": "Rows the retention sweep removed, by kind",
     "sweep.runs": "Retention sweeps, by outcome",
     "contention": "Writes that lost an optimistic-concurrency race and were retried",
+    "sessions.revoked": "Open sessions revoked (the subject stopped being active, its customer was suspended or "
+    "terminated, or a newer session replaced it), by reason",
+    "sessions.revoke_failed": "Revocations that failed after the change that called for them (retried by the sweep)",
+    "face.deletions_owed": "Face session deletions owed to the retention sweep because Face failed",
 }
 GAUGES = {
     "reviews.pending": ("Subjects waiting for a reviewer", "{subject}"),

@@ -5,7 +5,9 @@ Table `facesessions`, partition = the Face session id:
   long as attempt decisions are (72 hours by default), so a reviewer can see which of the customer's
   GUIDs the sessions in Face's `otherFlaggedSessions` belong to. Erasure removes a GUID's rows.
 - `delete` rows name a Face session the app must still delete at Face because Face could not be
-  reached when it tried (at erasure). They hold no GUID; the retention sweep retries them.
+  reached when it tried (at erasure or revocation); the retention sweep retries them. One owed by a
+  revocation names its subject, so the sweep counts the session's last attempts before deleting it;
+  one owed by an erasure holds no GUID (erasure rewrites the rows it finds without it).
 """
 
 from __future__ import annotations
@@ -57,12 +59,26 @@ class FaceSessionLedger:
             with contextlib.suppress(ResourceNotFoundError):
                 self._table.delete_entity(session_id, OWNER_ROW)
 
-    def owe_deletion(self, session_id: str, at: datetime) -> None:
+    def owe_deletion(self, session_id: str, at: datetime, subject: tuple[str, str] | None = None) -> None:
         """Note that Face still holds this session and must be asked again to delete it (the
-        retention sweep's check, filed ahead, asks)."""
+        retention sweep's check, filed ahead, asks). `subject` (customer, GUID): whose attempts to
+        count first; without it the row holds no GUID (and replaces one that did)."""
         if self._expiry is not None:
             self._expiry.schedule("facesessions", session_id, at)
-        self._table.upsert_entity({"PartitionKey": session_id, "RowKey": OWED_ROW, "since": at})
+        row = {"PartitionKey": session_id, "RowKey": OWED_ROW, "since": at}
+        if subject is not None:
+            row |= {"customer_id": subject[0], "correlation_id": subject[1]}
+        self._table.upsert_entity(row, mode=UpdateMode.REPLACE)
+
+    def owed_by(self, session_id: str) -> tuple[str, str] | None:
+        """The subject whose attempts to count before an owed deletion, if the row names one."""
+        try:
+            row = self._table.get_entity(session_id, OWED_ROW)
+        except ResourceNotFoundError:
+            return None
+        if row.get("customer_id") and row.get("correlation_id"):
+            return row["customer_id"], row["correlation_id"]
+        return None
 
     def paid(self, session_id: str) -> None:
         with contextlib.suppress(ResourceNotFoundError):

@@ -23,7 +23,9 @@ from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
 from shared.domain.determinations import Determination
+from shared.domain.keys import Keyring
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
+from shared.domain.secrets import erased_ids
 
 R = TypeVar("R", bound=Record)
 
@@ -209,6 +211,20 @@ class DeterminationStore:
         )
         return [Versioned(from_entity(Determination, row), etag_of(row)) for row in rows]
 
+    def naming(self, customer_id: str, correlation_id: str) -> list[Versioned[Determination]]:
+        """The customer's determinations that name this GUID (erasure replaces it by its pseudonym)."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi and correlation_id eq @guid",
+            parameters={"pk": customer_id, "lo": DETERMINATION_PREFIX, "hi": "determination`", "guid": correlation_id},
+        )
+        return [Versioned(from_entity(Determination, row), etag_of(row)) for row in rows]
+
+    def replace(self, determination: Versioned[Determination]) -> None:
+        """Write a changed determination alone; StaleWrite when it changed since it was read."""
+        d = determination.record
+        row = to_entity(d, d.customer_id, determination_row(d.determination_id))
+        submit(self._table, [_replace(row, determination.etag)])
+
     def closed_before(self, customer_id: str, cutoff: Any) -> list[dict[str, Any]]:
         """The customer's determinations closed before `cutoff` (retention: they go, with their responses)."""
         return list(
@@ -285,6 +301,14 @@ class SubjectStore:
 
     def get(self, customer_id: str, correlation_id: str) -> Versioned[Subject] | None:
         return read_versioned(self._table, Subject, subject_partition(customer_id, correlation_id), SUBJECT_ROW)
+
+    def gate_record(self, keys: Keyring, customer_id: str, correlation_id: str) -> Subject | None:
+        """The gate erasure left for this GUID, under the current key or one a rotation retired."""
+        for gate_id in erased_ids(keys, customer_id, correlation_id):
+            found = self.get(customer_id, gate_id)
+            if found is not None:
+                return found.record
+        return None
 
     def get_with_session(
         self, customer_id: str, correlation_id: str, session_id: str
@@ -404,6 +428,24 @@ class SubjectStore:
             "RowKey eq @row and status eq @status", parameters={"row": SUBJECT_ROW, "status": status}
         )
         return [from_entity(Subject, row) for row in rows]
+
+    def with_open_sessions(self, customer_id: str, since: datetime) -> list[str]:
+        """The GUIDs of a customer's subjects holding a session not yet revoked nor deleted at Face that
+        expires after `since`: one range query over the customer's partitions (`<customerId>_…`)."""
+        rows = self._table.query_entities(
+            "PartitionKey ge @lo and PartitionKey lt @hi"
+            " and RowKey ge @s_lo and RowKey lt @s_hi and expires_at gt @since",
+            parameters={
+                "lo": f"{customer_id}_",
+                "hi": f"{customer_id}`",
+                "s_lo": "session_",
+                "s_hi": "session`",
+                "since": since,
+            },
+            select=["PartitionKey", "revoked", "face_deleted"],
+        )
+        open_ = (r["PartitionKey"] for r in rows if not r.get("revoked") and not r.get("face_deleted"))
+        return list(dict.fromkeys(pk.split("_", 1)[1] for pk in open_))
 
     def mark_face_deleted(self, customer_id: str, correlation_id: str, session_id: str) -> None:
         """Note on a session row that Face no longer holds it (a one-column merge: nothing else moves)."""

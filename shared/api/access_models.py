@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from shared.api.models import ApiModel
 from shared.services.subject_access import SubjectRecords
 
@@ -25,6 +27,7 @@ class SessionHeld(ApiModel):
     status: str | None = None
     liveness_decision: str | None = None
     attempts_recorded: int
+    revoked: bool = False  # its token answers 401 token_revoked; Face no longer takes attempts on it
 
 
 class AttemptHeld(ApiModel):
@@ -45,7 +48,13 @@ class DecisionHeld(ApiModel):
 
 
 class GateHeld(ApiModel):
-    gated: bool  # consent was given again after an erasure that left an abuse gate for this GUID
+    """Whether the subject is refused sessions now, why and until when."""
+
+    gated: bool
+    reason: str | None = Field(
+        None, description="flagged, blocked, retired, timed_out, erasing, or erased_<status>: a gate an erasure kept"
+    )
+    until: datetime | None = Field(None, description="When the gate lets go (none: until a reviewer decides)")
     timed_out_until: datetime | None = None
 
 
@@ -95,6 +104,7 @@ def access_view(held: SubjectRecords) -> SubjectAccessView:
                 status=s.face_status,
                 liveness_decision=s.last_decision,
                 attempts_recorded=len(s.recorded_attempts),
+                revoked=s.revoked,
             )
             for s in held.sessions
         ],
@@ -115,5 +125,10 @@ def access_view(held: SubjectRecords) -> SubjectAccessView:
         ],
         replaces=subject.replaces,
         replaced_by=subject.replaced_by,
-        gate=GateHeld(gated=subject.gated, timed_out_until=subject.state.timed_out_until),
+        gate=GateHeld(
+            gated=held.gate.gated,
+            reason=held.gate.reason,
+            until=held.gate.until,
+            timed_out_until=subject.state.timed_out_until,
+        ),
     )

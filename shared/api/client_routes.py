@@ -24,8 +24,8 @@ SESSION_REFUSALS = {
     429: ("retry_limited", "too_many_concurrent_requests"),
 }
 TOKEN_REFUSALS = {
-    401: ("token_invalid", "token_expired"),
-    403: ("customer_terminated",),
+    401: ("token_invalid", "token_expired", "token_revoked"),
+    403: ("customer_suspended", "customer_terminated", "correlation_id_blocked"),
     429: ("token_exhausted", "too_many_concurrent_requests"),
 }
 
@@ -101,6 +101,7 @@ def get_session_result(req: func.HttpRequest) -> func.HttpResponse:
             status=result.status,
             liveness_decision=result.liveness_decision,
             attempts=result.attempts,
+            subject_status=result.subject_status,
         )
     )
 

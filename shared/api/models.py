@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic.alias_generators import to_camel
 
 from shared.domain.ip_policy import normalise_ip
+from shared.domain.policy import SubjectStatus
 
 # Portable (ECMA-262 and Python alike): no inline flags; either case is accepted, stored lower case.
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -76,6 +77,10 @@ class ResultResponse(ApiModel):
     status: str
     liveness_decision: Literal["realface", "spoofface", "uncertain"] | None
     attempts: int
+    subject_status: SubjectStatus = Field(
+        description="The subject's status after this call: `flagged` when this call's own attempt flagged it "
+        "(its decision is shown once; every later call is refused)"
+    )
 
 
 class CustomerCreateRequest(ApiModel):
@@ -215,6 +220,18 @@ class SubjectDetailView(FlagItem):
     timeline: list[TimelineEvent]
     face_evidence: list[FaceMatchView] = []
     customer_status: Literal["active", "warned", "suspended", "terminated"] | None = None
+    gate: GateState
+
+
+class GateState(ApiModel):
+    """Whether the subject is refused sessions now, why and until when (a status alone can say
+    `active` for a GUID an erased, flagged record still gates)."""
+
+    gated: bool
+    reason: str | None = Field(
+        None, description="flagged, blocked, retired, timed_out, erasing, or erased_<status>: a gate an erasure kept"
+    )
+    until: datetime | None = Field(None, description="When the gate lets go (none: until a reviewer decides)")
 
 
 class DecisionResponse(ApiModel):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.api.models import Counters, DecisionView, FaceMatchView, FlagItem, SubjectDetailView, TimelineEvent
+from shared.api.models import (
+    Counters,
+    DecisionView,
+    FaceMatchView,
+    FlagItem,
+    GateState,
+    SubjectDetailView,
+    TimelineEvent,
+)
 from shared.domain.policy import Policy, prune
 from shared.domain.records import Subject
 from shared.services.review import SubjectDetail
@@ -80,4 +88,5 @@ def detail_view(
             )
             for m in detail.face_matches
         ],
+        gate=GateState(gated=detail.gate.gated, reason=detail.gate.reason, until=detail.gate.until),
     )

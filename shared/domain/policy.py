@@ -44,6 +44,7 @@ class Policy:
     flag_window: timedelta = timedelta(hours=24)
     sessions_per_window: int = 10
     session_window: timedelta = timedelta(hours=1)
+    open_sessions: int = 1  # unfinished sessions one subject may hold; a new one beyond it revokes the oldest
 
 
 class IssuedSession(Value):

@@ -83,6 +83,7 @@ class Subject(Record):
     decisions: tuple[ReviewDecision, ...] = ()
     decided_at: AwareDatetime | None = None  # when it became blocked or retired
     gated: bool = False  # consented again after an erasure that left a gate record: read it before a session
+    erasing: bool = False  # an erasure began: no session may be issued, consent waits until it is done
     gate_until: AwareDatetime | None = None  # on a gate record (`erased-<pseudonym>`): when it lets the GUID go
     sweep_at: AwareDatetime | None = None  # the hour a retention check of this partition was filed for
     attempt_hours: tuple[AwareDatetime, ...] = ()  # hours attempt decisions were recorded in (when they fall due)
@@ -117,6 +118,7 @@ class Session(Record):
     attempts_allowed: int = 1  # attempts the device may make in this session (FACE_CLIENT_ATTEMPTS)
     finished: bool = False  # its result is final and recorded: no attempt can follow, Face may forget it
     face_deleted: bool = False  # Face confirmed the session deleted (or already gone)
+    revoked: bool = False  # revoked (docs/abuse-policy.md, "Revocation"): its token answers 401 token_revoked
 
 
 class Attempt(Record):

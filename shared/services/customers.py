@@ -12,7 +12,7 @@ from shared.domain.clock import Clock
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.secrets import api_key_customer, hash_secret, new_api_key, new_id, secret_matches
 from shared.domain.webhook_events import WebhookEvent, customer_event
-from shared.errors import Conflict, CustomerTerminated, NotFound, Unauthorized
+from shared.errors import Conflict, CustomerSuspended, CustomerTerminated, NotFound, Unauthorized
 from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
 
@@ -23,6 +23,7 @@ class CustomerService:
     audit: AuditLog
     clock: Clock
     webhooks: WebhookService | None = None
+    revoke_customer: Callable[[str], int] | None = None  # a terminated customer's open sessions go at once
 
     def register(self, name: str, contact_email: str, actor: str) -> tuple[Customer, str]:
         """Create a customer; returns it with its api key (shown this once, stored as a hash)."""
@@ -50,11 +51,15 @@ class CustomerService:
         refuse_terminated(found)
         return found
 
-    def refuse_terminated_id(self, customer_id: str) -> None:
-        """403 `customer_terminated` when this customer was terminated (session-token calls)."""
+    def refuse_unserved_id(self, customer_id: str) -> None:
+        """403 `customer_suspended` or `customer_terminated` for a customer that may not be served
+        (session-token calls: its sessions are revoked, and until then refused)."""
         found = self.store.get_recent(customer_id) if _is_id(customer_id) else None
-        if found is not None:
-            refuse_terminated(found)
+        if found is None:
+            return
+        refuse_terminated(found)
+        if found.status is CustomerStatus.SUSPENDED:
+            raise CustomerSuspended("This customer is suspended; contact the operator.")
 
     def get(self, customer_id: str) -> Versioned[Customer]:
         found = self.store.get(customer_id) if _is_id(customer_id) else None
@@ -100,6 +105,7 @@ class CustomerService:
             action="customer.terminate",
             reason=reason,
             announce=True,
+            revoke=True,
         )
 
     def _update(
@@ -111,6 +117,7 @@ class CustomerService:
         action: str,
         reason: str | None = None,
         announce: bool = False,
+        revoke: bool = False,
     ) -> Customer:
         """Change one customer under its ETag, with its audit entry (and, when `announce`, its
         `customer.<status>` webhook event) in the same transaction."""
@@ -128,6 +135,8 @@ class CustomerService:
         self.audit.relay("customers", customer_id, [entry])
         if events and self.webhooks is not None:
             self.webhooks.publish(customer_id, events)
+        if revoke and self.revoke_customer is not None:
+            self.revoke_customer(customer_id)
         return updated
 
 

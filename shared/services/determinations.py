@@ -83,6 +83,7 @@ class DeterminationService:
     webhooks: WebhookService | None = None
     expiry: ExpiryIndex | None = None
     kept: timedelta = timedelta(days=365)  # after a determination closes (SPEC 8)
+    revoke_customer: Callable[[str], int] | None = None  # a suspended customer's open sessions go at once
 
     # --- the customer -------------------------------------------------------------------
     def own(self, customer_id: str, status: str | None, size: int, token: dict | None) -> tuple[list, dict | None]:
@@ -213,6 +214,8 @@ class DeterminationService:
             self.webhooks.publish(customer_id, events)
         if entries:
             self.audit.relay("customers", customer_id, entries)
+        if suspended is not None and self.revoke_customer is not None:
+            self.revoke_customer(customer_id)
         if suspended is not None and suspended.suspended_at is not None:
             self.queue.send(customer_suspended(customer_id, suspended.suspended_at, len(suspended.confirmations)))
         return after

@@ -1,10 +1,13 @@
 """Erasure (`DELETE /subjects/{correlationId}`): consent withdrawn, the subject's data removed at once.
 
-Afterwards no row holds the GUID. A subject that was flagged, blocked, retired or timed out leaves
-a gate record instead (`shared.domain.gate`): keyed by the pseudonym of (customer, GUID), with its
-status and until when it holds, so consenting again does not reopen it; a flagged one stays in the
-review queue under that pseudonym. Links to and from other GUIDs, ledger entries and feedback
-reports lose the GUID; the audit log never held it (it names subjects by the same pseudonym).
+First the subject is closed (marked `erasing`, its open sessions revoked, in one transaction), so a
+session request racing the erasure is refused, never left live; then Face deletes every session and
+the rows go. Afterwards no row holds the GUID. A subject whose counts the policy still needs leaves a
+gate record instead (`shared.domain.gate`): keyed by the pseudonym of (customer, GUID), with its
+status, window counts and until when it holds, so consenting again resumes them; a flagged one stays
+in the review queue under that pseudonym. Determinations keep their facts under the pseudonym; links
+to and from other GUIDs, ledger entries and feedback reports lose the GUID; the audit log never held
+it (it names subjects by the same pseudonym).
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
 from shared.domain.keys import Keyring
 from shared.domain.notifications import NotificationKind, notification_id
-from shared.domain.records import AuditEntry, Customer, ReviewIndexEntry, Session, Subject
+from shared.domain.policy import Policy
+from shared.domain.records import AuditEntry, Customer, ReviewIndexEntry, Subject
 from shared.domain.secrets import erased_id
+from shared.services.face_cleanup import FaceCleanup
 from shared.services.feedback import FeedbackService
 from shared.services.review import INDEX_OF_STATUS, ReviewService
 from shared.services.sessions import SessionService
+from shared.services.subject_names import SubjectNames
 from shared.unit_of_work import LostRace, until_committed
 
 
@@ -51,6 +57,9 @@ class ErasureService:
     tombstone: timedelta
     sessions: SessionService
     face_ledger: FaceSessionLedger
+    cleanup: FaceCleanup
+    names: SubjectNames
+    policy: Policy  # what the gate must keep counting
 
     def erase(self, customer: Customer, correlation_id: str) -> None:
         """Erase one subject of this customer (idempotent: erasing an unknown GUID changes nothing).
@@ -60,10 +69,11 @@ class ErasureService:
         self.review.flush_outbox(customer_id, correlation_id)  # a pending notification still goes out first
         # ahead of the change: a check that relays the erasure's audit entry if the relay after it fails
         self.subjects.file_check(customer_id, correlation_id, self.clock())
-        sessions = self.sessions.record_before_erasure(customer_id, correlation_id)  # unread attempts still count
-        owed = self._delete_at_face(sessions)
+        sessions = self.sessions.close_for_erasure(customer_id, correlation_id)  # unread attempts still count
+        owed = self.cleanup.erase(sessions)
         erased = self._erase_partition(customer_id, correlation_id, owed)
         self.face_ledger.forget(erased.face_sessions)
+        self.names.pseudonymise_determinations(customer_id, correlation_id)  # their facts stay, under the pseudonym
         if erased.subject is None and erased.removed == 0:
             return
         for status in ("pending", "blocked", "retired"):
@@ -94,18 +104,6 @@ class ErasureService:
             },
         )
 
-    def _delete_at_face(self, sessions: list[Session]) -> int:
-        """Delete at Face every session of the subject it may still hold; returns how many Face owes.
-
-        The rows go right after, so nothing is noted on them; one Face cannot delete now is noted
-        (without the GUID) for the retention sweep to retry."""
-        owed = 0
-        for session in sessions:
-            if not session.face_deleted and not self.sessions.forget_at_face(session.session_id):
-                self.face_ledger.owe_deletion(session.session_id, self.clock())
-                owed += 1
-        return owed
-
     def _erase_partition(self, customer_id: str, correlation_id: str, owed: int) -> Erased:
         """Delete every row of the subject, after writing the gate it must leave (if any); the
         subject row goes last, in one transaction with the erasure's audit entry.
@@ -130,7 +128,8 @@ class ErasureService:
             subject = from_entity(Subject, subject_row)
             erased.subject = erased.subject or subject
             erased.gate = (
-                self._keep_gate(customer_id, gate_of(subject, gate_id, self.clock(), self.tombstone)) or erased.gate
+                self._keep_gate(customer_id, gate_of(subject, gate_id, self.clock(), self.tombstone, self.policy))
+                or erased.gate
             )
             entry = self._entry(customer_id, correlation_id, erased, owed, removed=erased.removed + 1)
             self.subjects.delete_with_entry(subject_row, entry)  # StaleWrite: read again and retry

@@ -42,6 +42,7 @@ class CustomerEscalation:
     index: DeterminationIndex | None = None
     kept: timedelta = timedelta(days=365)  # a closed determination's retention
     webhooks: WebhookService | None = None
+    revoke_customer: Callable[[str], int] | None = None  # a suspended customer's open sessions go at once
 
     def confirmed(self, note: Notification) -> Customer | None:
         """Open the determination and count it against the customer; warn, or suspend (at the
@@ -99,6 +100,8 @@ class CustomerEscalation:
             self.webhooks.publish(customer.customer_id, events)
         if entry is not None:
             self.audit.relay("customers", customer.customer_id, [entry])
+        if entry is not None and self.revoke_customer is not None:  # suspended by this confirmation
+            self.revoke_customer(customer.customer_id)
         if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
             # Same id every time for one suspension: a redelivered message cannot double-mail.
             self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, in_window))

@@ -201,6 +201,7 @@ class RetentionSweep:
                 if self.delete_owed is not None and self.delete_owed(partition):
                     tally.add("faceSessionsOwed", 1)
                 else:
+                    tally.add("faceDeletionsStillOwed", 1)  # the backlog an operator watches
                     self.expiry.schedule("facesessions", partition, now, now)  # the next hour
             elif row["RowKey"] == OWNER_ROW:
                 if row["created_at"] < now - self.policy.attempts:

@@ -31,6 +31,7 @@ from shared.adapters.stores import (
 )
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
+from shared.domain.gate import GateView, gate_view
 from shared.domain.guidelines import Guideline
 from shared.domain.keys import Keyring
 from shared.domain.notifications import Notification, abuse_confirmed
@@ -82,6 +83,7 @@ class SubjectDetail:
     sessions: list[Session]
     attempts: list[Attempt]
     face_matches: list[FaceMatch] = field(default_factory=list)
+    gate: GateView = field(default_factory=lambda: GateView(False, None, None))
 
 
 @dataclass
@@ -99,6 +101,7 @@ class ReviewService:
     respond_within: timedelta = timedelta(days=14)  # how long a customer has to answer a determination
     guidelines: tuple[Guideline, ...] = ()  # what a decision may name (GET /review/guidelines)
     stats: ReviewStats | None = None  # counts overrides and resets for the overview (confirms: the consumer)
+    revoke: Callable[[str, str], int] | None = None  # revokes the subject's open sessions after a decision
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
@@ -150,7 +153,9 @@ class ReviewService:
                 attempts.append(from_entity(Attempt, row))
         if subject is None:
             raise NotFound("No such subject.")
-        return SubjectDetail(subject, sessions, attempts, self._face_matches(subject))
+        gate = self.subjects.gate_record(self.keys, customer_id, correlation_id) if subject.gated else None
+        view = gate_view(subject, gate, self.clock())
+        return SubjectDetail(subject, sessions, attempts, self._face_matches(subject), view)
 
     def _face_matches(self, subject: Subject) -> list[FaceMatch]:
         """Resolve Face's otherFlaggedSessions to this customer's GUIDs (another customer's stay unnamed)."""
@@ -305,6 +310,8 @@ class ReviewService:
             return updated, decided, entry, events
 
         updated, decided, entry, events = until_committed(attempt, "The subject")
+        if self.revoke is not None:  # no longer active: what it still holds goes (a reset's active sessions)
+            self.revoke(customer_id, correlation_id)
         if kind != "confirm" and self.stats is not None:  # a confirmation is counted with its determination
             self.stats.record(kind, flagged_by[0], entry.at, entry.entry_id)
         telemetry.count("decisions", outcome=kind, reason=flagged_by[0])

@@ -7,16 +7,21 @@ Attempts count whether or not the client ever asks for them: before deciding on 
 service reads from Face the subject's open sessions (and those issued from the same end-user IP),
 records their final attempts in the same cycle, and only then decides; the retention sweep settles
 each session the same way before deleting it (`settle`).
+
+A subject that stops being active (flagged, decided, erased) or whose customer is suspended or
+terminated has every open session revoked (`revoke`): attempts read first, rows marked revoked in
+one transaction (their tokens answer 401 `token_revoked`), then deleted at Face, owed to the sweep
+when Face fails. A new session beyond `POLICY_OPEN_SESSIONS` revokes the oldest open one the same way.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from shared import telemetry
 from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult, NewFaceSession
@@ -26,7 +31,7 @@ from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned, subject_partition
 from shared.domain.attempts import GONE, Absorbed, FaceReading, SeenAttempt, absorb, is_open
 from shared.domain.clock import Clock
-from shared.domain.gate import gate_refusal
+from shared.domain.gate import gate_refusal, resumed_state
 from shared.domain.ip_policy import (
     IpPolicy,
     IpState,
@@ -54,7 +59,6 @@ from shared.domain.records import Attempt, Customer, CustomerStatus, Record, Rev
 from shared.domain.retention_rules import needs_check, with_attempt_hour
 from shared.domain.review_overview import reason_kind
 from shared.domain.secrets import (
-    erased_ids,
     hash_secret,
     new_session_token,
     secret_matches,
@@ -73,8 +77,10 @@ from shared.errors import (
     TokenExhausted,
     TokenExpired,
     TokenInvalid,
+    TokenRevoked,
     UpstreamUnavailable,
 )
+from shared.services.face_cleanup import FaceCleanup
 from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import LostRace, until_committed
 
@@ -95,6 +101,17 @@ class ResultView:
     status: str
     liveness_decision: str | None
     attempts: int
+    subject_status: SubjectStatus = SubjectStatus.ACTIVE
+
+
+class RevokeReason(StrEnum):
+    """Why open sessions were revoked (a metric label and a log field)."""
+
+    FLAGGED = "flagged"
+    DECIDED = "decided"
+    ERASED = "erased"
+    CUSTOMER = "customer"
+    REPLACED = "replaced"  # a new session beyond POLICY_OPEN_SESSIONS
 
 
 def reading_of(result: FaceSessionResult) -> FaceReading:
@@ -144,11 +161,12 @@ class SessionService:
     default_mode: str
     ip_counters: IpCounters
     ledger: FaceSessionLedger
+    cleanup: FaceCleanup
     ip_policy: IpPolicy = field(default_factory=IpPolicy)
     pull_limit: int = 10
     pull_grace: timedelta = timedelta(hours=1)
     client_attempts: int = 1  # attempts the device may make per session (FACE_CLIENT_ATTEMPTS)
-    refuse_customer: Callable[[str], None] | None = None  # raises for a customer that may not be served
+    refuse_customer: Callable[[str], None] | None = None  # raises for a suspended or terminated customer
     webhooks: WebhookService | None = None  # announces a flag to the customer's endpoint
     stats: ReviewStats | None = None  # counts each flag for the review overview
 
@@ -172,36 +190,39 @@ class SessionService:
                 **consent,
             )
             if self.subjects.create_subject(fresh):  # created first, gate read second: an erasure racing us is seen
-                if self._gate(customer.customer_id, correlation_id):
-                    return self._mark_gated(customer.customer_id, correlation_id) or fresh
+                gate = self._gate(customer.customer_id, correlation_id)
+                if gate is not None:
+                    return self._apply_gate(customer.customer_id, correlation_id, gate, now) or fresh
                 return fresh
             current = self.subjects.get(customer.customer_id, correlation_id)
             if current is None:
                 raise LostRace  # erased between our create and our read
+            if current.record.erasing:
+                raise Conflict("This subject is being erased; record consent again once the erasure is done.")
             renewed = current.record.model_copy(update={**consent, "last_activity_at": now})
             self._write(renewed, current.etag)
             return renewed
 
         return until_committed(attempt, "The subject")
 
-    def _mark_gated(self, customer_id: str, correlation_id: str) -> Subject | None:
+    def _apply_gate(self, customer_id: str, correlation_id: str, gate: Subject, now: datetime) -> Subject | None:
+        """The new subject under a gate erasure left: it resumes the gate's counts, and a gate kept
+        for a flagged, blocked or retired subject marks it `gated` (refused until the gate lets go)."""
+        resumed = resumed_state(gate, now)
+        update: dict[str, object] = {"state": resumed} if resumed is not None else {"gated": True}
+
         def attempt() -> Subject | None:
             current = self.subjects.get(customer_id, correlation_id)
             if current is None:
                 return None  # erased again meanwhile
-            gated = current.record.model_copy(update={"gated": True})
+            gated = current.record.model_copy(update=update)
             self._write(gated, current.etag)
             return gated
 
         return until_committed(attempt, "The subject")
 
     def _gate(self, customer_id: str, correlation_id: str) -> Subject | None:
-        """The gate erasure left for this GUID, under the current key or one a rotation retired."""
-        for gate_id in erased_ids(self.keys, customer_id, correlation_id):
-            found = self.subjects.get(customer_id, gate_id)
-            if found is not None:
-                return found.record
-        return None
+        return self.subjects.gate_record(self.keys, customer_id, correlation_id)
 
     def _write(self, subject: Subject, etag: str) -> None:
         self.subjects.commit(
@@ -251,7 +272,7 @@ class SessionService:
             current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id, recent)
             if recent and not self._plainly_allowed(current, sessions, client_request_id, now):
                 current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
-            if current is None:
+            if current is None or current.record.erasing:
                 raise ConsentRequired("Record the subject's consent (POST /consents) first.")
             if current.record.state.status is not SubjectStatus.ACTIVE:
                 raise CorrelationIdBlocked(
@@ -294,6 +315,7 @@ class SessionService:
                     self.ledger.record_owner(issue.created.session_id, customer.customer_id, correlation_id, now)
             created = issue.created
             session, token = self._new_session(subject, created, mode or self.default_mode, client_request_id, ip, now)
+            absorbed = self._make_room(own, absorbed, state, now)
             if ip and not issue.tracked:  # written ahead: a session the IP row lists but we discard reads as gone
                 opened = OpenSession(session_id=session.session_id, expires_at=session.expires_at)
                 self.ip_counters.change(ip, lambda st, o=opened, n=now: track_session(st, o, n, self.pull_grace))
@@ -302,7 +324,9 @@ class SessionService:
             subject = self._with_check(subject, session.expires_at + self.pull_grace, now)
             self._commit(current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now)
             issue.committed = True
-            self._forget_finished(absorbed)
+            self._forget_finished(absorbed)  # the sessions it replaced too (owed when Face fails)
+            if replaced := sum(r.session.revoked and not v.record.revoked for v, r in absorbed):
+                self._observe_revoked(customer.customer_id, correlation_id, replaced, RevokeReason.REPLACED)
             return IssuedView(session, created.auth_token, token, replayed=False)
 
         try:
@@ -325,10 +349,29 @@ class SessionService:
             current is not None
             and current.record.state.status is SubjectStatus.ACTIVE
             and not current.record.gated
+            and not current.record.erasing
             and find_replay(sessions, client_request_id, now) is None
             and not any(is_open(s.record, now, self.pull_grace) for s in sessions)
             and refuse_new_session(current.record.state, now, self.policy) is None
         )
+
+    def _make_room(
+        self,
+        own: list[Versioned[Session]],
+        absorbed: list[tuple[Versioned[Session], Absorbed]],
+        state: SubjectState,
+        now: datetime,
+    ) -> list[tuple[Versioned[Session], Absorbed]]:
+        """Revoke the oldest sessions the device may still use, so that with the new one the subject
+        holds at most POLICY_OPEN_SESSIONS; their final attempts were read just before (`_pull_own`).
+        The revoked rows go in the new session's transaction; Face deletes them after the commit."""
+        after = {s.record.session_id: (s, r) for s, r in absorbed}
+        entries = [after.get(s.record.session_id, (s, None)) for s in own]
+        live = [(s, r) for s, r in entries if unfinished(r.session if r else s.record, now)]
+        for s, r in live[: max(0, len(live) - self.policy.open_sessions + 1)]:
+            base = r or Absorbed(state, s.record, (), ())
+            after[s.record.session_id] = (s, replace(base, session=base.session.model_copy(update=_REVOKED)))
+        return list(after.values())
 
     def _with_check(self, subject: Subject, due: datetime, now: datetime) -> Subject:
         """The subject with a retention check that will see a new row due at `due`: the one it has
@@ -461,6 +504,7 @@ class SessionService:
             }
         )
         flagged = self._announce_flag(current.record, updated, now)
+        stopped = current.record.state.status is SubjectStatus.ACTIVE and state.status is not SubjectStatus.ACTIVE
         rows: list[Versioned[Record]] = [Versioned(updated, current.etag)]
         rows += [Versioned(result.session, session.etag) for session, result in absorbed]
         self.subjects.commit(
@@ -474,6 +518,8 @@ class SessionService:
             pk = subject_partition(subject.customer_id, subject.correlation_id)
             self.webhooks.publish_soon(subject.customer_id, flagged, "subjects", pk)
         self._observe(current.record, updated, attempts, bool(flagged), now)
+        if stopped:  # every other session it holds goes at once (docs/abuse-policy.md, "Revocation")
+            self.revoke_after(subject.customer_id, subject.correlation_id, RevokeReason.FLAGGED)
 
     def _observe(self, before: Subject, after: Subject, attempts: list[Attempt], flagged: bool, now: datetime) -> None:
         """Count and log what a committed change did: attempts read, a timeout begun, a flag raised."""
@@ -553,55 +599,146 @@ class SessionService:
         return IssuedView(session, face_token, token, replayed=True)
 
     def _discard(self, face_session_id: str) -> None:
-        """Best effort: delete a Face session we created but did not hand out, and its owner row.
+        """A Face session we created but did not hand out goes (owed to the sweep when Face fails)."""
+        self.cleanup.discard(face_session_id)
 
-        No session row will name it, so erasure could not find that (GUID-bearing) row later."""
-        if not self.forget_at_face(face_session_id):
-            log.info("could not delete unused Face session")
-        try:
-            self.ledger.forget([face_session_id])
-        except Exception:
-            log.warning("could not remove the owner row of an unused Face session; it expires with attempts")
-
-    # --- Face-side data lifecycle (SPEC section 8) -------------------------------------------
+    # --- Face-side data lifecycle (docs/retention.md) ----------------------------------------
     def _forget_finished(self, absorbed: list[tuple[Versioned[Session], Absorbed]]) -> None:
         """After the commit that recorded them: delete at Face the sessions whose result is final."""
         for _, result in absorbed:
             if result.session.finished and not result.session.face_deleted:
-                self.delete_at_face(result.session)
-
-    def forget_at_face(self, session_id: str) -> bool:
-        """Ask Face to delete a session; True once Face holds nothing of it (gone already counts)."""
-        try:
-            self.face.delete_session(session_id)
-        except FaceSessionGone:
-            pass
-        except UpstreamUnavailable:
-            log.warning("face.session.delete_failed session=%s; the sweep retries", session_id)
-            return False
-        log.info("face.session.deleted session=%s", session_id)
-        return True
-
-    def delete_at_face(self, session: Session) -> bool:
-        """Delete a session at Face and remember it on its row; False if Face failed.
-
-        Called only once what the session holds is recorded, so no attempt is lost; a failure is left
-        for the retention sweep, which deletes every session past expiry + grace before its row goes."""
-        if not self.forget_at_face(session.session_id):
-            return False
-        self.subjects.mark_face_deleted(session.customer_id, session.correlation_id, session.session_id)
-        return True
+                self.cleanup.delete(result.session)
 
     def delete_owed(self, session_id: str) -> bool:
-        """Delete at Face a session erasure could not (its rows are gone); True once Face holds nothing."""
-        if not self.forget_at_face(session_id):
+        """The sweep's retry of a deletion Face owes; a revoked session's last attempts are counted
+        first. True once Face holds nothing of it."""
+        owner = self.ledger.owed_by(session_id)
+        if owner is not None and not self._count_owed(*owner, session_id):
             return False
+        if not self.cleanup.forget(session_id):
+            return False
+        if owner is not None:
+            self.subjects.mark_face_deleted(*owner, session_id)
         self.ledger.paid(session_id)
         return True
 
+    def _count_owed(self, customer_id: str, correlation_id: str, session_id: str) -> bool:
+        """Record what a revoked session still holds at Face; False while Face cannot be read."""
+        pulled: Readings = {}
+
+        def attempt() -> bool:
+            now = self.clock()
+            subject, session = self.subjects.get_with_session(customer_id, correlation_id, session_id)
+            if subject is None or session is None or session.record.face_deleted:
+                return True
+            try:
+                reading = self._read(session_id, pulled)
+            except UpstreamUnavailable:
+                return False
+            result = absorb(subject.record.state, session.record, reading, now, self.policy)
+            self._count_ip([(session, result)], None, None, [], pulled, now)
+            self._commit(subject, subject.record, result.state, [(session, result)], (), now)
+            return True
+
+        try:
+            return until_committed(attempt, "This session")
+        except Contended:
+            return False
+
+    # --- revocation ---------------------------------------------------------------------------
+    def revoke(self, customer_id: str, correlation_id: str, reason: RevokeReason) -> int:
+        """Revoke every open session of a subject: attempts read from Face first (none goes
+        uncounted), the rows marked revoked in one transaction (401 `token_revoked` from then on),
+        then each deleted at Face — owed to the sweep, which counts before it deletes, when Face
+        fails. Returns how many were revoked."""
+        pulled: Readings = {}
+
+        def attempt() -> list[tuple[Session, bool]]:
+            now = self.clock()
+            current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
+            live = [s for s in sessions if revocable(s.record, now, self.pull_grace)]
+            if current is None or not live:
+                return []
+            state, revoked, unread = self._revoking(current.record.state, live, pulled, now)
+            self._commit(current, current.record, state, revoked, (), now)
+            return [(r.session, r.session.session_id not in unread) for _, r in revoked]
+
+        revoked = until_committed(attempt, "The subject")
+        self._delete_revoked(revoked)
+        if revoked:
+            self._observe_revoked(customer_id, correlation_id, len(revoked), reason)
+        return len(revoked)
+
+    def _revoking(
+        self, state: SubjectState, live: list[Versioned[Session]], pulled: Readings, now: datetime
+    ) -> tuple[SubjectState, list[tuple[Versioned[Session], Absorbed]], set[str]]:
+        """Read each session from Face, absorb its final attempts and mark it revoked. A session Face
+        cannot be read now is revoked all the same; its deletion is owed, and the sweep counts it
+        first. Returns the state, the revoked sessions and the ids of those left unread."""
+        out: list[tuple[Versioned[Session], Absorbed]] = []
+        unread: set[str] = set()
+        for session in live:
+            try:
+                reading = self._read(session.record.session_id, pulled, session.record.face_deleted)
+            except UpstreamUnavailable:
+                unread.add(session.record.session_id)
+                out.append((session, Absorbed(state, session.record.model_copy(update={"revoked": True}), (), ())))
+                continue
+            result = absorb(state, session.record, reading, now, self.policy)
+            state = result.state
+            out.append((session, replace(result, session=result.session.model_copy(update=_REVOKED))))
+        counted = [entry for entry in out if entry[0].record.session_id not in unread]
+        self._count_ip(counted, None, None, [], pulled, now)
+        return state, out, unread
+
+    def _delete_revoked(self, revoked: list[tuple[Session, bool]]) -> None:
+        """After the commit that revoked them: delete at Face what was read, owe what was not."""
+        for session, read in revoked:
+            if session.face_deleted:
+                continue
+            if read:
+                self.cleanup.delete(session)
+            else:
+                self.cleanup.owe(session.session_id, (session.customer_id, session.correlation_id))
+
+    def _observe_revoked(self, customer_id: str, correlation_id: str, count: int, reason: RevokeReason) -> None:
+        telemetry.count("sessions.revoked", count, reason=reason.value)
+        ref = subject_ref(self.keys, customer_id, correlation_id)
+        telemetry.event(log, "sessions.revoked", customer=customer_id, subject=ref, sessions=count, reason=reason.value)
+
+    def revoke_customer(self, customer_id: str) -> int:
+        """Revoke every open session of a suspended or terminated customer, subject by subject (found
+        by one range query over the customer's partitions); returns how many were revoked."""
+        revoked = 0
+        try:  # never fails the change that suspended or terminated: /result refuses the customer meanwhile
+            for correlation_id in self.subjects.with_open_sessions(customer_id, self.clock() - self.pull_grace):
+                try:
+                    revoked += self.revoke(customer_id, correlation_id, RevokeReason.CUSTOMER)
+                except Exception:
+                    telemetry.count("sessions.revoke_failed")
+                    log.exception("sessions.revoke_failed for one subject; the others go on")
+        except Exception:
+            telemetry.count("sessions.revoke_failed")
+            log.exception("sessions.revoke_failed: the customer's sessions could not be listed")
+        return revoked
+
+    def revoke_after(self, customer_id: str, correlation_id: str, reason: RevokeReason) -> int:
+        """Revoke right after the commit that stopped the subject; a failure never undoes that change:
+        `/result` refuses a subject that is not active meanwhile, and its retention check (filed with
+        the flag) revokes again."""
+        try:
+            return self.revoke(customer_id, correlation_id, reason)
+        except Exception:
+            telemetry.count("sessions.revoke_failed")
+            log.exception("sessions.revoke_failed; the subject's retention check revokes again")
+            return 0
+
     # --- results ------------------------------------------------------------------------
     def get_result(self, session_id: str, token: str | None) -> ResultView:
-        """Spend one call of the token: read the Face result, record new final attempts, run the policy."""
+        """Spend one call of the token: read the Face result, record new final attempts, run the policy.
+
+        A subject that is not active gets no decision (403), except in the call whose own attempt
+        flagged it (200 with `subjectStatus: flagged`); a revoked session answers 401 token_revoked."""
         address = session_token_address(token or "")
         if address is None or not _valid_session_id(session_id):
             raise TokenInvalid("A valid session token is required (Authorization: Bearer <token>).")
@@ -612,7 +749,9 @@ class SessionService:
             subject, session = self.subjects.get_with_session(address.customer_id, address.correlation_id, session_id)
             if subject is None or session is None or not secret_matches(token or "", session.record.token_hash):
                 raise TokenInvalid("The session token is not valid for this session.")
-            if self.refuse_customer is not None:  # a terminated customer's tokens grant nothing either
+            if session.record.revoked:
+                raise TokenRevoked("This session was revoked; its subject or customer may not be served.")
+            if self.refuse_customer is not None:  # a suspended or terminated customer's tokens grant nothing
                 self.refuse_customer(address.customer_id)
             if session.record.expires_at <= now:
                 raise TokenExpired("The session token has expired; create a new session.")
@@ -626,11 +765,14 @@ class SessionService:
             )
             self._commit(subject, subject.record, result.state, [(session, spent)], (), now)
             self._forget_finished([(session, spent)])
+            if subject.record.state.status is not SubjectStatus.ACTIVE:  # counted above, answered with nothing
+                raise CorrelationIdBlocked(f"This correlation id is {subject.record.state.status.value}.")
             return ResultView(
                 session_id,
                 reading.status or session.record.face_status or "NotStarted",
                 _latest(reading, result.session),
                 len(reading.attempts) if not reading.gone else len(result.session.recorded_attempts),
+                result.state.status,
             )
 
         return until_committed(attempt, "This session")
@@ -650,7 +792,7 @@ class SessionService:
             if session is None:
                 return True
             if session.record.settled or subject is None:  # an orphan row: nothing to count against
-                return session.record.face_deleted or self.delete_at_face(session.record)
+                return session.record.face_deleted or self.cleanup.delete(session.record)
             try:
                 reading = self._read(session_id, pulled, session.record.face_deleted)
             except UpstreamUnavailable:
@@ -661,7 +803,7 @@ class SessionService:
                 return False
             self._commit(subject, subject.record, result.state, [(session, result)], (), now)
             settled = result.session
-            return settled.settled and (settled.face_deleted or self.delete_at_face(settled))
+            return settled.settled and (settled.face_deleted or self.cleanup.delete(settled))
 
         try:
             return until_committed(attempt, "This session")
@@ -669,27 +811,44 @@ class SessionService:
             return False  # the next sweep looks again
 
     # --- erasure ------------------------------------------------------------------------------
-    def record_before_erasure(self, customer_id: str, correlation_id: str) -> list[Session]:
-        """Best effort: count what the subject's open sessions hold before erasure removes them.
-
-        So erasing cannot hide unread failed checks from the gate erasure leaves. When Face cannot be
-        read the erasure goes ahead anyway: consent withdrawn outranks counting. Returns the session
-        rows as read, so erasure knows which Face sessions to delete without reading them again."""
+    def close_for_erasure(self, customer_id: str, correlation_id: str) -> list[Session]:
+        """An erasure's first step: in one transaction the subject is marked `erasing` (no session can
+        be issued or committed from then on: a request racing it loses its ETag race and is refused)
+        and its open sessions revoked, after their attempts are read from Face (best effort: consent
+        withdrawn outranks counting). Returns every session row, for erasure to delete at Face."""
         pulled: Readings = {}
-        read: list[Versioned[Session]] = []
+        read: list[Session] = []
 
         def attempt() -> None:
             now = self.clock()
             current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
-            read[:] = sessions
-            own = [s for s in sessions if not s.record.settled and not s.record.face_deleted][: self.pull_limit]
-            absorbed = self._pull_own(current.record.state, own, pulled, now) if current else []
-            if current is not None and absorbed:
-                self._commit(current, current.record, absorbed[-1][1].state, absorbed, (), now)
+            if current is None:  # erased already (or only orphan rows left): nothing to close
+                read[:] = [s.record for s in sessions]
+                return
+            live = [s for s in sessions if revocable(s.record, now, self.pull_grace)]
+            state, revoked, _ = self._revoking(current.record.state, live, pulled, now)
+            closing = current.record.model_copy(update={"erasing": True})
+            self._commit(current, closing, state, revoked, (), now)
+            done = {s.record.session_id for s in live}
+            read[:] = [r.session for _, r in revoked] + [s.record for s in sessions if s.record.session_id not in done]
 
-        with contextlib.suppress(UpstreamUnavailable, Contended):
-            until_committed(attempt, "The subject")
-        return [s.record for s in read]
+        until_committed(attempt, "The subject")  # Contended: 429, the client erases again (idempotent)
+        return read
+
+
+_REVOKED = {"revoked": True, "finished": True}
+
+
+def revocable(session: Session, now: datetime, grace: timedelta) -> bool:
+    """Whether revoking the subject must still revoke this session (its token or Face side may live)."""
+    return not session.revoked and not session.face_deleted and session.expires_at + grace > now
+
+
+def unfinished(session: Session, now: datetime) -> bool:
+    """A session the device may still use: counted against POLICY_OPEN_SESSIONS."""
+    return not (session.finished or session.revoked or session.settled or session.face_deleted) and (
+        session.expires_at > now
+    )
 
 
 def _refused(refusal: Refusal) -> Exception:
@@ -704,8 +863,9 @@ def find_replay(sessions: list[Versioned[Session]], client_request_id: str | Non
     if client_request_id is None:
         return None
     for found in sessions:
-        if found.record.client_request_id == client_request_id and found.record.expires_at > now:
-            return found.record
+        record = found.record
+        if record.client_request_id == client_request_id and record.expires_at > now and not record.revoked:
+            return record
     return None
 
 

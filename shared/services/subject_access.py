@@ -10,22 +10,28 @@ from typing import Any
 
 from shared.adapters.stores import SUBJECT_ROW, SubjectStore
 from shared.adapters.tables import from_entity
+from shared.domain.clock import Clock
+from shared.domain.gate import GateView, gate_view
+from shared.domain.keys import Keyring
 from shared.domain.records import Attempt, Session, Subject
 from shared.errors import NotFound
 
 
 @dataclass(frozen=True)
 class SubjectRecords:
-    """The rows held for one subject, as records."""
+    """The rows held for one subject, as records, and what the gate says of it now."""
 
     subject: Subject
     sessions: list[Session]
     attempts: list[Attempt]
+    gate: GateView
 
 
 @dataclass
 class SubjectAccess:
     subjects: SubjectStore
+    keys: Keyring
+    clock: Clock
 
     def held(self, customer_id: str, correlation_id: str) -> SubjectRecords:
         """Everything stored for the caller's own subject; 404 for an unknown GUID (or another
@@ -34,8 +40,11 @@ class SubjectAccess:
         subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
         if subject_row is None:
             raise NotFound("No such subject.")
+        subject = from_entity(Subject, subject_row)
+        gate = self.subjects.gate_record(self.keys, customer_id, correlation_id) if subject.gated else None
         return SubjectRecords(
-            subject=from_entity(Subject, subject_row),
+            subject=subject,
+            gate=gate_view(subject, gate, self.clock()),
             sessions=sorted(_records(rows, "session_", Session), key=lambda s: s.created_at),
             attempts=sorted(_records(rows, "attempt_", Attempt), key=lambda a: a.recorded_at),
         )

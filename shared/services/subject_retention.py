@@ -75,6 +75,7 @@ class SubjectRetention:
     face_ledger: FaceSessionLedger | None = None
     on_batch: Callable[[int], None] | None = None
     webhooks: WebhookService | None = None  # queues webhook events a crash left beside their change
+    revoke: Callable[[str, str], int] | None = None  # revokes what a stopped subject still holds (a crash left it)
 
     def check(self, partition: str, now: datetime, tally: Tally) -> None:
         """Remove what is due in one subject partition and file its next check."""
@@ -88,6 +89,8 @@ class SubjectRetention:
         unfinished = self._finish_decision(partition, customer_id, correlation_id, rows, subject, tally)
 
         sessions = [r for r in rows if r["RowKey"].startswith("session_")]
+        if self._left_open(subject, sessions, now) and self.revoke is not None:
+            tally.add("sessionsRevoked", self.revoke(customer_id, correlation_id))
         due = [r for r in sessions if r["expires_at"] + self.policy.session_grace < now]
         ready, settled = self._settled(customer_id, correlation_id, due)
         tally.add("sessions", deleter.delete(ready))
@@ -110,6 +113,15 @@ class SubjectRetention:
             at = now  # filed for the next hour
         if at is not None:
             self.expiry.schedule("subjects", partition, at, now)
+
+    def _left_open(self, subject: Subject | None, sessions: list[dict[str, Any]], now: datetime) -> bool:
+        """A subject that is not active still holding a session not revoked (a revocation that failed)."""
+        if subject is None or subject.state.status is SubjectStatus.ACTIVE:
+            return False
+        grace = self.policy.session_grace
+        return any(
+            not r.get("revoked") and not r.get("face_deleted") and r["expires_at"] + grace > now for r in sessions
+        )
 
     # --- the subject row -----------------------------------------------------------------
     def _apply_fate(

@@ -78,6 +78,7 @@ class WebhookService:
     timeout_seconds: float = 10.0
     resolve: Resolve = resolve_host
     post: Callable[..., Any] = requests.post
+    names: Callable[[str, str | None], str | None] | None = None  # a GUID as of now: its pseudonym once erased
 
     # --- registration ---------------------------------------------------------------------
     def register(self, customer_id: str, url: str, events: list[str] | None) -> Registration:
@@ -161,6 +162,7 @@ class WebhookService:
         entry = self._begin(event, now)
         if entry.status == "sent":
             return "delivered"  # a redelivery of what the endpoint already accepted
+        event = self._named_now(event)
         error = self._try(event, registration, now)
         if error is None:
             self._record(event, status="sent", sent_at=now, last_error=None)
@@ -177,6 +179,14 @@ class WebhookService:
         self.queue.send(retry.model_dump_json(by_alias=True), delay_seconds=delay)
         self._observe(event, "retrying", logging.WARNING, error)
         return "retrying"
+
+    def _named_now(self, event: WebhookEvent) -> WebhookEvent:
+        """The event as sent now: a subject erased since it was queued appears by its pseudonym."""
+        guid = event.data.get("correlationId")
+        if self.names is None or not isinstance(guid, str):
+            return event
+        named = self.names(event.customer_id, guid)
+        return event if named == guid else event.model_copy(update={"data": {**event.data, "correlationId": named}})
 
     @staticmethod
     def _observe(event: WebhookEvent, outcome: str, level: int, error: str | None = None) -> None:

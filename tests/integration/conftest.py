@@ -38,3 +38,12 @@ def sink(email_sink):
 
     yield Sink()
     requests.post(f"{email_sink.url}/_sink/faults", json={"count": 0}, verify=verify, timeout=5)
+
+
+@pytest.fixture
+def preissue(configure, router):
+    """An app that lets one subject hold three open sessions (so a client can pre-issue them):
+    (services, api)."""
+    from tests.support import ApiClient
+
+    return configure(POLICY_OPEN_SESSIONS="3"), ApiClient(router)

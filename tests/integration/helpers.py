@@ -143,10 +143,12 @@ def face_received(face_endpoint: str, session_id: str) -> dict:
     return response.json()
 
 
-def face_faults(face_endpoint: str, status: int = 0, count: int = 0) -> None:
-    """Make the next `count` Face calls answer `status`; with no arguments, clear the faults."""
+def face_faults(face_endpoint: str, status: int = 0, count: int = 0, method: str | None = None) -> None:
+    """Make the next `count` Face calls (of `method` only, when given) answer `status`; with no
+    arguments, clear the faults."""
     if count:
-        response = requests.post(f"{face_endpoint}/emulator/faults", json={"status": status, "count": count}, timeout=5)
+        body = {"status": status, "count": count} | ({"method": method} if method else {})
+        response = requests.post(f"{face_endpoint}/emulator/faults", json=body, timeout=5)
     else:
         response = requests.delete(f"{face_endpoint}/emulator/faults", timeout=5)
     assert response.status_code == 200, response.text
@@ -178,3 +180,10 @@ def review_decision(
         {"severity": severity} if severity else {}
     )
     return api.post(f"/api/v1/review/subjects/{customer_id}/{guid}/decision", json=body, headers=ADMIN)
+
+
+def face_sessions_held(face_endpoint: str, guid: str) -> list[str]:
+    """The sessions the Face service (the emulator) still holds for a GUID: what a device could use."""
+    response = requests.get(f"{face_endpoint}/emulator/held", params={"deviceCorrelationId": guid}, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()["sessions"]

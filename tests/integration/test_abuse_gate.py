@@ -136,7 +136,7 @@ def test_the_sweep_keeps_a_session_face_cannot_read_now_and_settles_it_later(api
 def test_more_open_sessions_than_one_request_may_read_fail_closed(configure, router, face, clock):
     from tests.support import ApiClient
 
-    configure(FACE_PULL_LIMIT="1")
+    configure(FACE_PULL_LIMIT="1", POLICY_OPEN_SESSIONS="2")  # two open sessions, one read per request
     api = ApiClient(router)
     _, key = new_customer(api)
     guid = consented_subject(api, key)

@@ -12,6 +12,7 @@ from tests.integration.helpers import (
     erase,
     face_faults,
     face_holds,
+    new_customer,
     new_session,
     result,
 )
@@ -53,7 +54,9 @@ def test_a_session_still_in_use_is_not_deleted(api, face, key):
     assert face_holds(face.endpoint, face.key, session["sessionId"])  # a running attempt is never cut off
 
 
-def test_erasure_deletes_every_face_session_of_the_subject(api, face, key):
+def test_erasure_deletes_every_face_session_of_the_subject(preissue, face):
+    _, api = preissue
+    _, key = new_customer(api)
     guid = consented_subject(api, key)
     sessions = [new_session(api, key, guid).json for _ in range(3)]
     assert device_attempt(face.endpoint, sessions[0], "uncertain").status_code == 200
@@ -63,7 +66,9 @@ def test_erasure_deletes_every_face_session_of_the_subject(api, face, key):
     assert not any(face_holds(face.endpoint, face.key, s["sessionId"]) for s in sessions)
 
 
-def test_with_face_down_during_erasure_the_next_sweep_deletes_what_face_holds(api, face, key, services, clock):
+def test_with_face_down_during_erasure_the_next_sweep_deletes_what_face_holds(preissue, face, clock):
+    services, api = preissue
+    _, key = new_customer(api)
     guid = consented_subject(api, key)
     sessions = [new_session(api, key, guid).json for _ in range(2)]
     face_faults(face.endpoint, 503, 100)

@@ -12,7 +12,7 @@ from azure.storage.queue import QueueClient
 from shared.adapters.ledger import NotificationLedger
 from shared.domain.notifications import abuse_confirmed, customer_suspended
 from shared.services.notifier import NotificationNotSent
-from tests.integration.helpers import new_customer
+from tests.integration.helpers import consent, new_customer
 
 GUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -91,7 +91,8 @@ def _words(text: str) -> list[str]:
 
 @pytest.mark.parametrize("kind", ["abuse_confirmed", "customer_suspended"])
 def test_text_and_html_say_the_same_facts_and_name_no_one_but_the_guid(services, sink, api, kind):
-    customer_id, _ = new_customer(api, "Contoso <KYC> & Co")
+    customer_id, key = new_customer(api, "Contoso <KYC> & Co")
+    consent(api, key, GUID)  # the subject exists: an email names a GUID only while it does
     now = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
     note = (
         abuse_confirmed(customer_id, GUID, now, now, "3 spoofface decisions within 24 hours")

@@ -14,4 +14,5 @@ def test_client_story_consent_session_attempt_result(api, face):
         "status": "Succeeded",
         "livenessDecision": "realface",
         "attempts": 1,
+        "subjectStatus": "active",
     }

@@ -17,6 +17,7 @@ def test_a_terminated_customer_is_refused_on_every_client_route_and_cannot_come_
 
     done = terminate(api, customer_id, {"reason": "repeated abuse after warnings"})
     assert done.status == 200 and done.json["status"] == "terminated" and done.json["terminatedAt"]
+    assert device_attempt(face.endpoint, session, "realface").status_code == 401  # revoked: gone at Face
 
     with_key = {"x-api-key": key}
     calls = [
@@ -33,7 +34,8 @@ def test_a_terminated_customer_is_refused_on_every_client_route_and_cannot_come_
     ]
     for method, path, body, headers in calls:
         refused = api.request(method, path, json=body, headers=headers)
-        assert (refused.status, refused.error_code) == (403, "customer_terminated"), (method, path, refused.body)
+        expected = (401, "token_revoked") if "result" in path else (403, "customer_terminated")  # revoked with it
+        assert (refused.status, refused.error_code) == expected, (method, path, refused.body)
     # nothing changed: the subject is still there (the erasure call was refused, not half-done)
     assert services.tables.client("subjects").get_entity(subject_partition(customer_id, guid), "subject")
 

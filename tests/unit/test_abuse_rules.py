@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.domain.attempts import GONE, FaceReading, SeenAttempt, absorb, is_open
-from shared.domain.gate import gate_of, gate_refusal, merge_gates
+from shared.domain.gate import GateView, counts_until, gate_of, gate_refusal, gate_view, merge_gates, resumed_state
 from shared.domain.ip_policy import (
     MAX_FAILURE_KEYS,
     IpPolicy,
@@ -23,6 +23,7 @@ from shared.domain.policy import (
     MAX_FACE_EVIDENCE,
     FaceEvidence,
     FlaggedRef,
+    IssuedSession,
     LivenessDecision,
     Policy,
     SubjectState,
@@ -153,31 +154,77 @@ def subject(state: SubjectState, **changes) -> Subject:
     return Subject(**(fields | changes))
 
 
-def test_an_active_subject_leaves_no_gate_and_a_timed_out_one_a_gate_until_the_timeout_ends():
-    tombstone = timedelta(days=180)
-    assert gate_of(subject(SubjectState()), "erased-x", NOW, tombstone) is None
+def test_a_subject_with_nothing_left_to_count_leaves_no_gate_and_a_timed_out_one_a_gate_until_the_timeout_ends():
+    tombstone, policy = timedelta(days=180), Policy()
+    assert gate_of(subject(SubjectState()), "erased-x", NOW, tombstone, policy) is None
+    old = NOW - timedelta(days=2)  # every window of these has ended
+    spent = SubjectState(
+        failures=(old,), spoofs=(old,), sessions=(IssuedSession(session_id="s", at=old, expires_at=old),)
+    )
+    assert gate_of(subject(spent), "erased-x", NOW, tombstone, policy) is None
     until = NOW + timedelta(minutes=20)
-    gate = gate_of(subject(SubjectState(timed_out_until=until)), "erased-x", NOW, tombstone)
+    gate = gate_of(subject(SubjectState(timed_out_until=until)), "erased-x", NOW, tombstone, policy)
     assert gate is not None and gate.gate_until == until and gate.consent_purpose is None
     assert gate_refusal(gate, NOW + timedelta(minutes=5)).retry_after_seconds == 15 * 60
     assert gate_refusal(gate, until) is None
 
 
+def test_an_active_subject_with_counts_leaves_a_gate_holding_them_until_its_longest_window_ends():
+    """Erase -> consent must resume the same counts (docs/abuse-policy.md): spoofs, failures, sessions."""
+    policy = Policy()
+    issued = IssuedSession(session_id="face-session-id", at=NOW, expires_at=NOW + timedelta(minutes=10))
+    state = SubjectState(failures=(NOW,), spoofs=(NOW, NOW), sessions=(issued,) * 4)
+    gate = gate_of(subject(state), "erased-x", NOW, timedelta(days=180), policy)
+    assert gate is not None and gate.gate_until == NOW + policy.flag_window  # the spoofs' window is the longest
+    assert gate.state.spoofs == state.spoofs and gate.state.failures == state.failures
+    assert [s.at for s in gate.state.sessions] == [NOW] * 4 and {s.session_id for s in gate.state.sessions} == {""}
+    assert resumed_state(gate, NOW + timedelta(hours=1)) == gate.state
+    assert resumed_state(gate, NOW + policy.flag_window) is None  # let go: nothing to resume
+    assert gate_refusal(gate, NOW) is None  # counts only: the policy decides on them, not the gate
+
+
+def test_only_sessions_left_keeps_the_gate_for_the_session_window():
+    policy = Policy()
+    issued = IssuedSession(session_id="s", at=NOW, expires_at=NOW)
+    assert counts_until(SubjectState(sessions=(issued,)), policy) == NOW + policy.session_window
+
+
 @pytest.mark.parametrize("status", [SubjectStatus.FLAGGED, SubjectStatus.BLOCKED, SubjectStatus.RETIRED])
 def test_a_gated_status_holds_for_the_tombstone_period(status):
     tombstone = timedelta(days=180)
-    gate = gate_of(subject(SubjectState(status=status, flagged_at=NOW), decided_at=NOW), "erased-x", NOW, tombstone)
+    gate = gate_of(
+        subject(SubjectState(status=status, flagged_at=NOW), decided_at=NOW), "erased-x", NOW, tombstone, Policy()
+    )
     assert gate.correlation_id == "erased-x" and gate.state.sessions == ()
     assert gate_refusal(gate, NOW + tombstone - timedelta(seconds=1)).code == "correlation_id_blocked"
     assert gate_refusal(gate, NOW + tombstone) is None
+    assert resumed_state(gate, NOW) is None  # a decision is not resumed: the gate refuses instead
 
 
-def test_erasing_again_keeps_the_stronger_gate():
-    tombstone = timedelta(days=180)
-    blocked = gate_of(subject(SubjectState(status=SubjectStatus.BLOCKED), decided_at=NOW), "erased-x", NOW, tombstone)
-    timed_out = gate_of(subject(SubjectState(timed_out_until=NOW + timedelta(hours=1))), "erased-x", NOW, tombstone)
+def test_erasing_again_keeps_the_stronger_gate_and_the_newer_counts():
+    tombstone, policy = timedelta(days=180), Policy()
+    blocked = gate_of(
+        subject(SubjectState(status=SubjectStatus.BLOCKED), decided_at=NOW), "erased-x", NOW, tombstone, policy
+    )
+    timed_out = gate_of(
+        subject(SubjectState(timed_out_until=NOW + timedelta(hours=1))), "erased-x", NOW, tombstone, policy
+    )
     assert merge_gates(blocked, timed_out) is blocked and merge_gates(timed_out, blocked) is blocked
     assert merge_gates(None, timed_out) is timed_out
+    newer = gate_of(subject(SubjectState(spoofs=(NOW,))), "erased-x", NOW, tombstone, policy)
+    merged = merge_gates(timed_out, newer)
+    assert merged.state.spoofs == (NOW,) and merged.gate_until == max(timed_out.gate_until, newer.gate_until)
+
+
+def test_the_gate_view_says_why_and_until_when():
+    flagged = subject(SubjectState(status=SubjectStatus.FLAGGED, flagged_at=NOW))
+    assert gate_view(flagged, None, NOW) == GateView(True, "flagged", None)
+    until = NOW + timedelta(minutes=30)
+    assert gate_view(subject(SubjectState(timed_out_until=until)), None, NOW) == GateView(True, "timed_out", until)
+    gate = gate_of(flagged, "erased-x", NOW, timedelta(days=180), Policy())
+    consented_again = subject(SubjectState(), gated=True)
+    assert gate_view(consented_again, gate, NOW) == GateView(True, "erased_flagged", gate.gate_until)
+    assert gate_view(subject(SubjectState()), None, NOW) == GateView(False, None, None)
 
 
 # --- Face v1.3's own verdict and finished sessions ------------------------------------------
