@@ -28,6 +28,7 @@ from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
 from shared.domain.ip_policy import IpPolicy
+from shared.domain.keys import Keyring
 from shared.domain.secrets import subject_ref
 from shared.services.customers import CustomerService
 from shared.services.determinations import DeterminationIndex, DeterminationService
@@ -79,6 +80,7 @@ class Services:
     escalation: CustomerEscalation
     determinations: DeterminationService
     names: SubjectNames
+    keys: Keyring
     webhooks: WebhookService
     overview: ReviewOverviewService
     operations: Operations
@@ -89,7 +91,9 @@ class Services:
         """The email notifier, built on first use (it alone needs the ACS Email SDK)."""
         if self._notifier is None:
             self._notifier = Notifier(
-                ledger=NotificationLedger(self.tables, ExpiryIndex(self.tables), self.retention.policy.ledger),
+                ledger=NotificationLedger(
+                    self.tables, ExpiryIndex(self.tables, self.keys), self.retention.policy.ledger
+                ),
                 customers=self.customers.store,
                 queue=self.review.queue,
                 email=_email_client(self.settings),
@@ -146,7 +150,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
     keys = settings.keyring()
     grace = timedelta(seconds=settings.retention_session_grace_seconds)
     retention = retention_from(settings)
-    expiry = ExpiryIndex(tables)
+    expiry = ExpiryIndex(tables, keys)
     recent = RecentSubjects(seconds=settings.session_ttl_seconds + settings.retention_session_grace_seconds)
     subjects, index = SubjectStore(tables, expiry, retention.idle_subject, recent), ReviewIndex(tables)
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
@@ -305,6 +309,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         escalation=escalation,
         determinations=determinations,
         names=names,
+        keys=keys,
         webhooks=webhooks,
         overview=ReviewOverviewService(stats, review, clock, sla),
         operations=Operations(review, {"notifications": queue, "webhooks": webhook_queue}, clock, sla),

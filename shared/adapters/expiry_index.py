@@ -9,6 +9,11 @@ The sweep reads every entry whose hour has come with one partition-range query (
 the partition it names, writes that partition's next entry, and only then deletes the entry it
 handled. The index is therefore its own progress: a sweep cut off half-way leaves exactly the
 entries it had not finished, and the next run starts there.
+
+A subject partition (`<customerId>_<GUID>`) is never named in an entry: the entry holds a keyed
+pseudonym of it (`subjects|@<pseudonym>`), and one name row (partition `names-<shard>`, row the
+pseudonym) maps it back. Erasure deletes the name row, so no entry left for later hours holds the
+GUID; an entry whose name is gone finds nothing and is dropped (docs/retention.md, "Erasure").
 """
 
 from __future__ import annotations
@@ -23,11 +28,20 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.shards import shard_of
 from shared.adapters.tables import Tables
+from shared.domain.keys import SUBJECT, Keyring
 from shared.domain.retention_rules import bucket_of
+from shared.domain.secrets import ERASED_PREFIX
 
 HOUR = timedelta(hours=1)
 PROGRESS, BACKFILLED = "progress", "backfilled"  # the row noting partitions from before the index were filed
 _FORMAT = "%Y%m%dT%H"
+
+
+_NAME_PURPOSE = SUBJECT  # the subject pseudonym's key, over `expiry|<partition>`
+
+
+def _name_partition(name: str) -> str:
+    return f"names-{shard_of(name)}"
 
 
 def _label(bucket: datetime) -> str:
@@ -44,9 +58,20 @@ class Check:
     entry_row: str
 
 
+NAMED = "@"  # an entry's partition given as a pseudonym, resolved through its name row
+
+
 class ExpiryIndex:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, keys: Keyring | None = None) -> None:
         self._table = tables.client("expiry")
+        self._keys = keys
+
+    def _name(self, partition: str) -> str:
+        assert self._keys is not None
+        return self._keys.pseudonym(_NAME_PURPOSE, f"expiry|{partition}")
+
+    def _named(self, table: str, partition: str) -> bool:
+        return self._keys is not None and table == "subjects" and ERASED_PREFIX not in partition
 
     def schedule(self, table: str, partition: str, at: datetime, now: datetime | None = None) -> datetime:
         """File a check of `table`/`partition` for the hour `at` falls due in (at the earliest the
@@ -55,6 +80,13 @@ class ExpiryIndex:
         bucket = bucket_of(at)
         if now is not None and bucket <= now:
             bucket = bucket_of(now + timedelta(seconds=1))
+        if self._named(table, partition):  # the name row first: an entry never points at nothing it needs
+            name = self._name(partition)
+            self._table.upsert_entity(
+                {"PartitionKey": _name_partition(name), "RowKey": name, "partition": partition},
+                mode=UpdateMode.REPLACE,
+            )
+            partition = NAMED + name
         row = f"{table}|{partition}"
         self._table.upsert_entity(
             {"PartitionKey": f"{_label(bucket)}-{shard_of(row)}", "RowKey": row}, mode=UpdateMode.REPLACE
@@ -71,7 +103,26 @@ class ExpiryIndex:
         for page in pager.by_page():
             for row in list(page):
                 table, _, partition = row["RowKey"].partition("|")
+                if partition.startswith(NAMED):
+                    partition = self._resolve(partition.removeprefix(NAMED))
                 yield Check(table, partition, row["PartitionKey"], row["RowKey"])
+
+    def _resolve(self, name: str) -> str:
+        """The partition a name row maps a pseudonym to; "" once erasure removed it (nothing to check)."""
+        try:
+            return self._table.get_entity(_name_partition(name), name)["partition"]
+        except ResourceNotFoundError:
+            return ""
+
+    def forget_name(self, table: str, partition: str) -> None:
+        """Erasure: drop the name rows of a subject partition (under every key it may have been
+        filed with), so no later entry leads back to the GUID."""
+        if not self._named(table, partition):
+            return
+        assert self._keys is not None
+        for name in self._keys.pseudonyms(_NAME_PURPOSE, f"expiry|{partition}"):
+            with contextlib.suppress(ResourceNotFoundError):
+                self._table.delete_entity(_name_partition(name), name)
 
     def done(self, check: Check) -> None:
         """Delete a handled entry (after the partition's next one is filed)."""

@@ -299,6 +299,11 @@ class SubjectStore:
             return None
         return self._expiry.schedule("subjects", subject_partition(customer_id, correlation_id), at)
 
+    def forget_checks(self, customer_id: str, correlation_id: str) -> None:
+        """Erasure: no retention check filed for this partition leads back to its GUID any more."""
+        if self._expiry is not None:
+            self._expiry.forget_name("subjects", subject_partition(customer_id, correlation_id))
+
     def get(self, customer_id: str, correlation_id: str) -> Versioned[Subject] | None:
         return read_versioned(self._table, Subject, subject_partition(customer_id, correlation_id), SUBJECT_ROW)
 

@@ -85,7 +85,10 @@ class ErasureService:
         if erased.entry is None:  # only orphan rows were left: no change of the subject row to pair with
             self.audit.write(self._entry(customer_id, correlation_id, erased, owed))
         else:
-            self.audit.relay("subjects", subject_partition(customer_id, correlation_id), [erased.entry])
+            relayed = self.audit.relay("subjects", subject_partition(customer_id, correlation_id), [erased.entry])
+            if not relayed:
+                return  # the check filed ahead relays it, and then lets the GUID's name go
+        self.subjects.forget_checks(customer_id, correlation_id)  # no check needs the GUID now
 
     def _entry(
         self, customer_id: str, correlation_id: str, erased: Erased, owed: int, removed: int | None = None

@@ -113,6 +113,8 @@ class SubjectRetention:
             at = now  # filed for the next hour
         if at is not None:
             self.expiry.schedule("subjects", partition, at, now)
+        elif subject is None:  # nothing left of the subject: no later check may lead back to its GUID
+            self.subjects.forget_checks(customer_id, correlation_id)
 
     def _left_open(self, subject: Subject | None, sessions: list[dict[str, Any]], now: datetime) -> bool:
         """A subject that is not active still holding a session not revoked (a revocation that failed)."""

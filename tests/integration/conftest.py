@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.integration.helpers import new_customer
+from tests.integration.helpers import Receiver, new_customer
 
 
 @pytest.fixture
@@ -47,3 +47,17 @@ def preissue(configure, router):
     from tests.support import ApiClient
 
     return configure(POLICY_OPEN_SESSIONS="3"), ApiClient(router)
+
+
+@pytest.fixture
+def hooked(configure, router):
+    services = configure(WEBHOOK_ALLOW_LOOPBACK="true", WEBHOOK_BACKOFF_SECONDS="0", WEBHOOK_TIMEOUT_SECONDS="2")
+    receiver = Receiver()
+    from tests.support import ApiClient
+
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    registered = api.put("/api/v1/webhook", json={"url": receiver.url}, headers={"x-api-key": key})
+    assert registered.status == 200, registered.body
+    yield services, api, receiver, customer_id, key, registered.json["secret"]
+    receiver.server.shutdown()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
 from tests.conftest import ADMIN_KEY
 from tests.support import ApiClient, Response
@@ -106,12 +111,11 @@ def data_rows(services, tables: tuple[str, ...] = ("customers", "subjects")) -> 
     return out
 
 
-TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback", "ratelimits", "audit", "facesessions")
-
-
 def rows_naming(services, text: str) -> list[tuple[str, str, str]]:
-    """Every row, in every table, that contains `text` anywhere (keys or values)."""
+    """Every row, in every table the app uses, that contains `text` anywhere (keys or values)."""
     import json
+
+    from shared.adapters.tables import TABLES
 
     found = []
     for table in TABLES:
@@ -187,3 +191,72 @@ def face_sessions_held(face_endpoint: str, guid: str) -> list[str]:
     response = requests.get(f"{face_endpoint}/emulator/held", params={"deviceCorrelationId": guid}, timeout=5)
     assert response.status_code == 200, response.text
     return response.json()["sessions"]
+
+
+def queued_naming(services, text: str) -> list[str]:
+    """Every message on the notification and webhook queues (and their poison queues) containing `text`."""
+    import base64
+
+    from azure.storage.queue import QueueClient
+
+    found = []
+    for name in (services.settings.notification_queue, services.settings.webhook_queue):
+        for queue_name in (name, name + "-poison"):
+            client = QueueClient.from_connection_string(services.settings.storage_connection_string, queue_name)
+            try:
+                peeked = client.peek_messages(max_messages=32)
+            except ResourceNotFoundError:  # a poison queue nobody created yet holds nothing
+                peeked = []
+            found += [queue_name for m in peeked if text in base64.b64decode(m.content).decode(errors="replace")]
+    return found
+
+
+class Receiver:
+    """A customer's endpoint on 127.0.0.1: answers with the scripted statuses (then 200), records all."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.received]
+
+
+def webhook_queue(services, suffix: str = "") -> QueueClient:
+    return QueueClient.from_connection_string(
+        services.settings.storage_connection_string,
+        services.settings.webhook_queue + suffix,
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
+
+
+def drain(services, rounds: int = 10, between=None) -> list[str]:
+    """Run the webhook consumer over the queue until it is empty (retries included)."""
+    outcomes: list[str] = []
+    client = webhook_queue(services)
+    for _ in range(rounds):
+        messages = list(client.receive_messages(max_messages=32, visibility_timeout=30))
+        if not messages:
+            break
+        for m in messages:
+            outcomes.append(services.webhooks.deliver(m.content))
+            client.delete_message(m)
+        if between:
+            between()
+    return outcomes

@@ -4,20 +4,25 @@ erasure to keep a live session nobody tracks, and reading what the service says 
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.integration.helpers import (
     ADMIN,
     consent,
     consented_subject,
+    deliver_notifications,
     device_attempt,
+    drain,
     erase,
     face_sessions_held,
     flagged_subject,
     new_customer,
     new_session,
+    queued_naming,
     result,
     review_decision,
+    rows_naming,
 )
 
 
@@ -131,3 +136,60 @@ def test_subject_access_and_the_reviewer_view_say_when_a_subject_is_gated(api, s
 
     free = consented_subject(api, key)
     assert api.get(f"/api/v1/subjects/{free}", headers={"x-api-key": key}).json["gate"]["gated"] is False
+
+
+def test_nothing_produced_after_an_erasure_names_the_guid(hooked, face, sink):
+    """Every table, both queues, the webhook receiver and the email sink, after the erasure: a
+    confirmation queued before it, its determination, its email, and a resolution webhook minutes later."""
+    services, api, receiver, customer_id, key, _ = hooked
+    guid = flagged_subject(api, face.endpoint, key)
+    drain(services)  # subject.flagged went out while the subject existed
+    assert review_decision(api, customer_id, guid, "confirm").status == 200  # its email is queued, not sent
+    before = len(receiver.received)
+    assert erase(api, key, guid).status == 204
+
+    deliver_notifications(services)  # the consumer opens the determination and sends the email now
+    drain(services)
+    [determination] = api.get("/api/v1/determinations", headers={"x-api-key": key}).json["items"]
+    assert determination["correlationId"] == services.review.ref(customer_id, guid)  # facts kept, GUID gone
+    the_id = determination["determinationId"]
+    responded = api.post(
+        f"/api/v1/determinations/{the_id}/response",
+        json={"explanation": "a fraud ring", "remediation": "closed it"},
+        headers={"x-api-key": key},
+    )
+    assert responded.status == 202, responded.body
+    resolved = api.post(
+        f"/api/v1/review/determinations/{the_id}/resolution",
+        json={"outcome": "accepted", "reason": "fine"},
+        headers=ADMIN,
+    )
+    assert resolved.status == 200, resolved.body
+    drain(services)
+
+    after = [body.decode() for _, body in receiver.received[before:]]
+    assert {e["type"] for e in receiver.events()[before:]} >= {"determination.created", "determination.resolved"}
+    assert [b for b in after if guid in b] == []
+    assert sink.messages() and [m for m in sink.messages() if guid in json.dumps(m)] == []
+    assert rows_naming(services, guid) == []
+    assert queued_naming(services, guid) == []
+    listed = api.get("/api/v1/review/determinations", headers=ADMIN, query={"status": "remediated"}).json
+    assert guid not in json.dumps(listed)
+    overview = api.get("/api/v1/review/overview", headers=ADMIN).json
+    assert guid not in json.dumps(overview)
+
+
+def test_a_determination_opened_before_the_erasure_is_pseudonymised_by_it(api, services, face, customer):
+    customer_id, key = customer
+    guid = flagged_subject(api, face.endpoint, key)
+    assert review_decision(api, customer_id, guid, "confirm").status == 200
+    deliver_notifications(services)
+    [before] = api.get("/api/v1/determinations", headers={"x-api-key": key}).json["items"]
+    assert before["correlationId"] == guid
+    assert erase(api, key, guid).status == 204
+    [after] = api.get("/api/v1/determinations", headers={"x-api-key": key}).json["items"]
+    assert after["correlationId"] == services.review.ref(customer_id, guid)
+    assert {k: v for k, v in after.items() if k != "correlationId"} == {
+        k: v for k, v in before.items() if k != "correlationId"
+    }
+    assert rows_naming(services, guid) == []

@@ -1,79 +1,20 @@
 """Webhooks (SPEC section 7a): registration with SSRF protection, signed at-least-once delivery."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 from standardwebhooks.webhooks import Webhook
 
 from shared.adapters.ledger import NotificationLedger
-from tests.integration.helpers import ADMIN, deliver_notifications, flagged_subject, new_customer, review_decision
-from tests.support import ApiClient
-
-
-class Receiver:
-    """A customer's endpoint on 127.0.0.1: answers with the scripted statuses (then 200), records all."""
-
-    def __init__(self) -> None:
-        self.statuses: list[int] = []
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body in self.received]
-
-
-@pytest.fixture
-def hooked(configure, router):
-    services = configure(WEBHOOK_ALLOW_LOOPBACK="true", WEBHOOK_BACKOFF_SECONDS="0", WEBHOOK_TIMEOUT_SECONDS="2")
-    receiver = Receiver()
-    api = ApiClient(router)
-    customer_id, key = new_customer(api)
-    registered = api.put("/api/v1/webhook", json={"url": receiver.url}, headers={"x-api-key": key})
-    assert registered.status == 200, registered.body
-    yield services, api, receiver, customer_id, key, registered.json["secret"]
-    receiver.server.shutdown()
-
-
-def queue(services, suffix: str = "") -> QueueClient:
-    return QueueClient.from_connection_string(
-        services.settings.storage_connection_string,
-        services.settings.webhook_queue + suffix,
-        message_decode_policy=TextBase64DecodePolicy(),
-    )
-
-
-def drain(services, rounds: int = 10, between=None) -> list[str]:
-    """Run the webhook consumer over the queue until it is empty (retries included)."""
-    outcomes: list[str] = []
-    client = queue(services)
-    for _ in range(rounds):
-        messages = list(client.receive_messages(max_messages=32, visibility_timeout=30))
-        if not messages:
-            break
-        for m in messages:
-            outcomes.append(services.webhooks.deliver(m.content))
-            client.delete_message(m)
-        if between:
-            between()
-    return outcomes
+from tests.integration.helpers import (
+    ADMIN,
+    deliver_notifications,
+    drain,
+    flagged_subject,
+    review_decision,
+)
+from tests.integration.helpers import (
+    webhook_queue as queue,
+)
 
 
 def test_registration_shows_the_secret_once_rotates_it_and_refuses_unsafe_urls(hooked):
