@@ -22,10 +22,16 @@ EXPLAIN = {
     " instance reads it); on Face v1.3 one more: the facesessions owner row, so a reviewer can resolve the"
     " sessions Face flags alongside.",
     "GET /sessions/{id}/result (new attempt)": "at the floor: one query returns subject and session rows together.",
-    "GET /sessions/{id}/result (attempt that flags)": "5 above: the review-index row written ahead of the flag,"
+    "GET /sessions/{id}/result (attempt that flags)": "7 above: the review-index row written ahead of the flag,"
     " the `subject.flagged` webhook event queued and its outbox row dropped (committed with the flag), the"
-    " flag counted for the review overview (one blind upsert into `reviewstats`), and the `face_deleted`"
-    " merge once the finished session is deleted at Face.",
+    " flag counted for the review overview (one blind upsert into `reviewstats`); then the revocation: one"
+    " read of the subject's sessions, one transaction marking them revoked, and the `face_deleted` merge"
+    " once Face deleted the session (Face calls: listed separately).",
+    "GET /sessions/{id}/result (attempt that flags, another session open)": "the same plus one `face_deleted`"
+    " merge for the other open session (revoked in the same transaction); at Face one more read (its"
+    " attempts counted first) and one more delete.",
+    "POST /sessions (replacing an open session)": "the steady figure plus one: the older session, read"
+    " at Face and revoked in the new session's transaction, is noted `face_deleted` once Face deleted it.",
     "POST .../decision (confirm)": (
         "4 above, each so that nothing is lost or double-sent: the review-index row written ahead (1; the "
         "old one is dropped by the next listing), the audit entry written to the log (1), the queue send (1), "
@@ -37,13 +43,17 @@ EXPLAIN = {
 
 def measure() -> dict[str, list[str]]:
     """The storage calls each operation made."""
-    with running_app() as bench:
+    face_calls: list[str] = []
+    with running_app(POLICY_OPEN_SESSIONS="2") as bench:  # so the flagging subject can hold a second session
+        _count_face_calls(face_calls)
         key = bench.customer()
         guid = bench.consented(key)
         bench.counter.take()
         created = bench.api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": key})
         counts = {"POST /sessions (first of a visit)": bench.counter.take()}
         session = created.json
+        other = bench.api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": key}).json
+        assert other.get("sessionId"), other
         counts["POST /sessions"] = _steady_session(bench, key)
         counts["POST /sessions (same instance)"] = _same_instance_session(bench, key)
         token = {"Authorization": f"Bearer {session['sessionToken']}"}
@@ -55,17 +65,66 @@ def measure() -> dict[str, list[str]]:
         bench.api.get(f"/api/v1/sessions/{session['sessionId']}/result", headers=token)
         _attempt(bench, session, "spoofface")
         bench.counter.take()
+        face_calls.clear()
         bench.api.get(f"/api/v1/sessions/{session['sessionId']}/result", headers=token)
-        counts["GET /sessions/{id}/result (attempt that flags)"] = bench.counter.take()
+        counts["GET /sessions/{id}/result (attempt that flags, another session open)"] = bench.counter.take()
+        counts["Face calls of that flagging result"] = list(face_calls)
+        counts["GET /sessions/{id}/result (attempt that flags)"] = _flag_alone(bench, key)
+        counts["POST /sessions (replacing an open session)"] = _replacing_session(bench, key)
         customer_id = session["sessionToken"].split(".")[1]
         bench.counter.take()
+        face_calls.clear()
         bench.api.post(
             f"/api/v1/review/subjects/{customer_id}/{guid}/decision",
             json={"decision": "confirm", "reason": "bench", "guidelineId": "repeated-spoof"},
             headers={"x-admin-key": ADMIN_KEY},
         )
         counts["POST .../decision (confirm)"] = bench.counter.take()
+        counts["Face calls of that confirmation"] = list(face_calls)
         return counts
+
+
+def _count_face_calls(calls: list[str]) -> None:
+    """Record each Face call the app makes (the revocation's reads and deletes are Face calls, not storage)."""
+    from shared.bootstrap import services
+
+    face = services().sessions.face
+    for name in ("create_session", "get_session", "delete_session"):
+        method = getattr(face, name)
+
+        def counted(*args, _method=method, _name=name, **kwargs):
+            calls.append(_name)
+            return _method(*args, **kwargs)
+
+        setattr(face, name, counted)
+
+
+def _flag_alone(bench, key: str) -> list[str]:
+    """The flagging result of a subject holding no other open session."""
+    guid = bench.consented(key)
+    session = bench.api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": key}).json
+    token = {"Authorization": f"Bearer {session['sessionToken']}"}
+    for _ in range(2):
+        _attempt(bench, session, "spoofface")
+        bench.api.get(f"/api/v1/sessions/{session['sessionId']}/result", headers=token)
+    _attempt(bench, session, "spoofface")
+    bench.counter.take()
+    bench.api.get(f"/api/v1/sessions/{session['sessionId']}/result", headers=token)
+    return bench.counter.take()
+
+
+def _replacing_session(bench, key: str) -> list[str]:
+    """A session request while the subject's previous session is still open (its limit reached)."""
+    guid = bench.consented(key)
+    for _ in range(2):
+        bench.api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": key})
+    from shared.bootstrap import services
+
+    services().sessions.subjects.forget_recent()
+    bench.counter.take()
+    again = bench.api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": key})
+    assert again.status == 201, again.json
+    return bench.counter.take()
 
 
 def _steady_session(bench, key: str) -> list[str]:
@@ -115,6 +174,9 @@ def _attempt(bench, session: dict, decision: str) -> None:
 def main(argv: list[str] | None = None) -> dict[str, list[str]]:
     counts = measure()
     for operation, calls in counts.items():
+        if operation.startswith("Face calls"):
+            print(f"{operation}: {len(calls)} ({', '.join(calls)})")
+            continue
         print(f"{operation}: {len(calls)} storage round trips (floor 2)")
         for call in calls:
             print(f"    {call}")
@@ -125,6 +187,13 @@ def main(argv: list[str] | None = None) -> dict[str, list[str]]:
         "post_sessions_same_instance_round_trips": len(counts["POST /sessions (same instance)"]),
         "result_round_trips": len(counts["GET /sessions/{id}/result (new attempt)"]),
         "confirm_round_trips": len(counts["POST .../decision (confirm)"]),
+        "flagging_result_round_trips": len(counts["GET /sessions/{id}/result (attempt that flags)"]),
+        "flagging_result_other_open_round_trips": len(
+            counts["GET /sessions/{id}/result (attempt that flags, another session open)"]
+        ),
+        "flagging_result_face_calls": len(counts["Face calls of that flagging result"]),
+        "confirm_face_calls": len(counts["Face calls of that confirmation"]),
+        "post_sessions_replacing_round_trips": len(counts["POST /sessions (replacing an open session)"]),
     }
     print_figures("round_trips", figures)
     return counts

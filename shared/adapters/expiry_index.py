@@ -13,12 +13,16 @@ entries it had not finished, and the next run starts there.
 A subject partition (`<customerId>_<GUID>`) is never named in an entry: the entry holds a keyed
 pseudonym of it (`subjects|@<pseudonym>`), and one name row (partition `names-<shard>`, row the
 pseudonym) maps it back. Erasure deletes the name row, so no entry left for later hours holds the
-GUID; an entry whose name is gone finds nothing and is dropped (docs/retention.md, "Erasure").
+GUID; an entry whose name is gone finds nothing and is dropped (docs/retention.md, "Erasure"). An
+instance remembers the name rows it wrote (a bounded set), so filing a subject's later checks costs
+one write, not two; a name row is only ever written again, never changed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,9 +66,12 @@ NAMED = "@"  # an entry's partition given as a pseudonym, resolved through its n
 
 
 class ExpiryIndex:
-    def __init__(self, tables: Tables, keys: Keyring | None = None) -> None:
+    def __init__(self, tables: Tables, keys: Keyring | None = None, remember: int = 10_000) -> None:
         self._table = tables.client("expiry")
         self._keys = keys
+        self._written: OrderedDict[str, None] = OrderedDict()  # names this instance wrote (newest last)
+        self._remember = remember
+        self._lock = threading.Lock()
 
     def _name(self, partition: str) -> str:
         assert self._keys is not None
@@ -73,19 +80,24 @@ class ExpiryIndex:
     def _named(self, table: str, partition: str) -> bool:
         return self._keys is not None and table == "subjects" and ERASED_PREFIX not in partition
 
-    def schedule(self, table: str, partition: str, at: datetime, now: datetime | None = None) -> datetime:
+    def schedule(
+        self, table: str, partition: str, at: datetime, now: datetime | None = None, new: bool = False
+    ) -> datetime:
         """File a check of `table`/`partition` for the hour `at` falls due in (at the earliest the
         next hour after `now`, so a sweep never re-reads what it just filed: `at=now` means "at the
-        next run"); returns that hour."""
+        next run"); returns that hour. `new`: the partition was (re)created just now, so its name row
+        is written whatever this instance remembers (an erasure elsewhere may have removed it)."""
         bucket = bucket_of(at)
         if now is not None and bucket <= now:
             bucket = bucket_of(now + timedelta(seconds=1))
         if self._named(table, partition):  # the name row first: an entry never points at nothing it needs
             name = self._name(partition)
-            self._table.upsert_entity(
-                {"PartitionKey": _name_partition(name), "RowKey": name, "partition": partition},
-                mode=UpdateMode.REPLACE,
-            )
+            if new or not self._wrote(name):
+                self._table.upsert_entity(
+                    {"PartitionKey": _name_partition(name), "RowKey": name, "partition": partition},
+                    mode=UpdateMode.REPLACE,
+                )
+                self._note(name)
             partition = NAMED + name
         row = f"{table}|{partition}"
         self._table.upsert_entity(
@@ -114,6 +126,16 @@ class ExpiryIndex:
         except ResourceNotFoundError:
             return ""
 
+    def _wrote(self, name: str) -> bool:
+        with self._lock:
+            return name in self._written
+
+    def _note(self, name: str) -> None:
+        with self._lock:
+            self._written[name] = None
+            while len(self._written) > self._remember:
+                self._written.popitem(last=False)
+
     def forget_name(self, table: str, partition: str) -> None:
         """Erasure: drop the name rows of a subject partition (under every key it may have been
         filed with), so no later entry leads back to the GUID."""
@@ -121,6 +143,8 @@ class ExpiryIndex:
             return
         assert self._keys is not None
         for name in self._keys.pseudonyms(_NAME_PURPOSE, f"expiry|{partition}"):
+            with self._lock:
+                self._written.pop(name, None)
             with contextlib.suppress(ResourceNotFoundError):
                 self._table.delete_entity(_name_partition(name), name)
 

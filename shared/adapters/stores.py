@@ -292,12 +292,12 @@ class SubjectStore:
         if self._recent is not None:
             self._recent.clear()
 
-    def file_check(self, customer_id: str, correlation_id: str, at: datetime) -> datetime | None:
+    def file_check(self, customer_id: str, correlation_id: str, at: datetime, new: bool = False) -> datetime | None:
         """File a retention check of this subject's partition for the hour `at` falls due in
         (ahead of the rows it covers); returns the hour filed."""
         if self._expiry is None:
             return None
-        return self._expiry.schedule("subjects", subject_partition(customer_id, correlation_id), at)
+        return self._expiry.schedule("subjects", subject_partition(customer_id, correlation_id), at, new=new)
 
     def forget_checks(self, customer_id: str, correlation_id: str) -> None:
         """Erasure: no retention check filed for this partition leads back to its GUID any more."""
@@ -330,15 +330,20 @@ class SubjectStore:
         subject, sessions = split_rows(rows, SUBJECT_ROW, Subject, Session)
         return subject, sessions[0] if sessions else None
 
+    def recent_with_sessions(
+        self, customer_id: str, correlation_id: str
+    ) -> tuple[Versioned[Subject], list[Versioned[Session]]] | None:
+        """The subject and session rows as this instance last wrote them, if it did (no round trip)."""
+        pk = subject_partition(customer_id, correlation_id)
+        known = self._recent.get(pk) if self._recent is not None else None
+        return (known[0], list(known[1])) if known is not None else None
+
     def get_with_sessions(
-        self, customer_id: str, correlation_id: str, recent: bool = False
+        self, customer_id: str, correlation_id: str
     ) -> tuple[Versioned[Subject] | None, list[Versioned[Session]]]:
         """The subject row and every retained session row in one round trip (`session_…` sorts before
-        `subject`); with `recent`, as this instance last wrote them, if it did (no round trip)."""
+        `subject`)."""
         pk = subject_partition(customer_id, correlation_id)
-        known = self._recent.get(pk) if recent and self._recent is not None else None
-        if known is not None:
-            return known[0], list(known[1])
         rows = self._table.query_entities(
             "PartitionKey eq @pk and RowKey ge @lo and RowKey le @hi",
             parameters={"pk": pk, "lo": "session_", "hi": SUBJECT_ROW},
@@ -351,7 +356,10 @@ class SubjectStore:
     def create_subject(self, subject: Subject) -> bool:
         """Insert a new subject row (its first retention check filed ahead); False when it already exists."""
         self.file_check(
-            subject.customer_id, subject.correlation_id, subject.gate_until or subject.last_activity_at + self._idle
+            subject.customer_id,
+            subject.correlation_id,
+            subject.gate_until or subject.last_activity_at + self._idle,
+            new=True,
         )
         try:
             self._table.create_entity(to_entity(subject, self._pk(subject), SUBJECT_ROW))

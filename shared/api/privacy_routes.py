@@ -21,6 +21,7 @@ from shared.api.http import (
 from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackRequest, FeedbackView, Page
 from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, STAFF, STAFF_SCHEMES, Query, documented
 from shared.bootstrap import services
+from shared.domain.gate import longest_window
 from shared.domain.privacy import notice, render_html
 from shared.errors import InvalidRequest
 
@@ -71,7 +72,8 @@ def read_subject(req: func.HttpRequest) -> func.HttpResponse:
 @endpoint
 def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
-    data = notice(s.retention.policy, s.settings.session_call_budget, timedelta(seconds=s.settings.session_ttl_seconds))
+    ttl = timedelta(seconds=s.settings.session_ttl_seconds)
+    data = notice(s.retention.policy, s.settings.session_call_budget, ttl, longest_window(s.sessions.policy))
     if "text/html" in (req.headers.get("accept") or ""):
         return func.HttpResponse(render_html(data), mimetype="text/html", charset="utf-8", headers=SECURITY_HEADERS)
     return json_response(data)

@@ -21,6 +21,11 @@ WITHDRAWN = "withdrawn"
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
+def longest_window(policy: Policy) -> timedelta:
+    """The longest time the policy counts anything of a subject (how long an erased subject's counts stay)."""
+    return max(policy.failed_checks_window, policy.flag_window, policy.session_window, policy.timeout)
+
+
 def counts_until(state: SubjectState, policy: Policy) -> datetime | None:
     """When the last window the policy still counts of this state ends (None: nothing left to count)."""
     ends = [

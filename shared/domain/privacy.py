@@ -17,8 +17,9 @@ def describe(period: timedelta) -> str:
     return f"{seconds} seconds"
 
 
-def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str, Any]:
-    """What is stored, for how long, who can see it, and how to ask for erasure or give feedback."""
+def notice(retention: Any, call_budget: int, session_ttl: timedelta, counts_for: timedelta) -> dict[str, Any]:
+    """What is stored, for how long, who can see it, and how to ask for erasure or give feedback.
+    `counts_for`: the longest window of the abuse policy (how long an erased ID's counts are kept)."""
     return {
         "service": "Liveness Guard",
         "summary": (
@@ -55,10 +56,19 @@ def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str
             },
             {
                 "data": "Abuse gate of an erased correlation ID",
-                "detail": "kept only when a flagged, blocked, retired or timed-out correlation ID is erased: a keyed "
-                "hash of it (never the ID itself), its status, its abuse counters and until when it holds, so "
-                "consenting again does not lift the block or the timeout before a reviewer decides",
-                "keptFor": f"until the timeout ends, or {describe(retention.tombstone)} after the flag or decision",
+                "detail": "kept when a flagged, blocked or retired correlation ID is erased: a keyed hash of it "
+                "(never the ID itself), its status and until when it holds, so consenting again does not lift the "
+                "block before a reviewer decides",
+                "keptFor": f"{describe(retention.tombstone)} after the flag or decision",
+            },
+            {
+                "data": "Abuse counts of an erased correlation ID (fraud prevention)",
+                "detail": "kept when any correlation ID is erased while the abuse policy still counts something of "
+                "it: a keyed hash of it (never the ID itself) and only the times of its failed checks, spoofface "
+                "decisions, timeouts and sessions, so erasing and consenting again resumes the same counts instead "
+                "of resetting them; nothing else of the erased ID",
+                "keptFor": f"until the policy's longest counting window ends, at most {describe(counts_for)} after "
+                "the last counted event",
             },
             {
                 "data": "Failed checks per end-user address",
@@ -100,9 +110,11 @@ def notice(retention: Any, call_budget: int, session_ttl: timedelta) -> dict[str
         ],
         "yourChoices": {
             "erasure": "Ask the application you used to withdraw your consent: it calls "
-            "DELETE /api/v1/subjects/{correlationId} and your data is erased at once. A correlation ID that was "
-            "flagged, blocked, retired or timed out leaves only its abuse gate (a keyed hash, no ID) until its period "
-            "ends, so erasure cannot be used to escape a block.",
+            "DELETE /api/v1/subjects/{correlationId} and your data is erased at once, and every open liveness "
+            "session of it is ended. What stays is only what fraud prevention needs, under a keyed hash, never the "
+            "ID: the abuse gate of a flagged, blocked or retired ID until its period ends, and the times the abuse "
+            "policy still counts until its window ends, so erasure cannot be used to escape a block or reset the "
+            "limits.",
             "access": "Ask the application you used what is held about you: it calls "
             "GET /api/v1/subjects/{correlationId} and receives everything listed above for your correlation ID "
             "(consent, the sessions and attempt decisions still kept, counters, reviewers' decisions and their "

@@ -267,10 +267,12 @@ class SessionService:
 
         def attempt() -> IssuedView:
             now = self.clock()
-            recent = not issue.fresh  # the first try may start from what this instance last wrote
+            # the first try may start from what this instance last wrote, when that shows a plain new session
+            known = None if issue.fresh else self.subjects.recent_with_sessions(customer.customer_id, correlation_id)
             issue.fresh = True
-            current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id, recent)
-            if recent and not self._plainly_allowed(current, sessions, client_request_id, now):
+            if known is not None and self._plainly_allowed(*known, client_request_id, now):
+                current, sessions = known
+            else:
                 current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
             if current is None or current.record.erasing:
                 raise ConsentRequired("Record the subject's consent (POST /consents) first.")
@@ -296,9 +298,8 @@ class SessionService:
                 or self._unread(own, now)
             )
             if refusal is not None:
-                if absorbed:
-                    self._commit(current, subject, state, absorbed, (), now)
-                self._forget_finished(absorbed)
+                if not (absorbed and self._commit(current, subject, state, absorbed, (), now, issue.pulled)):
+                    self._forget_finished(absorbed)
                 raise _refused(refusal)
             if issue.created is None:
                 issue.created = self.face.create_session(
@@ -489,9 +490,12 @@ class SessionService:
         absorbed: list[tuple[Versioned[Session], Absorbed]],
         create: tuple[Record, ...],
         now: datetime,
-    ) -> None:
+        pulled: Readings | None = None,
+    ) -> bool:
         """Write the subject's new state, the read sessions and their attempts in one transaction
-        (StaleWrite when another writer got there first)."""
+        (StaleWrite when another writer got there first). When the change stops the subject, its open
+        sessions are revoked right after (`pulled`: what this request already read from Face); returns
+        whether it did, so the caller leaves the Face deletions to that revocation."""
         attempts = [a for _, result in absorbed for a in result.attempts]
         updated = subject.model_copy(
             update={
@@ -519,7 +523,8 @@ class SessionService:
             self.webhooks.publish_soon(subject.customer_id, flagged, "subjects", pk)
         self._observe(current.record, updated, attempts, bool(flagged), now)
         if stopped:  # every other session it holds goes at once (docs/abuse-policy.md, "Revocation")
-            self.revoke_after(subject.customer_id, subject.correlation_id, RevokeReason.FLAGGED)
+            self.revoke_after(subject.customer_id, subject.correlation_id, RevokeReason.FLAGGED, pulled)
+        return stopped
 
     def _observe(self, before: Subject, after: Subject, attempts: list[Attempt], flagged: bool, now: datetime) -> None:
         """Count and log what a committed change did: attempts read, a timeout begun, a flag raised."""
@@ -646,12 +651,14 @@ class SessionService:
             return False
 
     # --- revocation ---------------------------------------------------------------------------
-    def revoke(self, customer_id: str, correlation_id: str, reason: RevokeReason) -> int:
+    def revoke(
+        self, customer_id: str, correlation_id: str, reason: RevokeReason, pulled: Readings | None = None
+    ) -> int:
         """Revoke every open session of a subject: attempts read from Face first (none goes
         uncounted), the rows marked revoked in one transaction (401 `token_revoked` from then on),
         then each deleted at Face — owed to the sweep, which counts before it deletes, when Face
-        fails. Returns how many were revoked."""
-        pulled: Readings = {}
+        fails. Returns how many were revoked. `pulled`: sessions the caller read from Face just now."""
+        pulled = pulled if pulled is not None else {}
 
         def attempt() -> list[tuple[Session, bool]]:
             now = self.clock()
@@ -722,12 +729,14 @@ class SessionService:
             log.exception("sessions.revoke_failed: the customer's sessions could not be listed")
         return revoked
 
-    def revoke_after(self, customer_id: str, correlation_id: str, reason: RevokeReason) -> int:
+    def revoke_after(
+        self, customer_id: str, correlation_id: str, reason: RevokeReason, pulled: Readings | None = None
+    ) -> int:
         """Revoke right after the commit that stopped the subject; a failure never undoes that change:
         `/result` refuses a subject that is not active meanwhile, and its retention check (filed with
         the flag) revokes again."""
         try:
-            return self.revoke(customer_id, correlation_id, reason)
+            return self.revoke(customer_id, correlation_id, reason, pulled)
         except Exception:
             telemetry.count("sessions.revoke_failed")
             log.exception("sessions.revoke_failed; the subject's retention check revokes again")
@@ -763,8 +772,8 @@ class SessionService:
             spent = replace(
                 result, session=result.session.model_copy(update={"calls_used": session.record.calls_used + 1})
             )
-            self._commit(subject, subject.record, result.state, [(session, spent)], (), now)
-            self._forget_finished([(session, spent)])
+            if not self._commit(subject, subject.record, result.state, [(session, spent)], (), now, pulled):
+                self._forget_finished([(session, spent)])
             if subject.record.state.status is not SubjectStatus.ACTIVE:  # counted above, answered with nothing
                 raise CorrelationIdBlocked(f"This correlation id is {subject.record.state.status.value}.")
             return ResultView(

@@ -186,9 +186,10 @@ def test_erasing_and_consenting_again_does_not_reopen_a_gated_guid(api, services
     assert erase(api, key, guid).status == 204  # erasing again keeps the gate, and still no GUID anywhere
     consent(api, key, guid)
     assert new_session(api, key, guid).error_code == "correlation_id_blocked"
-    assert rows_naming(services, guid) == [
-        ("subjects", f"{customer_id}_{guid}", "subject")
-    ]  # only the live, re-consented subject
+    # only the live, re-consented subject: its row, and the name row its retention checks resolve through
+    named = rows_naming(services, guid)
+    assert [row for row in named if row[0] == "subjects"] == [("subjects", f"{customer_id}_{guid}", "subject")]
+    assert [(table, pk.split("-")[0]) for table, pk, _ in named if table != "subjects"] == [("expiry", "names")]
 
 
 def test_a_timed_out_guid_stays_timed_out_through_erasure_with_a_shrinking_retry_after(api, services, face, key, clock):
