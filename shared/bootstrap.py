@@ -30,6 +30,7 @@ from shared.domain.clock import Clock, utcnow
 from shared.domain.ip_policy import IpPolicy
 from shared.domain.keys import Keyring
 from shared.domain.secrets import subject_ref
+from shared.services.consent import ConsentService
 from shared.services.customers import CustomerService
 from shared.services.determinations import DeterminationIndex, DeterminationService
 from shared.services.erasure import ErasureService
@@ -70,6 +71,7 @@ class Services:
     audit: AuditLog
     staff: StaffAuth
     customers: CustomerService
+    consent: ConsentService
     sessions: SessionService
     review: ReviewService
     feedback: FeedbackService
@@ -259,6 +261,7 @@ def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any
         audit=audit,
         staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock, keys),
         customers=customer_service,
+        consent=ConsentService(subjects, clock, keys),
         sessions=sessions,
         review=review,
         feedback=feedback,

@@ -46,7 +46,7 @@ def create_consent(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     body = parse_body(req, ConsentRequest, s.settings.max_body_bytes)
-    subject = s.sessions.grant_consent(customer, body.correlation_id, body.policy_version, body.purpose)
+    subject = s.consent.grant_consent(customer, body.correlation_id, body.policy_version, body.purpose)
     return json_response(
         ConsentResponse(
             correlation_id=subject.correlation_id,

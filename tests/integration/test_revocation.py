@@ -42,6 +42,28 @@ def spoof_three_times(api: ApiClient, face, session: dict) -> list:
     return answers
 
 
+def spoofed_unread(api: ApiClient, face) -> tuple[str, str, str, list[dict]]:
+    """Three pre-issued sessions, the first with three spoofface attempts nobody read yet (the next
+    result call on it flags): (customerId, apiKey, GUID, the sessions)."""
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+    sessions = pre_issued(api, key, guid)
+    for _ in range(3):
+        assert device_attempt(face.endpoint, sessions[0], "spoofface").status_code == 200
+    return customer_id, key, guid, sessions
+
+
+def flagged_but_not_revoked(services, api: ApiClient, face) -> tuple[str, str, str, dict]:
+    """A subject flagged by three spoofs while the revocation right after the flag fails (a no-op
+    stands in for it): (customerId, apiKey, GUID, a second session issued before the flag)."""
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+    first, second, _ = pre_issued(api, key, guid)
+    services.sessions.revoke_after = lambda *args: 0
+    spoof_three_times(api, face, first)
+    return customer_id, key, guid, second
+
+
 def assert_dead(api: ApiClient, face, session: dict) -> None:
     """The device can no longer attempt at Face, and the token answers 401 token_revoked."""
     assert device_attempt(face.endpoint, session, "realface").status_code == 401  # Face no longer holds it
@@ -80,11 +102,7 @@ def test_a_face_verdict_flag_revokes_the_other_sessions(preissue, face):
 @pytest.mark.parametrize("decision", ["confirm", "override"])
 def test_a_decision_revokes_what_a_failed_revocation_at_the_flag_left_open(preissue, face, decision):
     services, api = preissue
-    customer_id, key = new_customer(api)
-    guid = consented_subject(api, key)
-    first, second, _ = pre_issued(api, key, guid)
-    services.sessions.revoke_after = lambda *args: 0  # as if the revocation right after the flag failed
-    spoof_three_times(api, face, first)
+    customer_id, _, guid, second = flagged_but_not_revoked(services, api, face)
     del services.sessions.revoke_after
     assert face_holds(face.endpoint, face.key, second["sessionId"])
     assert review_decision(api, customer_id, guid, decision).status == 200
@@ -146,11 +164,7 @@ def test_a_suspension_by_the_confirmation_count_revokes_too(configure, router, f
 def test_parallel_results_on_a_pre_issued_session_at_the_moment_of_the_flag_get_no_realface(preissue, face):
     """The attacker polls a second session's realface while the first one's attempt flags."""
     _services, api = preissue
-    _, key = new_customer(api)
-    guid = consented_subject(api, key)
-    first, second, _ = pre_issued(api, key, guid)
-    for _ in range(3):
-        assert device_attempt(face.endpoint, first, "spoofface").status_code == 200
+    _, _, _, (first, second, _) = spoofed_unread(api, face)
     flag_call = [(first["sessionId"], first["sessionToken"])]
     polls = [(second["sessionId"], second["sessionToken"])] * 4
     with ThreadPoolExecutor(max_workers=5) as pool:
@@ -165,11 +179,7 @@ def test_parallel_results_on_a_pre_issued_session_at_the_moment_of_the_flag_get_
 def test_a_result_for_a_subject_that_is_not_active_is_refused_even_when_the_session_was_not_revoked(preissue, face):
     """The second line of defence: a session whose revocation has not happened yet."""
     services, api = preissue
-    customer_id, key = new_customer(api)
-    guid = consented_subject(api, key)
-    first, second, _ = pre_issued(api, key, guid)
-    services.sessions.revoke_after = lambda *args: 0  # as if the revocation right after the flag failed
-    spoof_three_times(api, face, first)
+    customer_id, _, guid, second = flagged_but_not_revoked(services, api, face)
     assert device_attempt(face.endpoint, second, "realface").status_code == 200  # Face still had it
     answer = result(api, second["sessionId"], second["sessionToken"])
     assert (answer.status, answer.error_code) == (403, "correlation_id_blocked"), answer.body
@@ -179,11 +189,7 @@ def test_a_result_for_a_subject_that_is_not_active_is_refused_even_when_the_sess
 
 def test_a_revocation_face_could_not_delete_is_owed_and_the_sweep_counts_then_deletes_it(preissue, face, clock):
     services, api = preissue
-    customer_id, key = new_customer(api)
-    guid = consented_subject(api, key)
-    first, second, third = pre_issued(api, key, guid)
-    for _ in range(3):
-        assert device_attempt(face.endpoint, first, "spoofface").status_code == 200
+    customer_id, _, guid, (first, second, third) = spoofed_unread(api, face)
     face_faults(face.endpoint, 503, 100, method="DELETE")  # Face reads, but refuses every deletion
     answer = result(api, first["sessionId"], first["sessionToken"])
     assert answer.json["subjectStatus"] == "flagged"
