@@ -18,8 +18,9 @@ on v1.3 the same faceId already seen under 2 other `userCorrelationId`s within 4
 (forces that verdict). v1.3 sessions refuse attempts beyond their `numberOfClientAttemptsAllowed`.
 
 Test control: `POST /emulator/faults {"status": 429|500|503, "count": n, "retryAfter"?: s, "method"?: m}`
-makes the next n Face calls (of HTTP method m only, when given) answer that status; `DELETE /emulator/faults` clears it; `GET /emulator/sessions/{id}`
-shows the create body the emulator received for a session (and whether Face still holds it);
+makes the next n Face calls (of HTTP method m only, when given) answer that status;
+`DELETE /emulator/faults` clears it; `GET /emulator/sessions/{id}` shows the create body the emulator
+received for a session (and whether Face still holds it);
 `GET /emulator/held?deviceCorrelationId=<id>` lists the sessions Face still holds that were created
 with that `deviceCorrelationId` (what an attacker could still use).
 State lives in memory; the process is for development and tests only.
