@@ -157,6 +157,11 @@ class Settings(BaseModel):
             raise ValueError(
                 "set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__tableServiceUri (managed identity)"
             )
+        if not self.storage_connection_string and not self.storage_queue_uri:
+            raise ValueError(
+                "set AzureWebJobsStorage__queueServiceUri (managed identity) beside the table URI, "
+                "or AzureWebJobsStorage (connection string)"
+            )
         return self
 
     @model_validator(mode="after")

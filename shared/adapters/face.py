@@ -306,7 +306,9 @@ class FaceRestClient:
         if response.status_code >= 300:
             code = _error_code(response)
             request_id = response.headers.get("apim-request-id", "-")
-            log.warning(
+            gone = response.status_code == 404 and code == "SessionNotFound"
+            log.log(  # a session Face no longer holds is expected (the app deletes finished ones): not a warning
+                logging.INFO if gone else logging.WARNING,
                 "Face %s answered %s (%s) apim-request-id=%s",
                 method,
                 response.status_code,
@@ -319,7 +321,7 @@ class FaceRestClient:
                     "apim_request_id": request_id,
                 },
             )
-            if response.status_code == 404 and code == "SessionNotFound":
+            if gone:
                 raise FaceSessionGone(code)
             transient = response.status_code in (408, 429) or (
                 response.status_code >= 500 and response.status_code != 501

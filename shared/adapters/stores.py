@@ -22,7 +22,7 @@ from shared.adapters.paging import read_page
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
-from shared.domain.determinations import Determination
+from shared.domain.determinations import CustomerResponse, Determination
 from shared.domain.keys import Keyring
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import erased_ids
@@ -161,6 +161,11 @@ def determination_row(determination_id: str) -> str:
     return f"{DETERMINATION_PREFIX}{determination_id}"
 
 
+def answer_row(determination_id: str, n: int) -> str:
+    """An earlier response to a determination, in its own row (the determination's row keeps the latest)."""
+    return f"answer_{determination_id}_{n:04d}"
+
+
 class DeterminationStore:
     """A customer's determinations, in its own partition of `customers` (row `determination_<id>`),
     so a determination, the customer's status and their audit entries change in one transaction."""
@@ -225,6 +230,20 @@ class DeterminationStore:
         row = to_entity(d, d.customer_id, determination_row(d.determination_id))
         submit(self._table, [_replace(row, determination.etag)])
 
+    def answers(self, customer_id: str, determination_id: str) -> list[CustomerResponse]:
+        """The earlier responses to a determination, oldest first."""
+        return [from_entity(CustomerResponse, row) for row in self._answers(customer_id, determination_id)]
+
+    def answer_rows(self, customer_id: str, determination_id: str) -> list[dict[str, Any]]:
+        """The keys of a determination's earlier responses (retention deletes them with it)."""
+        return list(self._answers(customer_id, determination_id, ["PartitionKey", "RowKey"]))
+
+    def _answers(self, customer_id: str, determination_id: str, select: list[str] | None = None) -> Any:
+        prefix = f"answer_{determination_id}_"
+        parameters = {"pk": customer_id, "lo": prefix, "hi": prefix[:-1] + "`"}
+        query = "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi"
+        return self._table.query_entities(query, parameters=parameters, select=select)
+
     def closed_before(self, customer_id: str, cutoff: Any) -> list[dict[str, Any]]:
         """The customer's determinations closed before `cutoff` (retention: they go, with their responses)."""
         return list(
@@ -240,6 +259,7 @@ class DeterminationStore:
         determination: Versioned[Determination] | Determination,
         entries: list[AuditEntry],
         events: list[dict[str, Any]] | None = None,
+        answers: list[tuple[int, CustomerResponse]] | None = None,
     ) -> None:
         """Write a determination (new, or replacing the version read), the customer (when given) and
         the audit entries, in one transaction; StaleWrite when either changed since it was read."""
@@ -252,6 +272,9 @@ class DeterminationStore:
             operations.append(_replace(to_entity(customer.record, d.customer_id, CUSTOMER_ROW), customer.etag))
         operations += [("create", to_entity(e, d.customer_id, audit_row(e.entry_id))) for e in entries]
         operations += [("upsert", row) for row in events or []]  # webhook events, queued after the commit
+        operations += [
+            ("create", to_entity(r, d.customer_id, answer_row(d.determination_id, n))) for n, r in answers or []
+        ]
         try:
             submit(self._table, operations)
         finally:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from shared.api.auth import decider_name
 from shared.api.models import ApiModel
 from shared.services.subject_access import SubjectRecords
 
@@ -43,7 +44,7 @@ class DecisionHeld(ApiModel):
     decision: str
     reason: str
     at: datetime
-    decided_by: str = "reviewer"  # a person decided; who is the operator's record, not the customer's
+    decided_by: str  # the person who decided (their name), or `administrator key`
     new_correlation_id: str | None = None
 
 
@@ -120,7 +121,13 @@ def access_view(held: SubjectRecords) -> SubjectAccessView:
             for a in held.attempts
         ],
         decisions=[
-            DecisionHeld(decision=d.decision, reason=d.reason, at=d.at, new_correlation_id=d.new_correlation_id)
+            DecisionHeld(
+                decision=d.decision,
+                reason=d.reason,
+                at=d.at,
+                decided_by=decider_name(d.by),
+                new_correlation_id=d.new_correlation_id,
+            )
             for d in subject.decisions
         ],
         replaces=subject.replaces,

@@ -23,6 +23,7 @@ from shared.errors import Forbidden, Unauthorized
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
 ADMIN_KEY_HEADER = "x-admin-key"
+ADMIN_KEY_ACTOR = "admin-key"
 
 
 class Role(StrEnum):
@@ -38,6 +39,11 @@ class Principal:
     def has(self, role: Role) -> bool:
         """Administrator can do everything Reviewer can."""
         return role in self.roles or Role.ADMINISTRATOR in self.roles
+
+
+def decider_name(actor: str) -> str:
+    """How a decision names who made it: the signed-in person's name, or `administrator key`."""
+    return "administrator key" if actor == ADMIN_KEY_ACTOR else actor.removeprefix("user:")
 
 
 def _admin_key_matches(presented: str, configured: str | None) -> bool:
@@ -73,7 +79,7 @@ class StaffAuth:
     def principal(self, req: func.HttpRequest) -> Principal | None:
         key = req.headers.get(ADMIN_KEY_HEADER)
         if key and _admin_key_matches(key, self.admin_api_key):
-            return Principal(name="admin-key", roles=frozenset({Role.ADMINISTRATOR}))
+            return Principal(name=ADMIN_KEY_ACTOR, roles=frozenset({Role.ADMINISTRATOR}))
         header = req.headers.get(PRINCIPAL_HEADER)
         if header and self.easy_auth_enabled:
             return _decode_principal(header)

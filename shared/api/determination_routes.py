@@ -51,7 +51,7 @@ def list_determinations(req: func.HttpRequest) -> func.HttpResponse:
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     status = _status(req)
     items, token = s.determinations.own(customer.customer_id, status, *page_request(req))
-    return page_response([determination_view(d) for d in items], token)
+    return page_response([determination_view(s.determinations.shown(d)) for d in items], token)
 
 
 @bp.route(route="v1/determinations/{determinationId}/response", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -96,10 +96,10 @@ def review_determinations(req: func.HttpRequest) -> func.HttpResponse:
         if not customer_of(f"{customer_id}.x"):
             raise InvalidRequest("customerId must be a customer id (32 hex characters).")
         items, token = s.determinations.own(customer_id, _status(req), *page_request(req))
-        return page_response([determination_view(d, with_customer=True) for d in items], token)
+        return page_response([determination_view(s.determinations.shown(d), with_customer=True) for d in items], token)
     status = _status(req, "response_received") or "response_received"
     items, token = s.determinations.listed(status, *page_request(req))
-    return page_response([determination_view(d, with_customer=True) for d in items], token)
+    return page_response([determination_view(s.determinations.shown(d), with_customer=True) for d in items], token)
 
 
 @bp.route(
@@ -128,4 +128,4 @@ def resolve_determination(req: func.HttpRequest) -> func.HttpResponse:
     done = s.determinations.resolve(
         customer_id, determination_id, body.outcome == "accepted", body.reason, reviewer.name
     )
-    return json_response(determination_view(done, with_customer=True))
+    return json_response(determination_view(s.determinations.shown(done), with_customer=True))

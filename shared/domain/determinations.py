@@ -39,7 +39,7 @@ class DeterminationStatus(StrEnum):
 OPEN = (DeterminationStatus.AWAITING_RESPONSE, DeterminationStatus.RESPONSE_REJECTED)  # the customer may respond
 
 
-class CustomerResponse(Value):
+class CustomerResponse(Record):
     explanation: str
     remediation: str
     at: AwareDatetime
@@ -66,7 +66,8 @@ class Determination(Record):
     guideline_id: str | None = None
     status: DeterminationStatus
     respond_by: AwareDatetime | None = None
-    responses: tuple[CustomerResponse, ...] = ()
+    responses: tuple[CustomerResponse, ...] = ()  # the latest only: earlier ones are rows of their own
+    earlier_responses: int = 0  # how many responses came before the latest (`answer_<id>_<n>` rows)
     resolutions: tuple[Resolution, ...] = ()
     closed_at: AwareDatetime | None = None
 
@@ -101,7 +102,17 @@ def respond(d: Determination, explanation: str, remediation: str, now: datetime)
     if d.status not in OPEN or d.respond_by is None or now >= d.respond_by:
         raise Conflict(f"This determination is {d.status.value}; it takes no response now.")
     response = CustomerResponse(explanation=explanation, remediation=remediation, at=now)
-    return d.model_copy(update={"status": DeterminationStatus.RESPONSE_RECEIVED, "responses": (*d.responses, response)})
+    earlier = d.earlier_responses + len(d.responses)  # the one it replaces on the row is archived as a row
+    return d.model_copy(
+        update={"status": DeterminationStatus.RESPONSE_RECEIVED, "responses": (response,), "earlier_responses": earlier}
+    )
+
+
+def archived(before: Determination, after: Determination) -> list[tuple[int, CustomerResponse]]:
+    """The responses a change moves off the determination's row (numbered from 0, oldest first), so the
+    row holds one response at most, however many the customer sends (a table property holds 64 KiB)."""
+    moved = after.earlier_responses - before.earlier_responses
+    return list(enumerate(before.responses[-moved:], start=before.earlier_responses)) if moved > 0 else []
 
 
 def resolve(d: Determination, accepted: bool, reason: str, by: str, now: datetime) -> Determination:

@@ -81,10 +81,11 @@ class CustomerService:
         return customer, api_key
 
     def reinstate(self, customer_id: str, actor: str, reason: str | None) -> Customer:
-        """Lift a suspension (the customer returns to `active`, its confirmation count restarts)."""
+        """Lift a suspension (the customer returns to `active`, its confirmation count restarts); 409
+        for a customer that is not suspended (a warned one keeps its open determinations' weight)."""
         return self._update(
             customer_id,
-            lambda c, now: _not_terminated(c).model_copy(
+            lambda c, now: _suspended(c).model_copy(
                 update={"status": CustomerStatus.ACTIVE, "suspended_at": None, "confirmations": ()}
             ),
             actor=actor,
@@ -148,6 +149,13 @@ def refuse_terminated(customer: Customer) -> None:
 def _not_terminated(customer: Customer) -> Customer:
     if customer.status is CustomerStatus.TERMINATED:
         raise Conflict("This customer was terminated; that is permanent.")
+    return customer
+
+
+def _suspended(customer: Customer) -> Customer:
+    _not_terminated(customer)
+    if customer.status is not CustomerStatus.SUSPENDED:
+        raise Conflict(f"This customer is {customer.status.value}, not suspended; there is nothing to reinstate.")
     return customer
 
 

@@ -29,6 +29,7 @@ from shared.domain.clock import Clock
 from shared.domain.determinations import (
     Determination,
     DeterminationStatus,
+    archived,
     expire,
     is_overdue,
     resolve,
@@ -89,6 +90,14 @@ class DeterminationService:
     def own(self, customer_id: str, status: str | None, size: int, token: dict | None) -> tuple[list, dict | None]:
         return self.store.page(customer_id, status, size, token)
 
+    def shown(self, d: Determination) -> Determination:
+        """A determination as shown, with every response it got (the earlier ones read from their own
+        rows; one query, only when there are any). For display only: never written back."""
+        if not d.earlier_responses:
+            return d
+        earlier = tuple(self.store.answers(d.customer_id, d.determination_id))
+        return d.model_copy(update={"responses": (*earlier, *d.responses)})
+
     def respond(self, customer: Customer, determination_id: str, explanation: str, remediation: str) -> Determination:
         """The customer's explanation and remediation (409 when one is pending or it is closed)."""
         return self._change(
@@ -130,7 +139,10 @@ class DeterminationService:
         """The customer's retention check: expire what is overdue, delete what closed long ago."""
         expired = self.expire_overdue(customer_id, now)
         old = self.store.closed_before(customer_id, now - self.kept)
-        deleted = BatchDeleter(self.store.table).delete(old)
+        earlier = [row["determination_id"] for row in old if row.get("earlier_responses")]
+        deleter = BatchDeleter(self.store.table)
+        deleter.delete([a for the_id in earlier for a in self.store.answer_rows(customer_id, the_id)])  # first
+        deleted = deleter.delete(old)
         for row in old:
             self.index.remove(row["status"], customer_id, row["determination_id"])
         return {"determinationsExpired": expired, "determinations": deleted}
@@ -204,7 +216,8 @@ class DeterminationService:
             self.index.put(after)  # written ahead: a lost race leaves a stale row, never a missing one
             if after.closed_at is not None and self.expiry is not None:  # when it goes (retention), ahead
                 self.expiry.schedule("customers", customer_id, after.closed_at + self.kept)
-            self.store.commit(suspended, Versioned(after, found.etag), entries, [event_row(e) for e in events])
+            rows = [event_row(e) for e in events]
+            self.store.commit(suspended, Versioned(after, found.etag), entries, rows, archived(before, after))
             if after.status is not before.status:
                 self.index.remove(before.status.value, customer_id, determination_id)
             return after, suspended.record if suspended else None, entries, events

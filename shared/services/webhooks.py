@@ -7,7 +7,11 @@
   transaction, see `DeterminationStore` and `CustomerStore`), then queued (`WEBHOOK_QUEUE`) and
   their rows deleted; a row left by a crash is queued by the partition's retention check.
 - A queue-triggered function delivers each one: signed with `standardwebhooks`, the same
-  `webhook-id` every time, the URL checked again before each try (SSRF), no redirects followed.
+  `webhook-id` every time, the URL checked again before each try (SSRF) and the connection made to
+  the address checked, within one deadline (`WEBHOOK_TIMEOUT_SECONDS` for connect, send and read
+  together, at most 64 KiB read, no redirects followed; `shared.adapters.webhook_http`). A customer
+  whose endpoint ran out of time has its next deliveries on this instance held back (retried later
+  without a network call) for one backoff period, so a slow receiver delays only its own customer.
   A failure is queued again with exponential backoff (`WEBHOOK_BACKOFF_SECONDS`, doubling, at most
   an hour) until `WEBHOOK_RETRY_SECONDS` (24 hours) after the first try; then the ledger says
   `failed` and the message goes to `<queue>-poison`.
@@ -20,27 +24,28 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
 from shared import telemetry
+from shared.adapters import webhook_http
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import WebhookQueue
 from shared.adapters.tables import Tables
+from shared.adapters.webhook_http import DeliveryFailed
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
 from shared.domain.records import LedgerEntry
 from shared.domain.webhook_events import EVENT_TYPES, WebhookEvent, payload
-from shared.domain.webhook_urls import Resolve, UnsafeUrl, check_url, resolve_host
+from shared.domain.webhook_urls import Resolve, Target, UnsafeUrl, check_url, resolve_host
 from shared.errors import InvalidRequest
 
 log = logging.getLogger(__name__)
@@ -77,7 +82,8 @@ class WebhookService:
     backoff_seconds: int = 30
     timeout_seconds: float = 10.0
     resolve: Resolve = resolve_host
-    post: Callable[..., Any] = requests.post
+    send: Callable[[Target, bytes, dict[str, str], float], int] = webhook_http.post
+    _slow: dict[str, float] = field(default_factory=dict)  # customer → until when its deliveries wait (monotonic)
     names: Callable[[str, str | None], str | None] | None = None  # a GUID as of now: its pseudonym once erased
 
     # --- registration ---------------------------------------------------------------------
@@ -163,7 +169,8 @@ class WebhookService:
         if entry.status == "sent":
             return "delivered"  # a redelivery of what the endpoint already accepted
         event = self._named_now(event)
-        error = self._try(event, registration, now)
+        error = "held back: its endpoint ran out of time" if self._held_back(event.customer_id) else None
+        error = error or self._try(event, registration, now)
         if error is None:
             self._record(event, status="sent", sent_at=now, last_error=None)
             self._observe(event, "delivered", logging.INFO)
@@ -194,10 +201,17 @@ class WebhookService:
         fields = {"type": event.type, "attempt": event.attempt + 1, "customer": event.customer_id, "error": error}
         telemetry.event(log, f"webhook.{outcome}", level, **fields)
 
+    def _held_back(self, customer_id: str) -> bool:
+        until = self._slow.get(customer_id)
+        if until is None or until <= time.monotonic():
+            self._slow.pop(customer_id, None)
+            return False
+        return True
+
     def _try(self, event: WebhookEvent, registration: Registration, now: datetime) -> str | None:
         """POST the signed event once; None when the endpoint answered 2xx, else why not."""
         try:
-            check_url(registration.url, self.allow_loopback, self.resolve)  # DNS may have changed since
+            target = check_url(registration.url, self.allow_loopback, self.resolve)  # DNS may have changed
         except UnsafeUrl as exc:
             return f"unsafe URL: {exc}"
         body = payload(event)
@@ -209,20 +223,16 @@ class WebhookService:
             "webhook-signature": signature,
         }
         self.ledger.change(event.event_id, _one_more_try)
-        with telemetry.dependency("POST webhook", urlsplit(registration.url).hostname or "") as span:
+        with telemetry.dependency("POST webhook", target.host) as span:
             try:
-                answer = self.post(
-                    registration.url,
-                    data=body.encode(),
-                    headers=headers,
-                    timeout=self.timeout_seconds,
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                telemetry.failed(span, type(exc).__name__)
-                return type(exc).__name__
-            telemetry.http_outcome(span, answer.status_code, failed_from=300)
-        return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+                status = self.send(target, body.encode(), headers, self.timeout_seconds)
+            except DeliveryFailed as exc:
+                telemetry.failed(span, str(exc))
+                if str(exc) == "timeout":
+                    self._slow[event.customer_id] = time.monotonic() + self.backoff_seconds
+                return str(exc)
+            telemetry.http_outcome(span, status, failed_from=300)
+        return None if 200 <= status < 300 else f"HTTP {status}"
 
     def _begin(self, event: WebhookEvent, now: datetime) -> LedgerEntry:
         """The event's ledger entry: created on its first try (no read), read on a retry."""

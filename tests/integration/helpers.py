@@ -260,3 +260,15 @@ def drain(services, rounds: int = 10, between=None) -> list[str]:
         if between:
             between()
     return outcomes
+
+
+def reinstate_suspended(services, api: ApiClient, customer_id: str) -> Response:
+    """Suspend a customer (as escalation would), then reinstate it over the API."""
+    from shared.domain.records import CustomerStatus
+
+    store = services.customers.store
+    found = store.get(customer_id)
+    store.replace(found.record.model_copy(update={"status": CustomerStatus.SUSPENDED}), found.etag)
+    answer = api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    assert answer.status == 200, answer.body
+    return answer

@@ -36,7 +36,8 @@ ROUTES = [
     ("GET", "/api/v1/manage/customers", None, "Administrator", 200),
     ("GET", "/api/v1/manage/customers/{c}", None, "Administrator", 200),
     ("POST", "/api/v1/manage/customers/{c}/keys", None, "Administrator", 200),
-    ("POST", "/api/v1/manage/customers/{c}/reinstate", None, "Administrator", 200),
+    # an allowed caller reaches the check: a customer that is not suspended cannot be reinstated
+    ("POST", "/api/v1/manage/customers/{c}/reinstate", None, "Administrator", 409),
     # terminating is permanent: the first allowed caller terminates, the next one gets 409
     ("POST", "/api/v1/manage/customers/{c}/terminate", {"reason": "r"}, "Administrator", (200, 409)),
     ("POST", "/api/v1/manage/repair", None, "Administrator", 200),

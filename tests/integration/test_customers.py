@@ -6,7 +6,7 @@ import json
 import pytest
 
 from shared.domain.records import CustomerStatus
-from tests.integration.helpers import ADMIN, consented_subject, new_customer, new_session
+from tests.integration.helpers import ADMIN, consented_subject, data_rows, new_customer, new_session
 
 
 def principal(*roles: str, name: str = "rita@contoso.example") -> str:
@@ -199,3 +199,15 @@ def test_another_instances_suspension_takes_effect_within_the_cache_bound(api, s
     clock.advance(seconds=31)
     refused = new_session(api, key, guid)
     assert (refused.status, refused.error_code) == (403, "customer_suspended")
+
+
+@pytest.mark.parametrize("status", ["active", "warned"])
+def test_reinstating_a_customer_that_is_not_suspended_is_409_and_changes_nothing(api, services, status):
+    customer_id, _ = new_customer(api)
+    store = services.customers.store
+    found = store.get(customer_id)
+    store.replace(found.record.model_copy(update={"status": CustomerStatus(status)}), found.etag)
+    before = data_rows(services, ("customers",))
+    answer = api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    assert (answer.status, answer.error_code) == (409, "conflict")
+    assert data_rows(services, ("customers",)) == before  # no status change, no event, no audit row

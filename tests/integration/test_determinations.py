@@ -181,3 +181,29 @@ def test_a_response_waiting_for_a_reviewer_never_expires_the_determination(api, 
     assert own(api, key)[0]["status"] == "response_received"
     assert customer_status(api, customer_id) == "warned"
     assert respond(api, key, d["determinationId"]).status == 409  # and no second answer meanwhile
+
+
+def test_five_full_size_non_ascii_answers_are_all_taken_and_the_determination_stays_resolvable(api, services, face):
+    """Each answer used to be appended to one 64 KiB property: the third full-size one was a 500."""
+    customer_id, key = new_customer(api)
+    guid = flagged_subject(api, face.endpoint, key)
+    assert confirm(api, customer_id, guid).status == 200
+    deliver_notifications(services)
+    [determination] = own(api, key)
+    the_id = determination["determinationId"]
+    texts = [chr(0x1F600 + n) * 4000 for n in range(5)]  # 4,000 emoji: 8,000 UTF-16 units each field
+    for n, text in enumerate(texts):
+        answered = api.post(
+            f"/api/v1/determinations/{the_id}/response",
+            json={"explanation": text, "remediation": text},
+            headers={"x-api-key": key},
+        )
+        assert answered.status == 202, answered.body
+        outcome = "accepted" if n == len(texts) - 1 else "rejected"
+        assert resolve(api, the_id, outcome).status == 200
+    [shown] = own(api, key)
+    assert shown["status"] == "remediated"
+    assert [r["explanation"] for r in shown["responses"]] == texts  # every answer kept, oldest first
+    assert shown["response"]["explanation"] == texts[-1]
+    listed = api.get("/api/v1/review/determinations", headers=ADMIN, query={"status": "remediated"}).json["items"]
+    assert [r["remediation"] for r in listed[0]["responses"]] == texts

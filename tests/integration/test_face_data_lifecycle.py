@@ -4,8 +4,11 @@ Once a session's result is final and recorded the app deletes it at Face; erasur
 session of the subject; what Face could not delete then, the next sweep does.
 """
 
+import logging
+
 from tests.integration.helpers import (
     ADMIN,
+    checked_attempt,
     consent,
     consented_subject,
     device_attempt,
@@ -121,3 +124,16 @@ def test_erasing_cannot_hide_unread_spoofs_from_the_gate(api, face, key):
     consent(api, key, guid)
     refused = new_session(api, key, guid)
     assert refused.status == 403 and refused.json["error"]["code"] == "correlation_id_blocked", refused.body
+
+
+def test_a_session_the_app_deleted_itself_is_no_warning_when_the_address_rule_reads_it(api, face, key, caplog):
+    """The per-IP rule reads the address's open sessions; one the app deleted at Face is expected, not a fault."""
+    first_guid = consented_subject(api, key)
+    first = new_session(api, key, first_guid, endUserIp="203.0.113.9").json
+    checked_attempt(api, face.endpoint, first, "realface")  # finished: deleted at Face right after
+    assert not face_holds(face.endpoint, face.key, first["sessionId"])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="shared"):
+        assert new_session(api, key, consented_subject(api, key), endUserIp="203.0.113.9").status == 201
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [], [r.getMessage() for r in warnings]

@@ -34,7 +34,7 @@ def test_the_owner_gets_consent_sessions_attempt_decisions_and_decisions(api, fa
     assert decisions and set(decisions) == {"spoofface"}
     assert body["attemptsTotal"] == len(decisions)
     assert [(d["decision"], d["reason"], d["decidedBy"]) for d in body["decisions"]] == [
-        ("override", "glare on the camera", "reviewer")
+        ("override", "glare on the camera", "administrator key")
     ]
     assert body["replacedBy"] == body["decisions"][0]["newCorrelationId"]  # the fresh GUID it was given
 

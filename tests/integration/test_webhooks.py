@@ -10,6 +10,7 @@ from tests.integration.helpers import (
     deliver_notifications,
     drain,
     flagged_subject,
+    reinstate_suspended,
     review_decision,
 )
 from tests.integration.helpers import (
@@ -63,7 +64,7 @@ def test_determination_created_then_resolved_each_signed_with_the_secret(hooked,
 def test_500_twice_then_200_is_three_deliveries_of_one_event(hooked):
     services, api, receiver, customer_id, _, _ = hooked
     receiver.statuses = [500, 500]
-    api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    reinstate_suspended(services, api, customer_id)
     assert drain(services) == ["retrying", "retrying", "delivered"]
     ids = {headers["webhook-id"] for headers, _ in receiver.received}
     assert len(receiver.received) == 3 and len(ids) == 1  # the receiver drops the repeats by webhook-id
@@ -74,7 +75,7 @@ def test_500_twice_then_200_is_three_deliveries_of_one_event(hooked):
 def test_an_endpoint_that_never_accepts_ends_failed_after_the_retry_period(hooked, clock):
     services, api, receiver, customer_id, _, _ = hooked
     receiver.statuses = [503] * 50
-    api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    reinstate_suspended(services, api, customer_id)
     outcomes = drain(services, rounds=6, between=lambda: clock.advance(hours=6))
     assert outcomes[-1] == "failed" and set(outcomes[:-1]) == {"retrying"}
     event_id = receiver.received[0][0]["webhook-id"]
@@ -135,7 +136,7 @@ def test_a_url_that_turned_unsafe_after_registration_is_never_called(hooked):
 
     services, api, receiver, customer_id, _, _ = hooked
     strict = dataclasses.replace(services.webhooks, allow_loopback=False, retry_for=services.webhooks.retry_for * 0)
-    api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
+    reinstate_suspended(services, api, customer_id)
     [message] = queue(services).receive_messages(max_messages=1)
     assert strict.deliver(message.content) == "failed"
     assert receiver.received == []

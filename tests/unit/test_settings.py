@@ -52,7 +52,10 @@ def test_storage_must_be_configured_one_way_or_the_other():
     values = {k: v for k, v in VALID.items() if k != "AzureWebJobsStorage"}
     with pytest.raises(SettingsError, match="AzureWebJobsStorage"):
         load_settings(values)
-    load_settings({**values, "AzureWebJobsStorage__tableServiceUri": "https://x.table.core.windows.net"})
+    table_only = {**values, "AzureWebJobsStorage__tableServiceUri": "https://x.table.core.windows.net"}
+    with pytest.raises(SettingsError, match="AzureWebJobsStorage__queueServiceUri"):  # names itself, as the table URI
+        load_settings(table_only)
+    load_settings({**table_only, "AzureWebJobsStorage__queueServiceUri": "https://x.queue.core.windows.net"})
 
 
 def test_sample_settings_list_every_setting_the_app_reads_and_load():
