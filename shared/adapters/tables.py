@@ -152,7 +152,8 @@ def to_entity(record: Record, partition_key: str, row_key: str) -> dict[str, Any
         if value is None:
             continue
         if name in record.json_fields:
-            entity[name] = json.dumps(_jsonable(record, name), separators=(",", ":"))
+            # unescaped: `\u00e9` would take 6 of a property's 32,768 UTF-16 units for one character
+            entity[name] = json.dumps(_jsonable(record, name), separators=(",", ":"), ensure_ascii=False)
         else:
             entity[name] = encode_value(value)
     return entity
