@@ -192,7 +192,7 @@ def test_five_full_size_non_ascii_answers_are_all_taken_and_the_determination_st
     deliver_notifications(services)
     [determination] = own(api, key)
     the_id = determination["determinationId"]
-    # the largest answer the 16 KiB body limit lets through: 2 × 4,000 two-byte characters (8,000 UTF-16 units)
+    # the largest answer the 16 KiB body limit lets through: 2 x 4,000 two-byte characters (8,000 UTF-16 units)
     texts = [chr(0xE0 + n) * 4000 for n in range(5)]
     for n, text in enumerate(texts):
         answered = api.post(  # raw UTF-8, as a client that does not escape non-ASCII sends it
