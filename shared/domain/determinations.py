@@ -36,6 +36,7 @@ class DeterminationStatus(StrEnum):
     CLOSED = "closed"
 
 
+MAX_RESOLUTIONS = 10  # kept on the row (each reason up to 1,000 characters; a property holds 32,768)
 OPEN = (DeterminationStatus.AWAITING_RESPONSE, DeterminationStatus.RESPONSE_REJECTED)  # the customer may respond
 
 
@@ -126,7 +127,8 @@ def resolve(d: Determination, accepted: bool, reason: str, by: str, now: datetim
         status, closed = DeterminationStatus.EXPIRED, now
     else:
         status, closed = DeterminationStatus.RESPONSE_REJECTED, None
-    return d.model_copy(update={"status": status, "resolutions": (*d.resolutions, resolution), "closed_at": closed})
+    kept = (*d.resolutions, resolution)[-MAX_RESOLUTIONS:]  # bounded: every one is in the audit log too
+    return d.model_copy(update={"status": status, "resolutions": kept, "closed_at": closed})
 
 
 def is_overdue(d: Determination, now: datetime) -> bool:
