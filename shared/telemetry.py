@@ -35,9 +35,20 @@ _REDACTIONS = (
     (re.compile(r"eyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*"), "[secret]"),  # JWTs (Face auth tokens)
     (re.compile(r"(?i)(bearer|sharedkey|sig=|key=|token=)\s*[^\s&'\"]+"), r"\1[secret]"),
     (re.compile(r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "[guid]"),
-    (re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"), "[ip]"),
-    # IPv6: a hex letter or "::" in it, so a clock time (19:07:33) is left alone
-    (re.compile(r"(?i)(?<![\w:])(?=[0-9a-f:]*(?:[a-f]|::))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])"), "[ip]"),
+    # a GUID written without dashes: any 32 hex digits standing alone (a pseudonym's follow its key id and
+    # a dot, and stay; customer ids are kept where a record names them: KEPT_FIELDS)
+    (re.compile(r"(?i)(?<![\w.])[0-9a-f]{32}(?!\w)"), "[guid]"),
+    # IPv6, with or without a dotted IPv4 tail; a hex letter, "::" or at least four colons in it, so a
+    # clock time (19:07:33) is left alone
+    (
+        re.compile(
+            r"(?i)(?<![\w:.])(?=[0-9a-f:.]*(?:[a-f]|::|(?:[0-9a-f.]*:){4}))"
+            r"(?:[0-9a-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{0,4})(?![\w:])"
+        ),
+        "[ip]",
+    ),
+    # IPv4, also at the end of a sentence ("from 10.1.2.3.") or followed by more dotted numbers
+    (re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w)"), "[ip]"),
 )
 _DIMENSION = re.compile(r"[a-z][a-z0-9_.-]{0,47}")
 _invocation: ContextVar[str | None] = ContextVar("invocation_id", default=None)
@@ -45,7 +56,7 @@ _lock = threading.Lock()
 _configured = False
 
 
-KEPT_FIELDS = ("invocation_id", "apim_request_id")  # operational ids (GUID-shaped): never redacted
+KEPT_FIELDS = ("invocation_id", "apim_request_id", "customer")  # operational ids: never redacted
 
 
 def redact(value: Any, keep: tuple[str, ...] = ()) -> Any:

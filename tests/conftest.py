@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from devtools.stack import Azurite, EmailSink, FaceEmulator
 from tests.support import ApiClient, FakeClock
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Property-based tests: the same examples every run (a CI failure reproduces), 300 of them, and no
+# example database or character cache written into the checkout.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="lg-hypothesis-"))
+settings.register_profile("project", derandomize=True, max_examples=300, database=None)
+settings.load_profile("project")
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
 BASE_SETTINGS = {
     "ADMIN_API_KEY": ADMIN_KEY,
