@@ -13,24 +13,31 @@ a crash or an outage interrupted.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import re
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
 
 from shared.adapters.shards import day_partition, time_range_page
-from shared.adapters.tables import Tables, decode_value, from_entity, utc
+from shared.adapters.tables import Tables, decode_value, from_entity, utc, write_if_unchanged
 from shared.domain.records import AuditEntry
 from shared.domain.secrets import new_id
+from shared.errors import Contended
+from shared.unit_of_work import until_committed
 
 log = logging.getLogger(__name__)
 WITH_AUDIT_ROWS = ("customers", "subjects")  # tables whose changes carry their audit entry
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 MAX_FIELD = 500
+REFUSAL_ROWS = 4  # rows one minute's refused calls of one kind spread over
 
 
 def clean(text: str | None) -> str | None:
@@ -82,8 +89,44 @@ class AuditLog:
         """Write an entry that records no change of its own (a refused call, a sweep's counts)."""
         self.write(self.entry(**fields))
 
+    def count_refusal(self, *, at: datetime, caller: str, **fields: Any) -> None:
+        """Record a refused call, coalesced: one entry per (route, caller network, actor, reason,
+        minute) — spread over a few rows so parallel callers do not queue on one — carrying a `count`,
+        so a flood of refused calls adds a handful of rows a minute, not one per call. `caller` is a
+        keyed pseudonym of the caller's network (never the address)."""
+        minute = utc(at).replace(second=0, microsecond=0)
+        identity = json.dumps([minute.isoformat(), caller, fields], sort_keys=True, default=str)
+        spread = secrets.randbelow(REFUSAL_ROWS)
+        entry_id = hashlib.sha256(f"{identity}|{spread}".encode()).hexdigest()[:32]
+        fields["detail"] = {**(fields.get("detail") or {}), "caller": caller}
+        entry = self.entry(at=minute, outcome="refused", **fields).model_copy(update={"entry_id": entry_id})
+        entity = {**self._entity(entry), "count": 1}
+
+        def attempt() -> None:
+            try:
+                self._table.create_entity(entity)
+            except ResourceExistsError:
+                found = self._table.get_entity(entity["PartitionKey"], entity["RowKey"])
+                counted = {"PartitionKey": found["PartitionKey"], "RowKey": found["RowKey"]}
+                write_if_unchanged(
+                    self._table,
+                    counted | {"count": found.get("count", 1) + 1},
+                    found.metadata["etag"],
+                    UpdateMode.MERGE,
+                )
+
+        try:
+            until_committed(attempt, "The audit entry")
+        except Contended:  # a flood this heavy is already on record; the call is refused either way
+            log.warning("audit.refusal_not_counted")
+
     def write(self, entry: AuditEntry) -> None:
         """Put an entry in the log; writing the same entry again changes nothing."""
+        with contextlib.suppress(ResourceExistsError):
+            self._table.create_entity(self._entity(entry))
+
+    @staticmethod
+    def _entity(entry: AuditEntry) -> dict[str, Any]:
         entity: dict[str, Any] = {
             "PartitionKey": day_partition(entry.at, entry.entry_id),
             "RowKey": f"{entry.at.isoformat()}_{entry.entry_id}",
@@ -95,8 +138,7 @@ class AuditLog:
         for key, value in (("target", entry.target), ("reason", entry.reason), *(entry.detail or {}).items()):
             if value is not None:
                 entity[key] = value
-        with contextlib.suppress(ResourceExistsError):
-            self._table.create_entity(entity)
+        return entity
 
     def relay(self, table: str, partition: str, entries: Iterable[AuditEntry]) -> int:
         """Move entries committed beside their change into the log (best effort); returns how many.

@@ -15,10 +15,10 @@ from urllib.parse import unquote, urlsplit
 import azure.functions as func
 
 from shared.adapters.audit_log import AuditLog
-from shared.api.http import STATE_CHANGING
+from shared.api.http import STATE_CHANGING, client_network
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
-from shared.domain.secrets import subject_ref
+from shared.domain.secrets import address_ref, subject_ref
 from shared.errors import Forbidden, Unauthorized
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
@@ -107,14 +107,15 @@ class StaffAuth:
         (the log is kept a year and erasure cannot reach it, so no raw GUID may go in)."""
         params = dict(req.route_params or {})
         customer_id, correlation_id = params.get("customerId"), params.get("correlationId")
-        subject = subject_ref(self.keys, customer_id, correlation_id) if customer_id and correlation_id else None
-        self.audit.append(
+        named = customer_id and correlation_id  # a GUID in upper case is the same subject: one pseudonym
+        subject = subject_ref(self.keys, customer_id.lower(), correlation_id.lower()) if named else None
+        self.audit.count_refusal(
             at=self.clock(),
+            caller=address_ref(self.keys, client_network(req)),
             actor=actor,
             action=action,
             target=f"{req.method} {route_template(req.url, params)}",
             reason=why,
-            outcome="refused",
             detail={"subject": subject} if subject else None,
         )
 

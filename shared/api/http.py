@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.adapters.tables import is_storage_outage
 from shared.api.models import Page
+from shared.domain.ip_policy import normalise_ip
 from shared.errors import DomainError, InvalidRequest, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType
 from shared.telemetry import invocation_id
 
@@ -153,3 +154,17 @@ def time_range(req: func.HttpRequest, now: datetime, default: timedelta) -> tupl
     if end <= start:
         raise InvalidRequest("to must be later than from.")
     return start, end
+
+
+def client_network(req: func.HttpRequest) -> str:
+    """The caller's address as the platform front end reports it (the last X-Forwarded-For hop, port
+    dropped), counted as rate limits count it: an IPv4 address, or an IPv6 one's /64; `unknown`."""
+    forwarded = (req.headers.get("x-forwarded-for") or "").split(",")[-1].strip()
+    if forwarded.startswith("["):  # [v6]:port
+        forwarded = forwarded[1:].split("]", 1)[0]
+    elif forwarded.count(":") == 1:  # v4:port
+        forwarded = forwarded.rsplit(":", 1)[0]
+    try:
+        return normalise_ip(forwarded) if forwarded else "unknown"
+    except ValueError:
+        return "unknown"

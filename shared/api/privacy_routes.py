@@ -11,6 +11,7 @@ from shared.api.access_models import SubjectAccessView, access_view
 from shared.api.auth import Role
 from shared.api.http import (
     SECURITY_HEADERS,
+    client_network,
     endpoint,
     json_response,
     page_request,
@@ -102,7 +103,7 @@ def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
         correlation_id=body.correlation_id,
         contact=body.contact,
         customer_id=customer_id,
-        client_address=client_address(req),
+        client_address=client_network(req),  # an IPv6 caller counts by its /64
     )
     return json_response(FeedbackAccepted(feedback_id=feedback.feedback_id), 202)
 
@@ -135,13 +136,3 @@ def _correlation_id(req: func.HttpRequest) -> str:
         return _GUID.validate_python(req.route_params.get("correlationId", ""))
     except ValidationError:
         raise InvalidRequest("correlationId must be a UUID.") from None
-
-
-def client_address(req: func.HttpRequest) -> str:
-    """The caller's address as the platform front end reports it: the last X-Forwarded-For hop, port dropped."""
-    forwarded = (req.headers.get("x-forwarded-for") or "").split(",")[-1].strip()
-    if not forwarded:
-        return "unknown"
-    if forwarded.startswith("["):  # [v6]:port
-        return forwarded[1:].split("]", 1)[0]
-    return forwarded.rsplit(":", 1)[0] if forwarded.count(":") == 1 else forwarded

@@ -45,7 +45,7 @@ ROUTES = [
 
 
 def refusals(services) -> int:
-    return sum(1 for e in services.tables.client("audit").list_entities() if e["outcome"] == "refused")
+    return sum(e.get("count", 1) for e in services.tables.client("audit").list_entities() if e["outcome"] == "refused")
 
 
 def call(api, route, customer_id, guid, headers):
