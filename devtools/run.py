@@ -241,11 +241,29 @@ def register_webhook(stack: LocalStack, api_key: str) -> None:
     stack.receiver.trust(response.json()["secret"])
 
 
-def webhook_walkthrough(api: str, admin_key: str, customer_id: str, receiver_port: int) -> str:
-    """Make an event happen (an administrator reinstates the demo customer), then read what the local
-    receiver got: the event, with `"verified": true` when its signature checked out with the secret."""
-    return f"""curl -s -X POST "{api}/v1/manage/customers/{customer_id}/reinstate" -H 'x-admin-key: {admin_key}' \
-  -H 'content-type: application/json' -d '{{"reason": "demo"}}' > /dev/null
+def webhook_walkthrough(api: str, face: str, api_key: str, receiver_port: int) -> str:
+    """Make an event happen (a GUID fails three times and is flagged: `subject.flagged`), then read
+    what the local receiver got: the event, with `"verified": true` when its signature checked out."""
+
+    def pick(name: str) -> str:
+        return f"python3 -c \"import json,sys; print(json.load(sys.stdin)['{name}'])\""
+
+    return f"""\
+API={api}/v1
+KEY='{api_key}'
+GUID=$(python3 -c 'import uuid; print(uuid.uuid4())')
+curl -s -X POST "$API/consents" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
+  -d "{{\\"correlationId\\": \\"$GUID\\", \\"policyVersion\\": \\"2026-01\\"}}" > /dev/null
+for attempt in 1 2 3; do  # three spoofs, each in a new session: the third flags the GUID
+  SESSION_JSON=$(curl -s -X POST "$API/sessions" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
+    -d "{{\\"correlationId\\": \\"$GUID\\"}}")
+  SESSION=$(echo "$SESSION_JSON" | {pick("sessionId")})
+  curl -s -X POST "{face}/face/v1.2/detectLiveness-sessions/$SESSION/attempts" \\
+    -H "Authorization: Bearer $(echo "$SESSION_JSON" | {pick("faceAuthToken")})" \\
+    -H 'content-type: application/json' -d '{{"livenessDecision": "spoofface"}}' > /dev/null
+  curl -s "$API/sessions/$SESSION/result" -H "Authorization: Bearer $(echo "$SESSION_JSON" | {pick("sessionToken")})"
+  echo
+done
 sleep 3  # the webhook queue's function delivers it
 curl -s http://127.0.0.1:{receiver_port}/received; echo
 """
@@ -294,7 +312,7 @@ Try it — paste into another terminal:
 Webhooks: the demo customer's endpoint is a local receiver ({stack.receiver.url}) that verifies
 every signature with the secret PUT /webhook returned. Make an event and read what it received:
 
-{webhook_walkthrough(stack.base_url, env["ADMIN_API_KEY"], demo["customerId"], stack.receiver.port)}
+{webhook_walkthrough(stack.base_url, stack.face.endpoint, demo["apiKey"], stack.receiver.port)}
 Ctrl-C stops everything.""",
             flush=True,
         )

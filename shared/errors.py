@@ -50,6 +50,16 @@ class NotFound(DomainError):
     status, code = 404, "not_found"
 
 
+class MethodNotAllowed(DomainError):
+    """A route that exists, asked with a method it does not take; `allow` lists the ones it does."""
+
+    status, code = 405, "method_not_allowed"
+
+    def __init__(self, message: str, allow: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
 class Conflict(DomainError):
     status, code = 409, "conflict"
 

@@ -35,6 +35,7 @@ MODULES = (
     "shared.triggers.notifications",
     "shared.triggers.retention",
     "shared.triggers.webhooks",
+    "shared.api.fallback_routes",  # last: the catch-all answers only what no other route takes
 )
 _lock = threading.Lock()
 _resolved: dict[str, Callable[..., Any]] = {}

@@ -17,7 +17,14 @@ from shared.adapters.paging import decode_token, encode_token, page_size
 from shared.adapters.tables import is_storage_outage
 from shared.api.models import Page
 from shared.domain.ip_policy import normalise_ip
-from shared.errors import DomainError, InvalidRequest, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType
+from shared.errors import (
+    DomainError,
+    InvalidRequest,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    StorageUnavailable,
+    UnsupportedMediaType,
+)
 from shared.telemetry import invocation_id
 
 log = logging.getLogger(__name__)
@@ -54,8 +61,10 @@ def error_response(error: DomainError) -> func.HttpResponse:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         body["details"] = error.details
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
-    return json_response({"error": body}, error.status, headers)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allow)
+    return json_response({"error": body}, error.status, headers or None)
 
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 from shared.domain.ip_policy import normalise_ip
@@ -16,7 +16,12 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 SubjectStatusName = Literal["active", "flagged", "blocked", "retired"]
 CorrelationId = Annotated[str, StringConstraints(pattern=UUID_PATTERN), AfterValidator(str.lower)]
 ClientRequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-EndUserIp = Annotated[str, StringConstraints(min_length=2, max_length=64), AfterValidator(normalise_ip)]
+EndUserIp = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64),
+    AfterValidator(normalise_ip),
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}], "maxLength": 64}),
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Email = Annotated[

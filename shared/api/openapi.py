@@ -75,7 +75,7 @@ STAFF_SCHEMES = ("appServiceAuthentication", "adminKey")
 NOT_FOUND = {404: ("not_found",)}
 BAD_QUERY = {400: ("invalid_request",)}
 PAGING = (
-    Query("pageSize", "Items per page, 1-200.", {"type": "string", "pattern": "^[0-9]{1,3}$"}),
+    Query("pageSize", "Items per page, 1-200.", {"type": "integer", "minimum": 1, "maximum": 200}),
     Query("continuationToken", "Opaque token from the previous page."),
 )
 
@@ -134,6 +134,16 @@ def http_routes(app: Any) -> list[Route]:
 
 
 STORAGE = {503: ("storage_unavailable",)}
+INTERNAL = {500: ("internal_error",)}
+PATH_SCHEMAS: dict[str, dict[str, Any]] = {  # as strictly as the routes check them
+    "correlationId": {  # a GUID; on review routes also the `erased-<pseudonym>` of a gate record
+        "type": "string",
+        "anyOf": [{"format": "uuid"}, {"pattern": "^erased-(?:[0-9a-f]{8}\\.)?[0-9a-f]{32}$"}],
+    },
+    "sessionId": {"type": "string", "format": "uuid"},
+    "customerId": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    "determinationId": {"type": "string", "pattern": "^[0-9a-f]{32}\\.[A-Za-z0-9_-]{1,64}$"},
+}
 MEDIA_TYPE = {415: ("unsupported_media_type",)}
 ROUTE_NOT_FOUND = "not_found"
 ERROR_SCHEMA: dict[str, Any] = {
@@ -178,6 +188,7 @@ def build(app: Any, prefix: str = "/api") -> dict[str, Any]:
     """The whole document for an app."""
     routes = http_routes(app)
     models: set[type[BaseModel]] = set()
+    routes = [r for r in routes if r.name in REGISTRY]  # the fallback for unknown routes is no operation
     for route in routes:
         op = REGISTRY[route.name]
         if op.request:
@@ -215,7 +226,7 @@ def build(app: Any, prefix: str = "/api") -> dict[str, Any]:
 
 def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": PATH_SCHEMAS.get(name, {"type": "string"})}
         for name in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)", route.route)
     ]
     parameters += [
@@ -264,15 +275,14 @@ def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, A
             }
     errors = dict(op.errors)
     errors.update({s: errors.get(s, ()) + c for s, c in STORAGE.items()})  # any call, when storage is down
+    errors.update(INTERNAL)  # any call: a fault on our side, with the invocation id to quote
     if op.request is not None or any(m in STATE_CHANGING for m in route.methods):
         errors.update(MEDIA_TYPE)
     if any(p["in"] == "path" for p in parameters) and 404 not in errors:
         # a path parameter holding an encoded "/" matches no route: the host answers 404 itself
         errors[404] = (ROUTE_NOT_FOUND,)
     for status, codes in sorted(errors.items()):
-        note = (
-            " (a path that matches no route gets the host's own 404, which may have no body)" if status == 404 else ""
-        )
+        note = " (with `invocationId`: quote it to the operator)" if status == 500 else ""
         document.setdefault("x-error-codes", []).extend(codes)
         responses[str(status)] = {
             "description": "Refused: " + ", ".join(dict.fromkeys(codes)) + note,

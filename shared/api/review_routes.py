@@ -125,7 +125,7 @@ def list_guidelines(req: func.HttpRequest) -> func.HttpResponse:
         Query(
             "days",
             "UTC days to cover, today included: 1-366, default 30.",
-            {"type": "string", "pattern": "^[0-9]{1,3}$"},
+            {"type": "integer", "minimum": 1, "maximum": 366},
         ),
     ),
     responses={200: Overview},

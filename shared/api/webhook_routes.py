@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import azure.functions as func
-from pydantic import StringConstraints
+from pydantic import StringConstraints, WithJsonSchema
 
 from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body
 from shared.api.models import ApiModel
@@ -19,7 +19,11 @@ EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]  # one list of even
 
 
 class WebhookRequest(ApiModel):
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2048)]
+    url: Annotated[
+        str,
+        StringConstraints(min_length=8, max_length=2048),
+        WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://", "minLength": 8, "maxLength": 2048}),
+    ]
     events: list[EventType] | None = None
 
 

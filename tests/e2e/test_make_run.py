@@ -94,7 +94,7 @@ def test_the_printed_webhook_walkthrough_shows_a_delivery_verified_with_the_secr
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     received = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [(r["event"]["type"], r["verified"]) for r in received] == [("customer.reinstated", True)]
+    assert [(r["event"]["type"], r["verified"]) for r in received] == [("subject.flagged", True)]
 
 
 def test_printed_keys_work_and_refusals_come_over_http_with_the_envelope(running):
@@ -141,8 +141,14 @@ def test_printed_keys_work_and_refusals_come_over_http_with_the_envelope(running
         assert response.headers["content-type"].startswith("application/json")
         assert response.json()["error"]["code"] == code
     assert requests.get(f"{api}/manage/customers", headers={"x-admin-key": admin}, timeout=10).status_code == 200
-    assert requests.get(f"{api}/no-such-route", timeout=10).status_code == 404
-    assert requests.delete(f"{api}/sessions", timeout=10).status_code == 405
+    # the envelope on the real host path too: an unknown route, and a wrong method with Allow
+    unknown = requests.get(f"{api}/no-such-route", timeout=10)
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
+    wrong = requests.delete(f"{api}/sessions", data=b"x", headers={"content-type": "text/plain"}, timeout=10)
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (405, "method_not_allowed")
+    assert wrong.headers["allow"] == "POST" and wrong.headers["content-type"].startswith("application/json")
+    nested = requests.post(f"{api}/review/subjects/x/y/z/w", timeout=10)
+    assert (nested.status_code, nested.json()["error"]["code"]) == (404, "not_found")
 
 
 def test_ctrl_c_stops_everything_it_started(running):
