@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from azure.core.pipeline import PipelineRequest
@@ -65,7 +67,8 @@ def running_app(**settings: str) -> Iterator[Bench]:
     """Azurite, the Face emulator and the email sink on free ports; the app wired to them in-process."""
     logs = ROOT / "test-artifacts"
     logs.mkdir(exist_ok=True)
-    azurite, face, email = Azurite().start(), FaceEmulator().start(), EmailSink(ca_file=logs / "bench-ca.pem").start()
+    ca_file = Path(tempfile.mkdtemp(prefix="lg-bench-")) / "email-ca.pem"  # this run's own: runs never collide
+    azurite, face, email = Azurite().start(), FaceEmulator().start(), EmailSink(ca_file=ca_file).start()
     try:
         os.environ.update(
             {

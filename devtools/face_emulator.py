@@ -1,4 +1,4 @@
-"""A wire-compatible stand-in for the Face liveness-session API, v1.2 GA and v1.3-preview.1 (SPEC 6, 6a).
+"""A wire-compatible stand-in for the Face liveness-session API, v1.2 GA and v1.3-preview.1 (README.md, Face emulator).
 
     python -m devtools.face_emulator --port 7081 --key <subscription key>
 

@@ -19,7 +19,7 @@ VERSIONS = (V12, V13)
 MODES = ("Passive", "PassiveActive")
 MODEL_VERSION = "2024-11-15"
 DECISIONS = ("realface", "spoofface", "uncertain")
-V12_ATTEMPTS = 3  # v1.2 has no per-session setting; the emulator allows this many (SPEC section 6)
+V12_ATTEMPTS = 3  # v1.2 has no per-session setting; the emulator allows this many (README.md, Face emulator)
 FACE_RECTANGLE = {"top": 669, "left": 203, "width": 646, "height": 724}
 
 

@@ -202,7 +202,7 @@ def _check_monitoring(main: dict[str, Any]) -> list[str]:
     return problems
 
 
-# Each alert SPEC section 9 asks for, and what its query must read (all of the markers).
+# Each alert docs/operations.md asks for, and what its query must read (all of the markers).
 ALERTS = {
     "poison queue (notifications)": ("liveness_guard.queue.poison", '\\"notifications\\"'),
     "poison queue (webhooks)": ("liveness_guard.queue.poison", '\\"webhooks\\"'),

@@ -1,6 +1,6 @@
 """`make run`: the whole app locally — Azurite, the Face emulator and the functions — plus a demo customer.
 
-Ports default to the SPEC's (functions 7071, Face 7081, Azurite 10000-10002) and can be moved with
+Ports default to the documented ones (functions 7071, Face 7081, Azurite 10000-10002) and can be moved with
 LG_FUNCTIONS_PORT, LG_FACE_PORT, LG_EMAIL_PORT, LG_WEBHOOK_PORT, LG_AZURITE_BLOB_PORT, LG_AZURITE_QUEUE_PORT,
 LG_AZURITE_TABLE_PORT. The demo customer's webhook points at a local receiver that verifies every signature.
 Uses `func start` when Core Tools is on PATH, the project's local host otherwise. Ctrl-C stops
@@ -48,6 +48,16 @@ def _port(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
+def _run_dir() -> Path:
+    """Where `make run` keeps its logs and the email CA: `.run/`, or LG_RUN_DIR (the tests' own folder)."""
+    return Path(os.environ["LG_RUN_DIR"]) if os.environ.get("LG_RUN_DIR") else ROOT / ".run"
+
+
+def _settings_path() -> Path:
+    """local.settings.json: the checkout's, or one inside LG_RUN_DIR (a test never touches the developer's)."""
+    return _run_dir() / "local.settings.json" if os.environ.get("LG_RUN_DIR") else SETTINGS
+
+
 @dataclass
 class LocalStack:
     """Azurite + Face emulator + the function host, as child processes."""
@@ -63,8 +73,8 @@ class LocalStack:
     face: FaceEmulator = field(default_factory=lambda: FaceEmulator(port=_port("LG_FACE_PORT", 7081)))
     email: EmailSink = field(default_factory=lambda: EmailSink(port=_port("LG_EMAIL_PORT", 7082)))
     receiver: WebhookReceiver = field(default_factory=lambda: WebhookReceiver(port=_port("LG_WEBHOOK_PORT", 7083)))
-    log_dir: Path = ROOT / ".run"
-    settings_path: Path = SETTINGS
+    log_dir: Path = field(default_factory=lambda: _run_dir())
+    settings_path: Path = field(default_factory=lambda: _settings_path())
     settings: dict[str, str] = field(default_factory=dict)
     use_core_tools: bool = field(default_factory=lambda: shutil.which("func") is not None)
     host: subprocess.Popen | None = None
@@ -106,7 +116,7 @@ class LocalStack:
                 "ports already in use: " + ", ".join(busy) + ". Is another `make run` going? "
                 "Stop it, or move this one with the LG_*_PORT variables."
             )
-        self.log_dir.mkdir(exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         self.face.key = {**local_settings(self.settings_path), **self.settings}.get("FACE_API_KEY") or self.face.key
         try:
             self.azurite.start(log=self.log_dir / "azurite.log")
@@ -318,7 +328,7 @@ Ctrl-C stops everything.""",
         )
         while stack.host is not None and stack.host.poll() is None:
             time.sleep(0.5)
-        print("The function host exited; see .run/functions.log", file=sys.stderr)
+        print(f"The function host exited; see {stack.log_dir}/functions.log", file=sys.stderr)
     except KeyboardInterrupt:
         pass
     except PortBusy as exc:

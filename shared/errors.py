@@ -1,4 +1,4 @@
-"""Domain errors. Each carries the HTTP status and snake_case code of SPEC section 3."""
+"""Domain errors. Each carries the HTTP status and snake_case code of docs/api.md."""
 
 from __future__ import annotations
 

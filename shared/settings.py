@@ -87,7 +87,7 @@ class Settings(BaseModel):
     )
     max_body_bytes: int = Field(16384, alias="MAX_REQUEST_BODY_BYTES", ge=1024, le=1048576)
 
-    # --- abuse policy (SPEC section 5) ---------------------------------------------------
+    # --- abuse policy (docs/abuse-policy.md) ---------------------------------------------------
     failed_checks_limit: int = Field(5, alias="POLICY_FAILED_CHECKS_LIMIT", ge=1, le=100)
     failed_checks_window_seconds: int = Field(180, alias="POLICY_FAILED_CHECKS_WINDOW_SECONDS", ge=1)
     timeout_seconds: int = Field(1800, alias="POLICY_TIMEOUT_SECONDS", ge=1)
@@ -117,7 +117,7 @@ class Settings(BaseModel):
         """The guidelines reviewers decide by (the operator's, or the shipped defaults)."""
         return guidelines(self.review_guidelines_json)
 
-    # --- retention (SPEC section 8) -----------------------------------------------------
+    # --- retention (docs/retention.md) -----------------------------------------------------
     retention_schedule: str = Field("0 17 * * * *", alias="RETENTION_SCHEDULE")
     retention_session_grace_seconds: int = Field(3600, alias="RETENTION_SESSION_GRACE_SECONDS", ge=0)
     retention_attempt_seconds: int = Field(259200, alias="RETENTION_ATTEMPT_SECONDS", ge=60)
@@ -175,7 +175,7 @@ class Settings(BaseModel):
         return self
 
     def abuse_policy(self) -> Policy:
-        """The per-subject abuse policy (SPEC section 5) these settings configure."""
+        """The per-subject abuse policy (docs/abuse-policy.md) these settings configure."""
         return Policy(
             failed_checks_limit=self.failed_checks_limit,
             failed_checks_window=timedelta(seconds=self.failed_checks_window_seconds),

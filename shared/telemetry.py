@@ -1,4 +1,4 @@
-"""Telemetry (SPEC section 9): a span per invocation, azure-core dependency spans, the named
+"""Telemetry (docs/operations.md): a span per invocation, azure-core dependency spans, the named
 counters and gauges, structured logs — and nothing secret or identifying in any of them.
 
 - Off unless `APPLICATIONINSIGHTS_CONNECTION_STRING` is set (the Azure Monitor distro exports to
@@ -294,7 +294,7 @@ def dependency(name: str, target: str) -> Iterator[Any]:
         yield span
 
 
-# --- metrics (SPEC section 9) ----------------------------------------------------------------
+# --- metrics (docs/operations.md) ----------------------------------------------------------------
 COUNTERS = {
     "sessions.issued": "Liveness sessions handed out",
     "sessions.refused": "Session requests refused, by code",

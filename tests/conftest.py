@@ -34,7 +34,7 @@ FACE_API_VERSIONS = ("v1.2", "v1.3-preview.1")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test that builds the app runs once per Face API version (SPEC section 6a)."""
+    """Every test that builds the app runs once per Face API version (README.md, Face emulator)."""
     if "face_api_version" in metafunc.fixturenames:
         only = metafunc.definition.get_closest_marker("face_api_versions")
         versions = only.args if only else FACE_API_VERSIONS
@@ -63,8 +63,10 @@ def face() -> Iterator[FaceEmulator]:
 
 
 @pytest.fixture(scope="session")
-def email_sink() -> Iterator[EmailSink]:
-    instance = EmailSink(ca_file=ARTIFACTS / "email-ca.pem").start(log=ARTIFACTS / "email-sink.log")
+def email_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmailSink]:
+    # the CA in this run's own folder: another test run (or make run) on the machine has its own
+    ca_file = tmp_path_factory.mktemp("email") / "email-ca.pem"
+    instance = EmailSink(ca_file=ca_file).start(log=ARTIFACTS / "email-sink.log")
     yield instance
     instance.stop()
 

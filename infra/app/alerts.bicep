@@ -1,4 +1,4 @@
-// Azure Monitor alerts on the app's telemetry (SPEC section 9), each wired to one action group that
+// Azure Monitor alerts on the app's telemetry (docs/operations.md), each wired to one action group that
 // emails the on-call address. The queries read what shared/telemetry.py exports to Application
 // Insights: the liveness_guard.* metrics (customMetrics), log lines (traces, customDimensions.event)
 // and azure-core dependency spans (dependencies). docs/operations.md says what to do for each.

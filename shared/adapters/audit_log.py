@@ -5,7 +5,7 @@ Rows are partitioned by shard and UTC day (`s<n>-yyyy-mm-dd`, see `shards`) with
 are only ever inserted, never updated.
 
 An entry that records a change is committed in the change's own entity-group transaction, as an
-`audit_<entry id>` row beside the changed row (SPEC section 4: a change never persists without its
+`audit_<entry id>` row beside the changed row (docs/api.md: a change never persists without its
 entry, nor an entry without its change), and relayed here right after; `relay_all` finishes what
 a crash or an outage interrupted.
 """

@@ -1,4 +1,4 @@
-"""One webhook delivery over the wire (SPEC section 7a): a POST to the address that was checked, within
+"""One webhook delivery over the wire (docs/api.md, Webhooks): a POST to the address that was checked, within
 one deadline, reading at most 64 KiB of the answer.
 
 A general HTTP client would resolve the host again (DNS rebinding between the SSRF check and the

@@ -1,4 +1,4 @@
-"""Client API (SPEC section 3): consents, sessions, results, health. Adapters only: parse, call, render."""
+"""Client API (docs/api.md): consents, sessions, results, health. Adapters only: parse, call, render."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The review console (SPEC section 4, `GET /review`): a page and its static assets, served by the app."""
+"""The review console (docs/api.md, `GET /review`): a page and its static assets, served by the app."""
 
 from __future__ import annotations
 

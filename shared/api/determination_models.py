@@ -1,4 +1,4 @@
-"""Wire models of determinations (SPEC section 5a) and the decision's severity."""
+"""Wire models of determinations (docs/abuse-policy.md) and the decision's severity."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Determinations (SPEC sections 3, 4 and 5a): the customer lists and answers its own; reviewers
+"""Determinations (docs/api.md and 5a): the customer lists and answers its own; reviewers
 list them across customers and resolve the responses. Adapters only: parse, call, render."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _status(req: func.HttpRequest, default: str | None = None) -> str | None:
 )
 @endpoint
 def list_determinations(req: func.HttpRequest) -> func.HttpResponse:
-    """The caller's determinations (SPEC section 5a), with what it must do and by when."""
+    """The caller's determinations (docs/abuse-policy.md), with what it must do and by when."""
     s = services()
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     status = _status(req)

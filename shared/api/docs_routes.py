@@ -1,4 +1,4 @@
-"""The OpenAPI document of every HTTP route (SPEC section 4, `GET /openapi.json`), and the same
+"""The OpenAPI document of every HTTP route (docs/api.md, `GET /openapi.json`), and the same
 document rendered for people at `GET /docs` with a vendored Swagger UI (`make vendor` refreshes it
 from the pinned `swagger-ui-dist` npm package)."""
 

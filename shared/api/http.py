@@ -1,4 +1,4 @@
-"""HTTP translation: parse bodies into models, render results and the SPEC section 3 error envelope."""
+"""HTTP translation: parse bodies into models, render results and the docs/api.md error envelope."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Manage API (SPEC section 4): customers and their keys, for Administrators."""
+"""Manage API (docs/api.md): customers and their keys, for Administrators."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Responsible-use routes (SPEC sections 3 and 8): erasure, the privacy notice, the feedback channel."""
+"""Responsible-use routes (docs/api.md and docs/retention.md): erasure, the privacy notice, the feedback channel."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review API (SPEC section 4): flags, subject detail, decisions, resets and the audit log, for Reviewers."""
+"""Review API (docs/api.md): flags, subject detail, decisions, resets and the audit log, for Reviewers."""
 
 from __future__ import annotations
 

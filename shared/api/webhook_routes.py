@@ -1,4 +1,4 @@
-"""The customer's webhook registration (SPEC sections 3 and 7a). Adapters only: parse, call, render."""
+"""The customer's webhook registration (docs/api.md and docs/api.md, Webhooks). Adapters only: parse, call, render."""
 
 from __future__ import annotations
 

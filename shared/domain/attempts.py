@@ -1,4 +1,4 @@
-"""Which liveness attempts count, and when (SPEC section 5), as pure functions.
+"""Which liveness attempts count, and when (docs/abuse-policy.md), as pure functions.
 
 An attempt counts once, when it is final (`Succeeded` or `Failed`): a `Running` attempt is shown as
 running and looked at again next time. The policy windows use the moment the app first saw the
@@ -11,7 +11,7 @@ with no attempt still running, or gone at Face. Until then it is *open* and read
 
 A session is *finished* once its result is final and recorded: a `realface` decision, or as many
 final attempts as the device was allowed (`attempts_allowed`), or settled. Nothing can follow, so
-the app deletes it at Face (SPEC section 8); a later read finds it gone and settles it.
+the app deletes it at Face (docs/retention.md); a later read finds it gone and settles it.
 
 On Face v1.3 an attempt may carry the service's own abuse verdict; a flagged attempt flags its
 subject at once (`record_face_abuse`) in the same cycle that records the attempt.

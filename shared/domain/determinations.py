@@ -1,4 +1,4 @@
-"""Determinations (SPEC section 5a): the customer's chance to explain or remediate, as pure rules.
+"""Determinations (docs/abuse-policy.md): the customer's chance to explain or remediate, as pure rules.
 
 awaiting_response ─respond→ response_received ─accept→ remediated
         │                         └─reject→ response_rejected ─respond (before respondBy)→ …

@@ -1,4 +1,4 @@
-"""Per-customer escalation (SPEC section 5), as a pure function."""
+"""Per-customer escalation (docs/abuse-policy.md), as a pure function."""
 
 from __future__ import annotations
 

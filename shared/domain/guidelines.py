@@ -1,4 +1,4 @@
-"""Reviewer guidelines (SPEC section 4): the predefined rules reviewers decide by.
+"""Reviewer guidelines (docs/api.md): the predefined rules reviewers decide by.
 
 Shipped defaults live in `shared/review_guidelines.json` (each a short rule with the evidence that
 supports confirm or override); `REVIEW_GUIDELINES_JSON` replaces them with the operator's own. A

@@ -1,4 +1,4 @@
-"""The per end-user IP rule of SPEC section 5, as pure functions on typed values.
+"""The per end-user IP rule of docs/abuse-policy.md, as pure functions on typed values.
 
 One person rotating GUIDs is caught here: failed checks are counted per keyed hash of
 (customer, IP — IPv6 by its /64) across every GUID of that customer. Each failure is counted under

@@ -1,4 +1,4 @@
-"""The per-subject abuse policy of SPEC section 5, as pure functions on typed values.
+"""The per-subject abuse policy of docs/abuse-policy.md, as pure functions on typed values.
 
 Nothing here does I/O or reads the clock: callers pass `now` (timezone-aware UTC) and get a new
 state back, which the session service then writes in one entity-group transaction.

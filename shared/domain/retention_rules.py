@@ -1,5 +1,5 @@
 """When each row of a subject partition falls due, and when its partition must be looked at next
-(SPEC section 8). Pure functions: the sweep reads, these decide, the sweep deletes and files."""
+(docs/retention.md). Pure functions: the sweep reads, these decide, the sweep deletes and files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How the automated policy and the human review are doing (SPEC section 4, `GET /review/overview`).
+"""How the automated policy and the human review are doing (docs/api.md, `GET /review/overview`).
 
 Pure: the counts come in as daily tallies (`Tally`, kept as flags, decisions and feedback happen)
 and the pending reviews as their flag times; nothing here reads storage or the clock.

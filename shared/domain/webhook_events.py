@@ -1,4 +1,4 @@
-"""Webhook events (SPEC section 7a): what a customer's endpoint receives, signed per Standard Webhooks.
+"""Webhook events (docs/api.md, Webhooks): what a customer's endpoint receives, signed per Standard Webhooks.
 
 An event's id is derived from its cause, so the same change always yields the same `webhook-id`
 (retries, replays and repairs included) and a receiver can drop what it has seen. Payloads carry

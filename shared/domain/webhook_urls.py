@@ -1,4 +1,4 @@
-"""Which webhook URLs Liveness Guard will call (SPEC section 7a): SSRF protection, as a pure check.
+"""Which webhook URLs Liveness Guard will call (docs/api.md, Webhooks): SSRF protection, as a pure check.
 
 Only `https://` URLs whose host resolves to public addresses only. A host that resolves to a
 private, loopback, link-local (the cloud metadata address 169.254.169.254 among them), shared,

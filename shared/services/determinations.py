@@ -1,4 +1,4 @@
-"""Determinations (SPEC section 5a): a customer lists and answers its own; reviewers list them
+"""Determinations (docs/abuse-policy.md): a customer lists and answers its own; reviewers list them
 across customers and resolve the responses; the sweep expires the overdue ones (which suspends
 the customer, in the same transaction, with the audit entry).
 
@@ -83,7 +83,7 @@ class DeterminationService:
     clock: Clock
     webhooks: WebhookService | None = None
     expiry: ExpiryIndex | None = None
-    kept: timedelta = timedelta(days=365)  # after a determination closes (SPEC 8)
+    kept: timedelta = timedelta(days=365)  # after a determination closes (docs/retention.md)
     revoke_customer: Callable[[str], int] | None = None  # a suspended customer's open sessions go at once
 
     # --- the customer -------------------------------------------------------------------

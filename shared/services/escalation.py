@@ -1,4 +1,4 @@
-"""Per-customer escalation and the determination a confirmation opens (SPEC sections 5 and 5a).
+"""Per-customer escalation and the determination a confirmation opens (docs/abuse-policy.md).
 
 A confirmed determination reaches the customer as an `abuse_confirmed` message on the queue; the
 consumer runs this before it sends the email: in one transaction on the customer's partition it

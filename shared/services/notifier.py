@@ -1,4 +1,4 @@
-"""Turn notification queue messages into emails, once each, never silently lost (SPEC section 7).
+"""Turn notification queue messages into emails, once each, never silently lost (README.md, Notifications).
 
 - The ledger (keyed by notification id) records every delivery and send attempt; a message whose
   ledger entry says `sent` is acknowledged without sending.

@@ -1,5 +1,5 @@
 """What an operator watches after each retention sweep: its outcome and row counts, the review
-backlog against its SLA, and the poison queues (SPEC section 9; the Bicep alerts on these)."""
+backlog against its SLA, and the poison queues (docs/operations.md; the Bicep alerts on these)."""
 
 from __future__ import annotations
 

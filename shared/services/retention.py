@@ -1,4 +1,4 @@
-"""The retention sweep (SPEC section 8): delete what is past its time, reading only what is due.
+"""The retention sweep (docs/retention.md): delete what is past its time, reading only what is due.
 
 - Partitions with rows that fall due one by one (subjects, customers with audit rows waiting,
   notification ledger entries, rate-limit rows, Face sessions owed a deletion) are found through

@@ -1,4 +1,4 @@
-"""Subject access (SPEC section 3, `GET /subjects/{correlationId}`; GDPR Art. 15): everything
+"""Subject access (docs/api.md, `GET /subjects/{correlationId}`; GDPR Art. 15): everything
 Liveness Guard holds about one of the caller's own subjects, so a customer can answer its end
 user's request. One partition query; nothing secret leaves (no token hashes, sealed Face tokens,
 address hashes or key material), and reviewers appear by role, not by name."""

@@ -160,7 +160,7 @@ class SubjectRetention:
     # --- sessions ------------------------------------------------------------------------
     def _settled(self, customer_id: str, correlation_id: str, due: list[dict[str, Any]]) -> tuple[list[Any], bool]:
         """The due session rows ready to go, each settled first (its last final attempts counted,
-        SPEC section 5); one Face cannot read now stays for the next check. Also whether any was
+        docs/abuse-policy.md); one Face cannot read now stays for the next check. Also whether any was
         settled here (it may have recorded attempts just now)."""
         if self.settle is None:
             return due, False

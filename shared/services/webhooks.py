@@ -1,4 +1,4 @@
-"""Webhooks (SPEC section 7a): a customer's registration, and delivering its events.
+"""Webhooks (docs/api.md, Webhooks): a customer's registration, and delivering its events.
 
 - The registration is a row in the customer's partition (`webhook`): the URL, the event types,
   and the signing secret *sealed* (it must be used to sign, so it cannot be a hash; it is shown

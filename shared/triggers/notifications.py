@@ -1,4 +1,4 @@
-"""Queue trigger: each message on the notification queue becomes one email (SPEC section 7)."""
+"""Queue trigger: each message on the notification queue becomes one email (README.md, Notifications)."""
 
 from __future__ import annotations
 

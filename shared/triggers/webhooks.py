@@ -1,4 +1,4 @@
-"""Queue trigger: each message on the webhook queue is one delivery try (SPEC section 7a)."""
+"""Queue trigger: each message on the webhook queue is one delivery try (docs/api.md, Webhooks)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from devtools.run import LocalStack, flag_subject
-from tests.browser.conftest import ARTIFACTS, axe_violations, open_view
+from tests.browser.conftest import ARTIFACTS, AXE, axe_violations, open_view
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,21 @@ def test_the_overview_page_shows_the_same_numbers_as_charts_and_tables(stack, br
 @pytest.mark.parametrize("view", ["Overview", "Flags", "Determinations"])
 def test_the_console_views_have_no_accessibility_violations(stack, browser, scenario, view):
     assert axe_violations(browser, stack, view) == []  # axe-core's WCAG 2 A/AA rules
+
+
+def test_the_api_reference_page_nests_no_landmark_of_its_own_and_asks_for_no_missing_file(stack, browser):
+    """Swagger UI renders its own <main>s; the page must not wrap them in another, and must not make
+    the browser ask for a favicon that is not there."""
+    page = browser.new_context(bypass_csp=True).new_page()
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    page.goto(f"{stack.base_url}/v1/docs")
+    page.wait_for_selector("#operations")
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    rules = ["landmark-main-is-top-level", "landmark-banner-is-top-level", "landmark-no-duplicate-banner"]
+    found = page.evaluate(
+        "async (rules) => (await axe.run({runOnly: {type: 'rule', values: rules}})).violations.map(v => v.id)", rules
+    )
+    page.close()
+    assert found == [] and missing == []

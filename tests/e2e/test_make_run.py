@@ -47,10 +47,19 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def what_make_run_uses() -> dict[str, tuple[int, int]]:
+    """Size and modification time of local.settings.json and of every file in .run/."""
+    paths = [ROOT / "local.settings.json", *sorted((ROOT / ".run").glob("*"))]
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in paths if p.is_file()}
+
+
+BEFORE_THIS_MODULE = what_make_run_uses()  # read when the module is collected, before any of its stacks runs
+
+
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
     ports = free_ports()
-    env = {**os.environ, **ports, "PATH": os.environ["PATH"]}
+    env = {**os.environ, **ports, "PATH": os.environ["PATH"], "LG_RUN_DIR": str(tmp_path_factory.mktemp("run"))}
     process = subprocess.Popen(
         [sys.executable, "-m", "devtools.run"],
         cwd=ROOT,
@@ -174,14 +183,14 @@ def descendants(pid: int) -> list[int]:
 
 
 @pytest.mark.parametrize("run", range(5))
-def test_sigterm_to_the_process_group_twice_leaves_nothing_running(run):
+def test_sigterm_to_the_process_group_twice_leaves_nothing_running(run, tmp_path):
     """`make run` stopped as a service manager or a terminal closing stops it: the whole group gets
     SIGTERM, and often a second one; every process it started must be gone after."""
     ports = free_ports()
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run"],
         cwd=ROOT,
-        env={**os.environ, **ports},
+        env={**os.environ, **ports, "LG_RUN_DIR": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -202,3 +211,10 @@ def test_sigterm_to_the_process_group_twice_leaves_nothing_running(run):
     while time.monotonic() < deadline and [pid for pid in started if alive(pid)]:
         time.sleep(0.2)
     assert [pid for pid in started if alive(pid)] == []
+
+
+def test_a_test_run_leaves_what_make_run_uses_alone(running):
+    """The developer's local.settings.json and .run/ (logs, the email CA its printed curl commands
+    trust) are not what a test's stack writes: it keeps everything in its own folder."""
+    assert what_make_run_uses() == BEFORE_THIS_MODULE
+    assert str(ROOT / ".run") not in running["printed"]

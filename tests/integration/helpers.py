@@ -62,7 +62,7 @@ def result(api: ApiClient, session_id: str, token: str) -> Response:
 def device_attempt(face_endpoint: str, session: dict, decision: str | None, **extra: object) -> requests.Response:
     """What the device SDK does: submit an attempt to Face with the session's auth token.
 
-    `extra` is passed on (`completeAfterSeconds`, `error`, `clientIp`: SPEC section 6)."""
+    `extra` is passed on (`completeAfterSeconds`, `error`, `clientIp`: README.md, Face emulator)."""
     body = ({"livenessDecision": decision} if decision else {}) | extra
     return requests.post(
         f"{face_endpoint}/face/v1.2/detectLiveness-sessions/{session['sessionId']}/attempts",

@@ -1,4 +1,4 @@
-"""The abuse gate tried as an attacker and as a careless client would (issue 12, SPEC section 5).
+"""The abuse gate tried as an attacker and as a careless client would (issue 12, docs/abuse-policy.md).
 
 Every test drives real Azurite and the Face emulator over HTTP; each tries one way around a rule
 and shows that it fails.

@@ -1,4 +1,4 @@
-"""An audit entry is written atomically with the change it records (SPEC section 4): storage fails
+"""An audit entry is written atomically with the change it records (docs/api.md): storage fails
 at each step of a key rotation, a registration and a decision in turn, and no change persists
 without its entry, no entry without its change, and no key is lost."""
 

@@ -1,4 +1,4 @@
-"""Who may call each review and manage route (SPEC sections 2 and 4); every refusal is audited."""
+"""Who may call each review and manage route (docs/api.md); every refusal is audited."""
 
 import base64
 import json

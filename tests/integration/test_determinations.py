@@ -1,4 +1,4 @@
-"""Determinations (SPEC section 5a): the customer's chance to explain or remediate, end to end over HTTP."""
+"""Determinations (docs/abuse-policy.md): the customer's chance to explain or remediate, end to end over HTTP."""
 
 import json
 from datetime import datetime, timedelta

@@ -1,4 +1,5 @@
-"""Face v1.3-preview.1 abuse monitoring (SPEC sections 5, 6a): the service's own verdict flags a subject.
+"""Face v1.3-preview.1 abuse monitoring (docs/abuse-policy.md; README.md, Face emulator): the service's own
+verdict flags a subject.
 
 The emulator stands in for the service's face matching: one `faceId` shown under three GUIDs of a
 customer flags the third attempt, naming the earlier two sessions in `otherFlaggedSessions`.

@@ -1,4 +1,4 @@
-"""What Face holds is deleted on time (SPEC section 8), on both Face API versions.
+"""What Face holds is deleted on time (docs/retention.md), on both Face API versions.
 
 Once a session's result is final and recorded the app deletes it at Face; erasure deletes every Face
 session of the subject; what Face could not delete then, the next sweep does.

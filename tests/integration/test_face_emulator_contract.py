@@ -1,4 +1,4 @@
-"""The Face emulator follows the official contract of each version it speaks (SPEC section 6), so what
+"""The Face emulator follows the official contract of each version it speaks (README.md, Face emulator), so what
 passes here passes against Azure: required fields with their types and enums, no undefined fields,
 `x-ms-error-code` on every error, 400 BadArgument for what the service refuses, 401 for bad credentials.
 

@@ -1,4 +1,4 @@
-"""Reviewer guidelines (SPEC section 4): every decision names one, and the log and history keep it."""
+"""Reviewer guidelines (docs/api.md): every decision names one, and the log and history keep it."""
 
 import json
 

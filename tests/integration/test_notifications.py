@@ -1,4 +1,4 @@
-"""Notification emails through the real ACS Email SDK against the local endpoint (SPEC section 7)."""
+"""Notification emails through the real ACS Email SDK against the local endpoint (README.md, Notifications)."""
 
 import base64
 import html

@@ -114,3 +114,25 @@ def test_the_reference_page_renders_the_served_document_from_vendored_files(api)
     assert b"SwaggerUIBundle" in api.get("/api/v1/docs/assets/swagger-ui-bundle.js").body
     missing = api.get("/api/v1/docs/assets/..%2Fsettings.py")
     assert missing.status == 404
+
+
+def test_every_operation_documents_its_500_and_path_ids_as_strictly_as_the_routes_check_them(api):
+    doc = api.get("/api/v1/openapi.json").json
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert "500" in op["responses"], (method, path)
+            assert "internal_error" in op["responses"]["500"]["description"], (method, path)
+            for parameter in op.get("parameters", []):
+                if parameter["in"] == "path":
+                    assert parameter["schema"] != {"type": "string"}, (method, path, parameter["name"])
+    session = doc["paths"]["/api/v1/sessions/{sessionId}/result"]["get"]["parameters"][0]["schema"]
+    assert session["format"] == "uuid"
+    paging = next(p for p in doc["paths"]["/api/v1/review/feedback"]["get"]["parameters"] if p["name"] == "pageSize")
+    assert paging["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+def test_an_unknown_route_and_a_wrong_method_answer_with_the_envelope(api):
+    unknown = api.get("/api/v1/no/such/route")
+    assert (unknown.status, unknown.error_code) == (404, "not_found")
+    wrong = api.request("PATCH", "/api/v1/health")
+    assert (wrong.status, wrong.error_code, wrong.headers["Allow"]) == (405, "method_not_allowed", "GET")

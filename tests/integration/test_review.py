@@ -1,4 +1,4 @@
-"""Abuse capture, human review, GUID reset, escalation and the audit log (SPEC sections 4 and 5)."""
+"""Abuse capture, human review, GUID reset, escalation and the audit log (docs/api.md and docs/abuse-policy.md)."""
 
 import json
 import uuid

@@ -1,4 +1,4 @@
-"""GET /review/overview (SPEC section 4): exact counts and rates of a scenario, kept through sweeps."""
+"""GET /review/overview (docs/api.md): exact counts and rates of a scenario, kept through sweeps."""
 
 from datetime import timedelta
 

@@ -22,7 +22,7 @@ def guid(api, key):
     return consented_subject(api, key)
 
 
-# --- refusal table of SPEC section 3 ------------------------------------------------------
+# --- refusal table of docs/api.md ------------------------------------------------------
 
 
 def test_400_invalid_request_names_the_field(api, key):

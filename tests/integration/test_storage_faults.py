@@ -1,5 +1,5 @@
 """Storage hung, stopped, throttled or refusing: every call answers 503 `storage_unavailable` with
-`Retry-After` within 10 seconds (SPEC section 3), never a hang or a 500; a refusal that is not a
+`Retry-After` within 10 seconds (docs/api.md), never a hang or a 500; a refusal that is not a
 race (400) is not mistaken for one."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Subject access (SPEC section 3, GET /subjects/{correlationId}): everything held, only to its owner."""
+"""Subject access (docs/api.md, GET /subjects/{correlationId}): everything held, only to its owner."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Telemetry (SPEC section 9) captured with in-memory exporters over a whole scenario: a span per
+"""Telemetry (docs/operations.md) captured with in-memory exporters over a whole scenario: a span per
 invocation with storage, Face and email dependencies, the named counters moved by the right
 amounts, and no token, key, raw GUID or IP in any span, metric dimension or log line."""
 

@@ -1,4 +1,4 @@
-"""Terminating a customer (SPEC sections 4 and 5): permanent, audited, every client call refused."""
+"""Terminating a customer (docs/api.md and docs/abuse-policy.md): permanent, audited, every client call refused."""
 
 from shared.adapters.stores import subject_partition
 from tests.integration.helpers import ADMIN, consented_subject, device_attempt, new_customer, new_session

@@ -1,4 +1,4 @@
-"""One webhook delivery has a deadline and goes where the SSRF check looked (issue 25; SPEC section 7a):
+"""One webhook delivery has a deadline and goes where the SSRF check looked (issue 25; docs/api.md, Webhooks):
 a receiver that drips its answer, announces a huge body, or a host whose DNS flips between the check
 and the connection, each tried with a real socket server on loopback."""
 

@@ -1,4 +1,4 @@
-"""Webhooks (SPEC section 7a): registration with SSRF protection, signed at-least-once delivery."""
+"""Webhooks (docs/api.md, Webhooks): registration with SSRF protection, signed at-least-once delivery."""
 
 import json
 

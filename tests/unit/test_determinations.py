@@ -1,4 +1,4 @@
-"""Determination rules (SPEC section 5a): the row stays bounded however often a customer answers."""
+"""Determination rules (docs/abuse-policy.md): the row stays bounded however often a customer answers."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -25,3 +25,26 @@ def test_the_readme_points_to_the_contract_in_the_repository():
     readme = (ROOT / "README.md").read_text()
     for page in ("docs/api.md", "docs/abuse-policy.md", "docs/retention.md", "/api/v1/docs"):
         assert page in readme
+
+
+OUTSIDE = re.compile(r"\bSPEC(?:'s| sections?| \d)|\.\./shared/|\bFACTS\.md|\bDESIGN\.md")
+
+
+def test_nothing_cites_a_document_outside_the_repository():
+    """Comments and docs cite docs/ (or the README), never the team kit beside the checkout."""
+    sources = [p for d in ("shared", "tests", "devtools", "bench", "docs", "infra") for p in (ROOT / d).rglob("*")]
+    texts = [
+        p for p in [*sources, ROOT / "README.md", ROOT / "function_app.py"] if p.suffix in (".py", ".md", ".bicep")
+    ]
+    cited = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in texts for m in OUTSIDE.finditer(p.read_text())]
+    assert [c for c in cited if not c.startswith("tests/unit/test_docs.py")] == []
+
+
+def test_the_readme_settings_table_is_one_table_and_names_every_port_variable():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| setting | default | meaning |", 1)[1].split("\n\n", 1)[0].strip().splitlines()
+    assert all(line.startswith("|") for line in table)
+    assert any("RETENTION_PAGE_SIZE" in line for line in table) and any("FEEDBACK_RATE_LIMIT" in line for line in table)
+    run = (ROOT / "devtools" / "run.py").read_text()
+    for variable in set(re.findall(r"LG_[A-Z_]+_PORT", run)):
+        assert f"`{variable}`" in readme, variable

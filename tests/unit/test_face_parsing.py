@@ -1,5 +1,5 @@
 """The Face adapter's response models: the official examples parse, a missing required field is noticed,
-and v1.3's abuse verdict is read defensively (SPEC section 6a)."""
+and v1.3's abuse verdict is read defensively (README.md, Face emulator)."""
 
 import copy
 

@@ -1,4 +1,4 @@
-"""SSRF edge forms (SPEC section 7a): every textual form of an address is judged by what it reaches."""
+"""SSRF edge forms (docs/api.md, Webhooks): every textual form of an address is judged by what it reaches."""
 
 from __future__ import annotations
 
