@@ -1,6 +1,6 @@
 """Fuzz every operation of the OpenAPI document on the running local host with real Azurite.
 
-Bounded here (FUZZ_EXAMPLES per operation, default 6); `make fuzz` runs a longer campaign. For
+Bounded here (FUZZ_EXAMPLES per operation, default 12); `make fuzz` runs a longer campaign. For
 each generated request, with and without valid credentials: no 5xx, the response conforms to its
 schema and status list, and a refused request changes no row (refused staff calls add exactly
 their audit entry).
@@ -24,7 +24,7 @@ from schemathesis.checks import (
 
 from devtools.run import LocalStack
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 DATA_TABLES = ("customers", "subjects", "reviewindex", "notifications", "feedback")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
