@@ -1,6 +1,7 @@
 """The README is the front door: every link it (and docs/) gives resolves inside the repository,
 so someone who clones it finds the contract it points to."""
 
+import json
 import re
 from pathlib import Path
 
@@ -48,3 +49,28 @@ def test_the_readme_settings_table_is_one_table_and_names_every_port_variable():
     run = (ROOT / "devtools" / "run.py").read_text()
     for variable in set(re.findall(r"LG_[A-Z_]+_PORT", run)):
         assert f"`{variable}`" in readme, variable
+
+
+def test_every_route_is_listed_in_the_api_contract():
+    """docs/api.md is the contract: every client, review and manage route appears there."""
+    contract = (ROOT / "docs" / "api.md").read_text()
+    listed = {(m, re.sub(r"\{[^}]+\}", "{}", path)) for m, path in re.findall(r"`([A-Z]+) (/[^`?\s]*)", contract)}
+    manifest = json.loads((ROOT / "shared" / "functions.json").read_text())
+    routes = [e for e in manifest if e["kind"] == "http" and not e["route"].startswith("{")]
+    missing = [
+        (method, e["route"])
+        for e in routes
+        for method in e["methods"]
+        if (method, re.sub(r"\{[^}]+\}", "{}", "/" + e["route"].removeprefix("v1/"))) not in listed
+        and "assets" not in e["route"]
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("package", ["domain", "adapters", "services", "api", "triggers"])
+def test_the_readme_layout_table_names_every_module(package: str):
+    readme = (ROOT / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith(f"| `shared/{package}/`"))
+    named = set(re.findall(r"`([a-z_]+)`", row))
+    modules = {p.stem for p in (ROOT / "shared" / package).glob("*.py") if p.stem != "__init__"}
+    assert sorted(modules - named) == []
