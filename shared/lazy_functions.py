@@ -12,6 +12,7 @@ fails when it differs from them, so the two cannot drift.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import sys
 import threading
@@ -72,27 +73,26 @@ def _invoke(entry: dict[str, Any], context: func.Context | None, arg: Any) -> An
         return result
 
 
+_TRIGGER_TYPES: dict[str, Any] = {"http": func.HttpRequest, "timer": func.TimerRequest, "queue": func.QueueMessage}
+_RETURNS: dict[str, Any] = {"http": func.HttpResponse, "timer": None, "queue": None}
+
+
 def _stub(entry: dict[str, Any]) -> Callable[..., Any]:
-    """A function with the real one's name and trigger parameter, plus the host's `context`."""
+    """A function with the real one's name and trigger parameter (named as its binding, as the Python
+    worker requires), plus the host's `context: func.Context`."""
     kind = entry["kind"]
-    if kind == "http":
+    arg = "req" if kind == "http" else entry["arg"]
 
-        def http(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-            return _invoke(entry, context, req)
+    def stub(context: func.Context | None = None, **bindings: Any) -> Any:
+        result = _invoke(entry, context, bindings[arg])
+        return result if kind == "http" else None
 
-        stub: Callable[..., Any] = http
-    elif kind == "timer":
-
-        def timer(timer: func.TimerRequest, context: func.Context) -> None:
-            _invoke(entry, context, timer)
-
-        stub = timer
-    else:
-
-        def queue(msg: func.QueueMessage, context: func.Context) -> None:
-            _invoke(entry, context, msg)
-
-        stub = queue
+    parameters = [
+        inspect.Parameter(arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_TRIGGER_TYPES[kind]),
+        inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=func.Context),
+    ]
+    stub.__signature__ = inspect.Signature(parameters, return_annotation=_RETURNS[kind])  # type: ignore[attr-defined]
+    stub.__annotations__ = {arg: _TRIGGER_TYPES[kind], "context": func.Context, "return": _RETURNS[kind]}
     stub.__name__ = stub.__qualname__ = entry["name"]
     stub.__module__ = entry["module"]
     return stub

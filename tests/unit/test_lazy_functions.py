@@ -57,3 +57,48 @@ def test_a_missing_required_setting_stops_the_start_naming_it():
 def test_the_required_list_matches_the_settings_model():
     required = {f.alias for f in Settings.model_fields.values() if f.is_required()}
     assert set(REQUIRED) == required
+
+
+def _worker_load_problems(app: func.FunctionApp) -> list[str]:
+    """What the Python worker's `Registry.add_indexed_function` refuses: a parameter that is not a
+    binding (or `context`), a binding without its parameter, `context` not annotated
+    `azure.functions.Context`, annotations that `typing.get_type_hints` cannot resolve."""
+    import inspect
+    import typing
+
+    problems = []
+    for function in app.get_functions():
+        user = function.get_user_function()
+        name = function.get_function_name()
+        bindings = {b["name"] for b in function.get_bindings_dict()["bindings"] if b["name"] != "$return"}
+        parameters = set(inspect.signature(user).parameters)
+        if parameters - {"context"} != bindings:
+            problems.append(f"{name}: parameters {sorted(parameters)} vs bindings {sorted(bindings)}")
+        try:
+            hints = typing.get_type_hints(user)
+        except Exception as exc:
+            problems.append(f"{name}: annotations do not resolve ({exc})")
+            continue
+        if "context" in parameters and hints.get("context") is not func.Context:
+            problems.append(f"{name}: context is not annotated azure.functions.Context")
+    return problems
+
+
+def test_every_stub_and_every_real_function_passes_the_python_workers_load_time_rules():
+    stubs = func.FunctionApp()
+    stubs.register_functions(blueprint())
+    real = func.FunctionApp()
+    for module in MODULES:
+        real.register_functions(importlib.import_module(module).bp)
+    assert _worker_load_problems(stubs) == [] and _worker_load_problems(real) == []
+
+
+def test_a_queue_stub_takes_its_binding_name_whatever_it_is():
+    entry = {"module": "m", "name": "consume", "kind": "queue", "arg": "message", "queueName": "q", "connection": "c"}
+    bp = func.Blueprint()
+    bp.queue_trigger(arg_name="message", queue_name="q", connection="c")(
+        __import__("shared.lazy_functions").lazy_functions._stub(entry)
+    )
+    app = func.FunctionApp()
+    app.register_functions(bp)
+    assert _worker_load_problems(app) == []
