@@ -9,6 +9,7 @@ from pydantic import Field
 
 from shared.api.auth import decider_name
 from shared.api.models import ApiModel
+from shared.domain.policy import SubjectStatus
 from shared.services.subject_access import SubjectRecords
 
 
@@ -61,7 +62,7 @@ class GateHeld(ApiModel):
 
 class SubjectAccessView(ApiModel):
     correlation_id: str
-    status: str
+    status: SubjectStatus
     created_at: datetime
     last_activity_at: datetime
     consent: ConsentHeld
@@ -82,7 +83,7 @@ def access_view(held: SubjectRecords) -> SubjectAccessView:
     subject = held.subject
     return SubjectAccessView(
         correlation_id=subject.correlation_id,
-        status=subject.state.status.value,
+        status=subject.state.status,
         created_at=subject.created_at,
         last_activity_at=subject.last_activity_at,
         consent=ConsentHeld(

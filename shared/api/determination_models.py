@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from pydantic import StringConstraints
 
 from shared.api.models import ApiModel, Reason
-from shared.domain.determinations import Determination
+from shared.domain.determinations import Determination, DeterminationStatus, ResolutionOutcome, Severity
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-STATUSES = ("awaiting_response", "response_received", "remediated", "response_rejected", "expired", "closed")
+STATUSES = tuple(s.value for s in DeterminationStatus)  # the query filter and the OpenAPI enum, from the enum
 
 
 class ResponseView(ApiModel):
@@ -21,7 +21,7 @@ class ResponseView(ApiModel):
 
 
 class ResolutionView(ApiModel):
-    outcome: Literal["accepted", "rejected"]
+    outcome: ResolutionOutcome
     reason: str
     at: datetime
 
@@ -31,9 +31,9 @@ class DeterminationView(ApiModel):
     correlation_id: str
     determined_at: datetime
     reason: str
-    severity: Literal["standard", "severe"]
+    severity: Severity
     guideline_id: str | None = None
-    status: Literal["awaiting_response", "response_received", "remediated", "response_rejected", "expired", "closed"]
+    status: DeterminationStatus
     respond_by: datetime | None = None
     response: ResponseView | None = None
     resolution: ResolutionView | None = None
@@ -51,11 +51,11 @@ class DeterminationResponseRequest(ApiModel):
 
 class DeterminationAccepted(ApiModel):
     determination_id: str
-    status: Literal["response_received"]
+    status: Literal[DeterminationStatus.RESPONSE_RECEIVED]
 
 
 class ResolutionRequest(ApiModel):
-    outcome: Literal["accepted", "rejected"]
+    outcome: ResolutionOutcome
     reason: Reason
 
 
@@ -69,9 +69,9 @@ def determination_view(d: Determination, with_customer: bool = False) -> Determi
         "correlation_id": d.correlation_id,
         "determined_at": d.determined_at,
         "reason": d.reason,
-        "severity": d.severity.value,
+        "severity": d.severity,
         "guideline_id": d.guideline_id,
-        "status": d.status.value,
+        "status": d.status,
         "respond_by": d.respond_by,
         "response": responses[-1] if responses else None,
         "resolution": ResolutionView(outcome=last.outcome, reason=last.reason, at=last.at) if last else None,

@@ -19,7 +19,7 @@ from shared.api.http import endpoint, json_response, page_request, page_response
 from shared.api.models import Page
 from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, Query, documented
 from shared.bootstrap import services
-from shared.domain.determinations import customer_of
+from shared.domain.determinations import ResolutionOutcome, customer_of
 from shared.errors import InvalidRequest, NotFound
 
 bp = func.Blueprint()
@@ -74,7 +74,7 @@ def respond_to_determination(req: func.HttpRequest) -> func.HttpResponse:
     if customer_of(determination_id) != customer.customer_id:
         raise NotFound("No such determination.")  # another customer's, or malformed: the same answer
     done = s.determinations.respond(customer, determination_id, body.explanation, body.remediation)
-    return json_response(DeterminationAccepted(determination_id=done.determination_id, status="response_received"), 202)
+    return json_response(DeterminationAccepted(determination_id=done.determination_id, status=done.status), 202)
 
 
 @bp.route(route="v1/review/determinations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -126,6 +126,6 @@ def resolve_determination(req: func.HttpRequest) -> func.HttpResponse:
     if not customer_id:
         raise NotFound("No such determination.")
     done = s.determinations.resolve(
-        customer_id, determination_id, body.outcome == "accepted", body.reason, reviewer.name
+        customer_id, determination_id, body.outcome is ResolutionOutcome.ACCEPTED, body.reason, reviewer.name
     )
     return json_response(determination_view(s.determinations.shown(done), with_customer=True))

@@ -39,7 +39,7 @@ def _view(customer: Customer) -> CustomerView:
         customer_id=customer.customer_id,
         name=customer.name,
         contact_email=customer.contact_email,
-        status=customer.status.value,
+        status=customer.status,
         created_at=customer.created_at,
         key_rotated_at=customer.key_rotated_at,
         suspended_at=customer.suspended_at,

@@ -8,12 +8,13 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
+from shared.domain.determinations import Severity
 from shared.domain.ip_policy import normalise_ip
 from shared.domain.policy import SubjectStatus
+from shared.domain.records import CustomerStatus, DecisionKind
 
 # Portable (ECMA-262 and Python alike): no inline flags; either case is accepted, stored lower case.
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-SubjectStatusName = Literal["active", "flagged", "blocked", "retired"]
 CorrelationId = Annotated[str, StringConstraints(pattern=UUID_PATTERN), AfterValidator(str.lower)]
 ClientRequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EndUserIp = Annotated[
@@ -105,7 +106,7 @@ class CustomerView(ApiModel):
     customer_id: str
     name: str
     contact_email: str
-    status: Literal["active", "warned", "suspended", "terminated"]
+    status: CustomerStatus
     created_at: datetime
     key_rotated_at: datetime | None = None
     suspended_at: datetime | None = None
@@ -144,14 +145,14 @@ class FaceSettingsUpdate(ApiModel):
 
 
 class DecisionRequest(ApiModel):
-    decision: Literal["confirm", "override"]
+    decision: Literal[DecisionKind.CONFIRM, DecisionKind.OVERRIDE]
     reason: Reason
     guideline_id: Annotated[str, StringConstraints(min_length=1, max_length=63)]  # one of GET /review/guidelines
-    severity: Literal["standard", "severe"] | None = None  # confirm only; standard when absent
+    severity: Severity | None = None  # confirm only; standard when absent
 
     @model_validator(mode="after")
     def _severity_with_confirm(self) -> DecisionRequest:
-        if self.severity is not None and self.decision != "confirm":
+        if self.severity is not None and self.decision is not DecisionKind.CONFIRM:
             raise ValueError("severity goes only with decision=confirm")
         return self
 
@@ -173,7 +174,7 @@ class Counters(ApiModel):
 class FlagItem(ApiModel):
     customer_id: str
     correlation_id: str
-    status: SubjectStatusName
+    status: SubjectStatus
     flagged_at: datetime | None = None
     reason: str | None = None
     decided_at: datetime | None = None
@@ -190,7 +191,7 @@ class TimelineEvent(ApiModel):
 
 
 class DecisionView(ApiModel):
-    decision: Literal["confirm", "override", "reset"]
+    decision: DecisionKind
     reason: str
     by: str
     at: datetime
@@ -224,7 +225,7 @@ class SubjectDetailView(FlagItem):
     decisions: list[DecisionView]
     timeline: list[TimelineEvent]
     face_evidence: list[FaceMatchView] = []
-    customer_status: Literal["active", "warned", "suspended", "terminated"] | None = None
+    customer_status: CustomerStatus | None = None
     gate: GateState
 
 
@@ -242,7 +243,7 @@ class GateState(ApiModel):
 class DecisionResponse(ApiModel):
     customer_id: str
     correlation_id: str
-    status: SubjectStatusName
+    status: SubjectStatus
     new_correlation_id: str | None = None
 
 

@@ -31,6 +31,7 @@ from shared.api.openapi import (
 )
 from shared.api.review_views import detail_view, flag_item
 from shared.bootstrap import services
+from shared.domain.determinations import Severity
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import Subject
 from shared.domain.review_overview import MAX_DAYS, Overview
@@ -83,7 +84,7 @@ def get_subject(req: func.HttpRequest) -> func.HttpResponse:
     customer_id, correlation_id = _address(req)
     detail = s.review.detail(customer_id, correlation_id)
     customer = s.customers.store.get_recent(customer_id)
-    status = customer.status.value if customer else None
+    status = customer.status if customer else None
     return json_response(detail_view(detail, s.sessions.policy, s.clock(), status))
 
 
@@ -100,7 +101,7 @@ def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
     s = services()
     reviewer = s.staff.require(req, Role.REVIEWER, "subject.decide")
     body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
-    severity = body.severity or "standard"
+    severity = body.severity or Severity.STANDARD
     decided = s.review.decide(*_address(req), body.decision, body.reason, reviewer.name, severity, body.guideline_id)
     return _decision(decided)
 
@@ -195,7 +196,7 @@ def _decision(subject: Subject) -> func.HttpResponse:
         DecisionResponse(
             customer_id=subject.customer_id,
             correlation_id=subject.correlation_id,
-            status=subject.state.status.value,
+            status=subject.state.status,
             new_correlation_id=subject.replaced_by if retired else None,
         )
     )

@@ -14,7 +14,7 @@ from shared.api.models import (
     TimelineEvent,
 )
 from shared.domain.policy import Policy, prune
-from shared.domain.records import Subject
+from shared.domain.records import CustomerStatus, Subject
 from shared.services.review import SubjectDetail
 
 
@@ -35,7 +35,7 @@ def flag_item(subject: Subject, policy: Policy, now: datetime) -> FlagItem:
     return FlagItem(
         customer_id=subject.customer_id,
         correlation_id=subject.correlation_id,
-        status=subject.state.status.value,
+        status=subject.state.status,
         flagged_at=subject.state.flagged_at,
         reason=subject.state.flag_reason,
         decided_at=subject.decided_at,
@@ -66,7 +66,7 @@ def timeline(detail: SubjectDetail) -> list[TimelineEvent]:
 
 
 def detail_view(
-    detail: SubjectDetail, policy: Policy, now: datetime, customer_status: str | None = None
+    detail: SubjectDetail, policy: Policy, now: datetime, customer_status: CustomerStatus | None = None
 ) -> SubjectDetailView:
     subject = detail.subject
     return SubjectDetailView(

@@ -46,8 +46,13 @@ class CustomerResponse(Record):
     at: AwareDatetime
 
 
+class ResolutionOutcome(StrEnum):
+    ACCEPTED = "accepted"  # remediated
+    REJECTED = "rejected"  # the customer may answer again until respondBy
+
+
 class Resolution(Value):
-    outcome: str  # accepted | rejected
+    outcome: ResolutionOutcome
     reason: str
     by: str
     at: AwareDatetime
@@ -120,7 +125,8 @@ def resolve(d: Determination, accepted: bool, reason: str, by: str, now: datetim
     """A reviewer's verdict on the response received: remediated, or rejected (expired when too late)."""
     if d.status is not DeterminationStatus.RESPONSE_RECEIVED:
         raise Conflict(f"This determination is {d.status.value}; only a received response can be resolved.")
-    resolution = Resolution(outcome="accepted" if accepted else "rejected", reason=reason, by=by, at=now)
+    outcome = ResolutionOutcome.ACCEPTED if accepted else ResolutionOutcome.REJECTED
+    resolution = Resolution(outcome=outcome, reason=reason, by=by, at=now)
     if accepted:
         status, closed = DeterminationStatus.REMEDIATED, now
     elif d.respond_by is not None and now >= d.respond_by:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.domain.policy import IssuedSession, Policy, Refusal, SubjectState, SubjectStatus, seconds_until
+from shared.domain.policy import IssuedSession, Policy, Refusal, RefusalCode, SubjectState, SubjectStatus, seconds_until
 from shared.domain.records import Subject
 
 WITHDRAWN = "withdrawn"
@@ -95,7 +95,7 @@ def gate_view(subject: Subject, gate: Subject | None, now: datetime) -> GateView
     if subject.erasing:
         return GateView(True, "erasing", None)
     refusal = gate_refusal(gate, now) if subject.gated else None
-    if refusal is not None and refusal.code == "correlation_id_blocked" and gate is not None:
+    if refusal is not None and refusal.code is RefusalCode.CORRELATION_ID_BLOCKED and gate is not None:
         return GateView(True, f"erased_{gate.state.status.value}", gate.gate_until)
     until = state.timed_out_until
     if until is not None and until > now:
@@ -118,8 +118,10 @@ def gate_refusal(gate: Subject | None, now: datetime) -> Refusal | None:
         return None
     status = gate.state.status
     if status is not SubjectStatus.ACTIVE:
-        return Refusal("correlation_id_blocked", f"This correlation id is {status.value}; no new sessions.")
+        return Refusal(RefusalCode.CORRELATION_ID_BLOCKED, f"This correlation id is {status.value}; no new sessions.")
     until = gate.state.timed_out_until
     if until is not None and until > now:
-        return Refusal("retry_limited", "Too many failed checks; this subject is timed out.", seconds_until(until, now))
+        return Refusal(
+            RefusalCode.RETRY_LIMITED, "Too many failed checks; this subject is timed out.", seconds_until(until, now)
+        )
     return None

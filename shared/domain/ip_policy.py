@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pydantic import AwareDatetime
 
 from shared.domain.keys import END_USER_IP, Keyring
-from shared.domain.policy import Refusal, seconds_until
+from shared.domain.policy import Refusal, RefusalCode, seconds_until
 from shared.domain.values import Value
 
 MAX_FAILURE_KEYS = 200  # bounds the row: keys older than the window go first, then the oldest
@@ -82,7 +82,7 @@ def refuse_from_ip(state: IpState, now: datetime) -> Refusal | None:
     """The refusal for a new session from this IP, or None."""
     if state.timed_out_until is not None and state.timed_out_until > now:
         return Refusal(
-            "retry_limited",
+            RefusalCode.RETRY_LIMITED,
             "Too many failed checks from this end-user address; try again later.",
             seconds_until(state.timed_out_until, now),
         )

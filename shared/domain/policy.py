@@ -92,11 +92,18 @@ class SubjectState(Value):
     face_evidence: tuple[FaceEvidence, ...] = ()
 
 
+class RefusalCode(StrEnum):
+    """The codes a policy refusal answers with (docs/api.md, "Errors")."""
+
+    CORRELATION_ID_BLOCKED = "correlation_id_blocked"
+    RETRY_LIMITED = "retry_limited"
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why a new session may not be issued now."""
 
-    code: str  # "correlation_id_blocked" | "retry_limited"
+    code: RefusalCode
     message: str
     retry_after_seconds: int | None = None
 
@@ -108,10 +115,10 @@ def seconds_until(moment: datetime, now: datetime) -> int:
 def refuse_new_session(state: SubjectState, now: datetime, policy: Policy) -> Refusal | None:
     """Return the refusal for a new session request, or None when one may be issued."""
     if state.status is not SubjectStatus.ACTIVE:
-        return Refusal("correlation_id_blocked", f"This correlation id is {state.status.value}.")
+        return Refusal(RefusalCode.CORRELATION_ID_BLOCKED, f"This correlation id is {state.status.value}.")
     if state.timed_out_until is not None and state.timed_out_until > now:
         return Refusal(
-            "retry_limited",
+            RefusalCode.RETRY_LIMITED,
             "Too many failed checks; this subject is timed out.",
             seconds_until(state.timed_out_until, now),
         )
@@ -120,7 +127,7 @@ def refuse_new_session(state: SubjectState, now: datetime, policy: Policy) -> Re
         # The window frees a slot when the oldest counted session leaves it.
         frees_at = recent[len(recent) - policy.sessions_per_window] + policy.session_window
         return Refusal(
-            "retry_limited",
+            RefusalCode.RETRY_LIMITED,
             "Too many sessions for this subject within the hour.",
             seconds_until(frees_at, now),
         )

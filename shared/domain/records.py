@@ -25,6 +25,24 @@ class CustomerStatus(StrEnum):
     TERMINATED = "terminated"  # permanent: its api keys grant nothing, reinstating is refused
 
 
+class DecisionKind(StrEnum):
+    """What a reviewer decided about a subject."""
+
+    CONFIRM = "confirm"  # abuse: blocked, the customer told
+    OVERRIDE = "override"  # the flag was wrong: retired with a new GUID
+    RESET = "reset"  # retired with a new GUID, flagged or not
+
+
+class LedgerStatus(StrEnum):
+    """Where one email or webhook delivery stands in its ledger."""
+
+    SENDING = "sending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
 class Confirmation(Value):
     """One confirmed abuse determination counted against a customer (the subject by its pseudonym)."""
 
@@ -35,7 +53,7 @@ class Confirmation(Value):
 class ReviewDecision(Value):
     """A reviewer's decision on a subject (kept on the subject and in the audit log)."""
 
-    decision: str  # confirm | override | reset
+    decision: DecisionKind
     reason: str
     by: str
     at: AwareDatetime
@@ -174,7 +192,7 @@ class LedgerEntry(Record):
     kind: str
     customer_id: str | None = None
     correlation_id: str | None = None
-    status: str  # sending | retrying | sent | failed | rejected
+    status: LedgerStatus
     send_attempts: int = 0
     deliveries: int = 0
     last_error: str | None = None

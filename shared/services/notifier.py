@@ -30,7 +30,7 @@ from shared.adapters.stores import CustomerStore
 from shared.domain.clock import Clock
 from shared.domain.emails import Email, render
 from shared.domain.notifications import Notification, NotificationKind
-from shared.domain.records import LedgerEntry
+from shared.domain.records import LedgerEntry, LedgerStatus
 from shared.domain.review_overview import reason_kind
 from shared.services.escalation import CustomerEscalation
 from shared.services.subject_names import SubjectNames
@@ -88,19 +88,21 @@ class Notifier:
         if found is None:
             return self._reject(body, note.notification_id, note.kind.value, "unknown customer")
         entry = self._begin(note)
-        if entry.status == "sent":
+        if entry.status == LedgerStatus.SENT:
             log.info("notification %s already sent; acknowledged", note.notification_id)
             return "duplicate"
         email = render(note, found.record.name, self.support_contact, self.window_days)
         last_error = self._deliver(note, email, found.record.contact_email)
         now = self.clock()
         if last_error is None:
-            self._update(note, status="sent", sent_at=now, updated_at=now, last_error=None)
+            self._update(note, status=LedgerStatus.SENT, sent_at=now, updated_at=now, last_error=None)
             telemetry.count("emails", outcome="sent", kind=note.kind.value)
             telemetry.event(log, "email.sent", kind=note.kind.value, customer=note.customer_id)
             return "sent"
         final = dequeue_count >= self.max_dequeue
-        self._update(note, status="failed" if final else "retrying", last_error=last_error, updated_at=now)
+        self._update(
+            note, status=LedgerStatus.FAILED if final else LedgerStatus.RETRYING, last_error=last_error, updated_at=now
+        )
         outcome = "failed" if final else "retrying"
         telemetry.count("emails", outcome=outcome, kind=note.kind.value)
         level = logging.ERROR if final else logging.WARNING
@@ -138,7 +140,7 @@ class Notifier:
                 kind=note.kind.value,
                 customer_id=note.customer_id,
                 correlation_id=note.correlation_id,
-                status="sending",
+                status=LedgerStatus.SENDING,
                 operation_id=note.notification_id,
                 created_at=now,
                 updated_at=now,
@@ -177,7 +179,7 @@ class Notifier:
             LedgerEntry(
                 notification_id=ledger_id,
                 kind=kind,
-                status="rejected",
+                status=LedgerStatus.REJECTED,
                 last_error=reason,
                 deliveries=1,
                 created_at=now,

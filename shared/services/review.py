@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from shared import telemetry
 from shared.adapters.audit_log import AuditLog, audit_row
@@ -31,6 +31,7 @@ from shared.adapters.stores import (
 )
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
+from shared.domain.determinations import Severity
 from shared.domain.gate import GateView, gate_view
 from shared.domain.guidelines import Guideline
 from shared.domain.keys import Keyring
@@ -39,6 +40,7 @@ from shared.domain.policy import SubjectStatus
 from shared.domain.records import (
     Attempt,
     AuditEntry,
+    DecisionKind,
     OutboxEntry,
     ReviewDecision,
     ReviewIndexEntry,
@@ -184,17 +186,17 @@ class ReviewService:
         self,
         customer_id: str,
         correlation_id: str,
-        decision: str,
+        decision: DecisionKind,
         reason: str,
         reviewer: str,
-        severity: Literal["standard", "severe"] = "standard",
+        severity: Severity = Severity.STANDARD,
         guideline_id: str | None = None,
     ) -> Subject:
         """confirm → blocked (customer notified; the consumer escalates); override → retired with a new
         GUID. Either names the guideline it followed (400 for one that is not in GET /review/guidelines)."""
         if guideline_id is not None and guideline_id not in {g.id for g in self.guidelines}:
             raise InvalidRequest("guidelineId is not one of GET /review/guidelines.")
-        if decision == "confirm":
+        if decision is DecisionKind.CONFIRM:
             return self.confirm(customer_id, correlation_id, reason, reviewer, severity, guideline_id)
         return self.override(customer_id, correlation_id, reason, reviewer, guideline_id)
 
@@ -204,7 +206,7 @@ class ReviewService:
         correlation_id: str,
         reason: str,
         reviewer: str,
-        severity: Literal["standard", "severe"] = "standard",
+        severity: Severity = Severity.STANDARD,
         guideline_id: str | None = None,
     ) -> Subject:
         """A pending flag is abuse: the subject is blocked and the customer told (outbox, same
@@ -231,8 +233,8 @@ class ReviewService:
             )
             return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,), guideline_id=guideline_id)
 
-        decided = self._decide(customer_id, correlation_id, "confirm", reason, reviewer, change)
-        if severity == "severe" and self.escalation is not None and notes:
+        decided = self._decide(customer_id, correlation_id, DecisionKind.CONFIRM, reason, reviewer, change)
+        if severity is Severity.SEVERE and self.escalation is not None and notes:
             self.escalation.confirmed(notes[0])  # at once; the consumer later finds it done
         return decided
 
@@ -245,7 +247,7 @@ class ReviewService:
             _require_pending(subject)
             return Decided(SubjectStatus.RETIRED, successor=_successor(subject), guideline_id=guideline_id)
 
-        return self._decide(customer_id, correlation_id, "override", reason, reviewer, change)
+        return self._decide(customer_id, correlation_id, DecisionKind.OVERRIDE, reason, reviewer, change)
 
     def reset(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
         """Retire a GUID and hand out a fresh one (consent carried over, counters fresh)."""
@@ -257,13 +259,13 @@ class ReviewService:
                 self.subjects.file_check(customer_id, correlation_id, now)  # finishes what a crash leaves
             return Decided(SubjectStatus.RETIRED, successor=_successor(subject))
 
-        return self._decide(customer_id, correlation_id, "reset", reason, reviewer, change)
+        return self._decide(customer_id, correlation_id, DecisionKind.RESET, reason, reviewer, change)
 
     def _decide(
         self,
         customer_id: str,
         correlation_id: str,
-        kind: str,
+        kind: DecisionKind,
         reason: str,
         reviewer: str,
         change: Callable[[Subject, datetime], Decided],
@@ -312,7 +314,9 @@ class ReviewService:
         updated, decided, entry, events = until_committed(attempt, "The subject")
         if self.revoke is not None:  # no longer active: what it still holds goes (a reset's active sessions)
             self.revoke(customer_id, correlation_id)
-        if kind != "confirm" and self.stats is not None:  # a confirmation is counted with its determination
+        if (
+            kind is not DecisionKind.CONFIRM and self.stats is not None
+        ):  # a confirmation is counted with its determination
             self.stats.record(kind, flagged_by[0], entry.at, entry.entry_id)
         telemetry.count("decisions", outcome=kind, reason=flagged_by[0])
         telemetry.event(
@@ -415,7 +419,13 @@ def _successor(subject: Subject) -> str | None:
 
 
 def _decided(
-    subject: Subject, decided: Decided, kind: str, reason: str, reviewer: str, now: datetime, tombstone: timedelta
+    subject: Subject,
+    decided: Decided,
+    kind: DecisionKind,
+    reason: str,
+    reviewer: str,
+    now: datetime,
+    tombstone: timedelta,
 ) -> Subject:
     """The subject row after a decision."""
     return subject.model_copy(

@@ -48,6 +48,7 @@ from shared.domain.policy import (
     LivenessDecision,
     Policy,
     Refusal,
+    RefusalCode,
     SubjectState,
     SubjectStatus,
     record_session,
@@ -380,7 +381,7 @@ class SessionService(SessionEndings):
             return None
         waits = sorted(s.record.expires_at for s in own)
         return Refusal(
-            "retry_limited",
+            RefusalCode.RETRY_LIMITED,
             "Earlier sessions of this subject are still open; try again when they have finished.",
             seconds_until(waits[len(own) - self.pull_limit - 1], now),
         )
@@ -582,7 +583,7 @@ class SessionService(SessionEndings):
 
 
 def _refused(refusal: Refusal) -> Exception:
-    if refusal.code == CorrelationIdBlocked.code:
+    if refusal.code is RefusalCode.CORRELATION_ID_BLOCKED:
         return CorrelationIdBlocked(refusal.message)
     return RetryLimited(refusal.message, retry_after=refusal.retry_after_seconds)
 

@@ -43,7 +43,7 @@ from shared.adapters.tables import Tables
 from shared.adapters.webhook_http import DeliveryFailed
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
-from shared.domain.records import LedgerEntry
+from shared.domain.records import LedgerEntry, LedgerStatus
 from shared.domain.webhook_events import EVENT_TYPES, WebhookEvent, payload
 from shared.domain.webhook_urls import Resolve, Target, UnsafeUrl, check_url, resolve_host
 from shared.errors import InvalidRequest
@@ -166,23 +166,23 @@ class WebhookService:
         if registration is None or event.type not in registration.events:
             return "dropped"  # no endpoint, or not one of its events: nothing to deliver
         entry = self._begin(event, now)
-        if entry.status == "sent":
+        if entry.status == LedgerStatus.SENT:
             return "delivered"  # a redelivery of what the endpoint already accepted
         event = self._named_now(event)
         error = "held back: its endpoint ran out of time" if self._held_back(event.customer_id) else None
         error = error or self._try(event, registration, now)
         if error is None:
-            self._record(event, status="sent", sent_at=now, last_error=None)
+            self._record(event, status=LedgerStatus.SENT, sent_at=now, last_error=None)
             self._observe(event, "delivered", logging.INFO)
             return "delivered"
         if now - first >= self.retry_for:
-            self._record(event, status="failed", last_error=error)
+            self._record(event, status=LedgerStatus.FAILED, last_error=error)
             self.queue.dead_letter(event.model_dump_json(by_alias=True))
             self._observe(event, "failed", logging.ERROR, error)
             return "failed"
         delay = min(3600, self.backoff_seconds * 2**event.attempt)
         retry = event.model_copy(update={"first_attempt_at": first, "attempt": event.attempt + 1})
-        self._record(event, status="retrying", last_error=error)
+        self._record(event, status=LedgerStatus.RETRYING, last_error=error)
         self.queue.send(retry.model_dump_json(by_alias=True), delay_seconds=delay)
         self._observe(event, "retrying", logging.WARNING, error)
         return "retrying"
@@ -240,7 +240,7 @@ class WebhookService:
             notification_id=event.event_id,
             kind=f"webhook:{event.type}",
             customer_id=event.customer_id,
-            status="sending",
+            status=LedgerStatus.SENDING,
             created_at=now,
             updated_at=now,
         )
