@@ -217,29 +217,39 @@ def flag_subject(stack: LocalStack, api_key: str, correlation_id: str) -> dict[s
     return session
 
 
-def walkthrough(api: str, face: str, api_key: str) -> str:
-    """A copy-paste shell walkthrough: consent → session → simulated attempt → result."""
+def _pick(name: str) -> str:
+    """A shell pipe stage printing one field of the JSON on its input."""
+    return f"python3 -c \"import json,sys; print(json.load(sys.stdin)['{name}'])\""
 
-    def pick(name: str) -> str:
-        return f"python3 -c \"import json,sys; print(json.load(sys.stdin)['{name}'])\""
 
+def _consented_guid(api: str, api_key: str, echo: str = "; echo") -> str:
+    """Shell lines that set API, KEY and a new GUID, and record the GUID's consent."""
     return f"""\
 API={api}/v1
 KEY='{api_key}'
 GUID=$(python3 -c 'import uuid; print(uuid.uuid4())')
 curl -s -X POST "$API/consents" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
-  -d "{{\\"correlationId\\": \\"$GUID\\", \\"policyVersion\\": \\"2026-01\\"}}"; echo
+  -d "{{\\"correlationId\\": \\"$GUID\\", \\"policyVersion\\": \\"2026-01\\"}}"{echo}
+"""
+
+
+def walkthrough(api: str, face: str, api_key: str) -> str:
+    """A copy-paste shell walkthrough: consent → session → simulated attempt → result."""
+    return (
+        _consented_guid(api, api_key)
+        + f"""\
 SESSION_JSON=$(curl -s -X POST "$API/sessions" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
   -d "{{\\"correlationId\\": \\"$GUID\\"}}"); echo "$SESSION_JSON"
-SESSION=$(echo "$SESSION_JSON" | {pick("sessionId")})
-FACE_TOKEN=$(echo "$SESSION_JSON" | {pick("faceAuthToken")})
-SESSION_TOKEN=$(echo "$SESSION_JSON" | {pick("sessionToken")})
+SESSION=$(echo "$SESSION_JSON" | {_pick("sessionId")})
+FACE_TOKEN=$(echo "$SESSION_JSON" | {_pick("faceAuthToken")})
+SESSION_TOKEN=$(echo "$SESSION_JSON" | {_pick("sessionToken")})
 # the device's part, simulated by the Face emulator:
 curl -s -X POST "{face}/face/v1.2/detectLiveness-sessions/$SESSION/attempts" \\
   -H "Authorization: Bearer $FACE_TOKEN" -H 'content-type: application/json' \\
   -d '{{"livenessDecision": "realface"}}'; echo
 curl -s "$API/sessions/$SESSION/result" -H "Authorization: Bearer $SESSION_TOKEN"; echo
 """
+    )
 
 
 def register_webhook(stack: LocalStack, api_key: str) -> None:
@@ -254,29 +264,23 @@ def register_webhook(stack: LocalStack, api_key: str) -> None:
 def webhook_walkthrough(api: str, face: str, api_key: str, receiver_port: int) -> str:
     """Make an event happen (a GUID fails three times and is flagged: `subject.flagged`), then read
     what the local receiver got: the event, with `"verified": true` when its signature checked out."""
-
-    def pick(name: str) -> str:
-        return f"python3 -c \"import json,sys; print(json.load(sys.stdin)['{name}'])\""
-
-    return f"""\
-API={api}/v1
-KEY='{api_key}'
-GUID=$(python3 -c 'import uuid; print(uuid.uuid4())')
-curl -s -X POST "$API/consents" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
-  -d "{{\\"correlationId\\": \\"$GUID\\", \\"policyVersion\\": \\"2026-01\\"}}" > /dev/null
+    return (
+        _consented_guid(api, api_key, " > /dev/null")
+        + f"""\
 for attempt in 1 2 3; do  # three spoofs, each in a new session: the third flags the GUID
   SESSION_JSON=$(curl -s -X POST "$API/sessions" -H "x-api-key: $KEY" -H 'content-type: application/json' \\
     -d "{{\\"correlationId\\": \\"$GUID\\"}}")
-  SESSION=$(echo "$SESSION_JSON" | {pick("sessionId")})
+  SESSION=$(echo "$SESSION_JSON" | {_pick("sessionId")})
   curl -s -X POST "{face}/face/v1.2/detectLiveness-sessions/$SESSION/attempts" \\
-    -H "Authorization: Bearer $(echo "$SESSION_JSON" | {pick("faceAuthToken")})" \\
+    -H "Authorization: Bearer $(echo "$SESSION_JSON" | {_pick("faceAuthToken")})" \\
     -H 'content-type: application/json' -d '{{"livenessDecision": "spoofface"}}' > /dev/null
-  curl -s "$API/sessions/$SESSION/result" -H "Authorization: Bearer $(echo "$SESSION_JSON" | {pick("sessionToken")})"
+  curl -s "$API/sessions/$SESSION/result" -H "Authorization: Bearer $(echo "$SESSION_JSON" | {_pick("sessionToken")})"
   echo
 done
 sleep 3  # the webhook queue's function delivers it
 curl -s http://127.0.0.1:{receiver_port}/received; echo
 """
+    )
 
 
 def _ignore_signals() -> None:
