@@ -205,6 +205,9 @@
       facts.append(dd);
     };
     add("Status", s.status, `status-${s.status}`);
+    const gate = s.gate || { gated: false };
+    const why = (gate.reason || "").replace("erased_", "erased while ").replace("_", " ");
+    add("Sessions", gate.gated ? `refused (${why})${gate.until ? ` until ${utc(gate.until)}` : ""}` : "allowed");
     add("Customer", s.customerId);
     add("Flagged at (UTC)", utc(s.flaggedAt) || "—");
     add("Reason", s.reason || "—");

@@ -52,6 +52,7 @@ def test_a_reviewer_finds_the_flag_reads_its_chart_and_overrides_it(stack, brows
     assert int(chart.get_attribute("data-points")) == len(detail["timeline"]) == 7  # 3 sessions, 3 attempts, the flag
     assert page.locator("#chart canvas").count() == 1
     assert page.locator("#timeline tbody tr").count() == 7
+    assert "Sessions\nrefused (flagged)" in page.locator("#subject-facts").inner_text()  # the gate, in words
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "review-console-subject.png"), full_page=True)
 
