@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import SettingsError, load_settings, setting_names
+from shared.settings import Settings, SettingsError, load_settings, setting_names
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = {
@@ -127,3 +127,28 @@ def test_malformed_or_duplicate_guidelines_stop_the_start():
     for bad in ("not json", "[]", json.dumps(twice), json.dumps([{"id": "Bad Id", "title": "A", "text": "t"}])):
         with pytest.raises(SettingsError, match="REVIEW_GUIDELINES_JSON"):
             load_settings({**base, "REVIEW_GUIDELINES_JSON": bad})
+
+
+def _as_setting(value: object) -> str:
+    """A default as an app setting spells it: 10.0 -> '10', False -> 'false'."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def test_every_default_the_bicep_sets_is_the_settings_models_own():
+    """The Bicep app settings repeat the defaults for operators to see and change; they may not drift."""
+    import re
+
+    bicep = (ROOT / "infra" / "main.bicep").read_text()
+    set_there = dict(re.findall(r"^\s+([A-Z][A-Z0-9_]+): '([^']*)'", bicep, re.MULTILINE))
+    drifted = []
+    for field in Settings.model_fields.values():
+        default = field.default
+        if field.alias in set_there and isinstance(default, int | float | str) and default not in ("", None):
+            if set_there[field.alias] != _as_setting(default):
+                drifted.append(f"{field.alias}: Bicep {set_there[field.alias]!r}, model {default!r}")
+    assert drifted == []
+    assert len(set_there) >= 30  # the check reads the app settings block, not nothing
