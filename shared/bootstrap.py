@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.customer_cache import CustomerCache
+from shared.adapters.determination_store import DeterminationStore
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.face import FaceRestClient
 from shared.adapters.face_ledger import FaceSessionLedger
@@ -23,7 +24,7 @@ from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.review_stats import ReviewStats
-from shared.adapters.stores import CustomerStore, DeterminationStore, ReviewIndex, SubjectStore
+from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow

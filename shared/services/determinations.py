@@ -20,10 +20,11 @@ from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.batch_delete import BatchDeleter
+from shared.adapters.determination_store import DeterminationStore
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
-from shared.adapters.stores import DeterminationStore, Versioned
+from shared.adapters.stores import Versioned
 from shared.adapters.tables import Tables
 from shared.domain.clock import Clock
 from shared.domain.determinations import (
