@@ -274,11 +274,13 @@ class ReviewService:
         deliver what it caused (index, successor, notification, audit log)."""
         _check_address(customer_id, correlation_id)
         flagged_by: list[str] = []  # the rule that flagged the subject, as the committed attempt read it
+        still_open: list[bool] = [False]  # a session not yet revoked (a reset of an active subject, say)
 
         def attempt() -> tuple[Subject, Decided, AuditEntry, list[WebhookEvent]]:
-            current = self.subjects.get(customer_id, correlation_id)
+            current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)  # one round trip
             if current is None:
                 raise NotFound("No such subject.")
+            still_open[0] = any(not s.record.revoked and not s.record.face_deleted for s in sessions)
             subject, now = current.record, self.clock()
             flagged_by[:] = [reason_kind(subject.state.flag_reason)]
             decided = change(subject, now)
@@ -312,7 +314,7 @@ class ReviewService:
             return updated, decided, entry, events
 
         updated, decided, entry, events = until_committed(attempt, "The subject")
-        if self.revoke is not None:  # no longer active: what it still holds goes (a reset's active sessions)
+        if still_open[0] and self.revoke is not None:  # no longer active: what it still holds goes
             self.revoke(customer_id, correlation_id)
         if (
             kind is not DecisionKind.CONFIRM and self.stats is not None
