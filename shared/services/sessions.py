@@ -197,19 +197,7 @@ class SessionService(SessionEndings):
 
         def attempt() -> IssuedView:
             now = self.clock()
-            # the first try may start from what this instance last wrote, when that shows a plain new session
-            known = None if issue.fresh else self.subjects.recent_with_sessions(customer.customer_id, correlation_id)
-            issue.fresh = True
-            if known is not None and self._plainly_allowed(*known, client_request_id, now):
-                current, sessions = known
-            else:
-                current, sessions = self.subjects.get_with_sessions(customer.customer_id, correlation_id)
-            if current is None or current.record.erasing:
-                raise ConsentRequired("Record the subject's consent (POST /consents) first.")
-            if current.record.state.status is not SubjectStatus.ACTIVE:
-                raise CorrelationIdBlocked(
-                    f"This correlation id is {current.record.state.status.value}; no new sessions."
-                )
+            current, sessions = self._read_subject(issue, customer.customer_id, correlation_id, client_request_id, now)
             replay = find_replay(sessions, client_request_id, now)
             if replay is not None:
                 view = self._replay(customer, correlation_id, replay.session_id)
@@ -231,26 +219,11 @@ class SessionService(SessionEndings):
                 if not (absorbed and self._commit(current, subject, state, absorbed, (), now, issue.pulled)):
                     self._forget_finished(absorbed)
                 raise _refused(refusal)
-            if issue.created is None:
-                issue.created = self.face.create_session(
-                    NewFaceSession(
-                        mode=mode or self.default_mode,
-                        device_correlation_id=correlation_id,
-                        ttl_seconds=int(self.session_ttl.total_seconds()),
-                        user_correlation_id=correlation_id,
-                        client_attempts=self.client_attempts,
-                        expected_client_ip=end_user_ip,
-                    )
-                )
-                if self.face.reports_other_sessions:  # so a reviewer can resolve Face's otherFlaggedSessions
-                    self.ledger.record_owner(issue.created.session_id, customer.customer_id, correlation_id, now)
-            created = issue.created
+            created = self._create_at_face(issue, customer.customer_id, correlation_id, mode, end_user_ip, now)
             session, token = self._new_session(subject, created, mode or self.default_mode, client_request_id, ip, now)
             absorbed = self._make_room(own, absorbed, state, now)
-            if ip and not issue.tracked:  # written ahead: a session the IP row lists but we discard reads as gone
-                opened = OpenSession(session_id=session.session_id, expires_at=session.expires_at)
-                self.ip_counters.change(ip, lambda st, o=opened, n=now: track_session(st, o, n, self.pull_grace))
-                issue.tracked = True
+            if ip:
+                self._track_ip(issue, ip, session, now)
             issued = IssuedSession(session_id=session.session_id, at=now, expires_at=session.expires_at)
             subject = self._with_check(subject, session.expires_at + self.pull_grace, now)
             self._commit(current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now)
@@ -265,6 +238,49 @@ class SessionService(SessionEndings):
         finally:
             if issue.created is not None and not issue.committed:
                 self._discard(issue.created.session_id)
+
+    def _read_subject(
+        self, issue: _Issue, customer_id: str, correlation_id: str, client_request_id: str | None, now: datetime
+    ) -> tuple[Versioned[Subject], list[Versioned[Session]]]:
+        """The subject and its sessions, refused unless consented, not being erased, and active. The
+        first try may start from what this instance last wrote, when that shows a plain new session."""
+        known = None if issue.fresh else self.subjects.recent_with_sessions(customer_id, correlation_id)
+        issue.fresh = True
+        if known is not None and self._plainly_allowed(*known, client_request_id, now):
+            current, sessions = known
+        else:
+            current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
+        if current is None or current.record.erasing:
+            raise ConsentRequired("Record the subject's consent (POST /consents) first.")
+        if current.record.state.status is not SubjectStatus.ACTIVE:
+            raise CorrelationIdBlocked(f"This correlation id is {current.record.state.status.value}; no new sessions.")
+        return current, sessions
+
+    def _create_at_face(
+        self, issue: _Issue, customer_id: str, correlation_id: str, mode: str | None, ip: str | None, now: datetime
+    ) -> CreatedFaceSession:
+        """The Face session this request hands out, created once however many races it loses."""
+        if issue.created is None:
+            issue.created = self.face.create_session(
+                NewFaceSession(
+                    mode=mode or self.default_mode,
+                    device_correlation_id=correlation_id,
+                    ttl_seconds=int(self.session_ttl.total_seconds()),
+                    user_correlation_id=correlation_id,
+                    client_attempts=self.client_attempts,
+                    expected_client_ip=ip,
+                )
+            )
+            if self.face.reports_other_sessions:  # so a reviewer can resolve Face's otherFlaggedSessions
+                self.ledger.record_owner(issue.created.session_id, customer_id, correlation_id, now)
+        return issue.created
+
+    def _track_ip(self, issue: _Issue, ip: str, session: Session, now: datetime) -> None:
+        """Written ahead, once: a session the address row lists but the request discards reads as gone."""
+        if not issue.tracked:
+            opened = OpenSession(session_id=session.session_id, expires_at=session.expires_at)
+            self.ip_counters.change(ip, lambda st: track_session(st, opened, now, self.pull_grace))
+            issue.tracked = True
 
     def _plainly_allowed(
         self,
