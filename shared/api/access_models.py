@@ -10,6 +10,7 @@ from pydantic import Field
 from shared.api.auth import decider_name
 from shared.api.models import ApiModel
 from shared.domain.policy import SubjectStatus
+from shared.domain.records import ReviewDecision
 from shared.services.subject_access import SubjectRecords
 
 
@@ -78,6 +79,16 @@ class SubjectAccessView(ApiModel):
     gate: GateHeld
 
 
+def _decision_held(d: ReviewDecision) -> DecisionHeld:
+    return DecisionHeld(
+        decision=d.decision,
+        reason=d.reason,
+        at=d.at,
+        decided_by=decider_name(d.by),
+        new_correlation_id=d.new_correlation_id,
+    )
+
+
 def access_view(held: SubjectRecords) -> SubjectAccessView:
     """The subject access response: the records held, without anything secret."""
     subject = held.subject
@@ -121,16 +132,7 @@ def access_view(held: SubjectRecords) -> SubjectAccessView:
             )
             for a in held.attempts
         ],
-        decisions=[
-            DecisionHeld(
-                decision=d.decision,
-                reason=d.reason,
-                at=d.at,
-                decided_by=decider_name(d.by),
-                new_correlation_id=d.new_correlation_id,
-            )
-            for d in subject.decisions
-        ],
+        decisions=[_decision_held(d) for d in subject.decisions],
         replaces=subject.replaces,
         replaced_by=subject.replaced_by,
         gate=GateHeld(

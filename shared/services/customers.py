@@ -17,13 +17,18 @@ from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
 
 
+def no_revocation(customer_id: str) -> int:
+    """The default until bootstrap wires the session service's revocation: nothing revoked."""
+    return 0
+
+
 @dataclass
 class CustomerService:
     store: CustomerStore
     audit: AuditLog
     clock: Clock
     webhooks: WebhookService | None = None
-    revoke_customer: Callable[[str], int] | None = None  # a terminated customer's open sessions go at once
+    revoke_customer: Callable[[str], int] = no_revocation  # a terminated customer's open sessions go at once
 
     def register(self, name: str, contact_email: str, actor: str) -> tuple[Customer, str]:
         """Create a customer; returns it with its api key (shown this once, stored as a hash)."""
@@ -136,7 +141,7 @@ class CustomerService:
         self.audit.relay("customers", customer_id, [entry])
         if events and self.webhooks is not None:
             self.webhooks.publish(customer_id, events)
-        if revoke and self.revoke_customer is not None:
+        if revoke:
             self.revoke_customer(customer_id)
         return updated
 

@@ -40,6 +40,7 @@ from shared.domain.notifications import customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.webhook_events import WebhookEvent, customer_event, determination_resolved
 from shared.errors import NotFound
+from shared.services.customers import no_revocation
 from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
 
@@ -85,7 +86,7 @@ class DeterminationService:
     webhooks: WebhookService | None = None
     expiry: ExpiryIndex | None = None
     kept: timedelta = timedelta(days=365)  # after a determination closes (docs/retention.md)
-    revoke_customer: Callable[[str], int] | None = None  # a suspended customer's open sessions go at once
+    revoke_customer: Callable[[str], int] = no_revocation  # a suspended customer's open sessions go at once
 
     # --- the customer -------------------------------------------------------------------
     def own(self, customer_id: str, status: str | None, size: int, token: dict | None) -> tuple[list, dict | None]:
@@ -224,12 +225,19 @@ class DeterminationService:
             return after, suspended.record if suspended else None, entries, events
 
         after, suspended, entries, events = until_committed(attempt, "The determination")
+        self._after_commit(customer_id, events, entries, suspended)
+        return after
+
+    def _after_commit(
+        self, customer_id: str, events: list[WebhookEvent], entries: list[AuditEntry], suspended: Customer | None
+    ) -> None:
+        """Publish, relay and, when the change suspended the customer, revoke its open sessions and
+        queue the suspension email."""
         if events and self.webhooks is not None:
             self.webhooks.publish(customer_id, events)
         if entries:
             self.audit.relay("customers", customer_id, entries)
-        if suspended is not None and self.revoke_customer is not None:
+        if suspended is not None:
             self.revoke_customer(customer_id)
-        if suspended is not None and suspended.suspended_at is not None:
-            self.queue.send(customer_suspended(customer_id, suspended.suspended_at, len(suspended.confirmations)))
-        return after
+            if suspended.suspended_at is not None:
+                self.queue.send(customer_suspended(customer_id, suspended.suspended_at, len(suspended.confirmations)))

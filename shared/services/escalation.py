@@ -25,6 +25,7 @@ from shared.domain.escalation import EscalationPolicy, escalate, suspend_now
 from shared.domain.notifications import Notification, customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.webhook_events import WebhookEvent, customer_event, determination_created, subject_blocked
+from shared.services.customers import no_revocation
 from shared.services.determinations import DeterminationIndex
 from shared.services.webhooks import WebhookService, event_row
 from shared.unit_of_work import until_committed
@@ -43,7 +44,7 @@ class CustomerEscalation:
     index: DeterminationIndex | None = None
     kept: timedelta = timedelta(days=365)  # a closed determination's retention
     webhooks: WebhookService | None = None
-    revoke_customer: Callable[[str], int] | None = None  # a suspended customer's open sessions go at once
+    revoke_customer: Callable[[str], int] = no_revocation  # a suspended customer's open sessions go at once
 
     def confirmed(self, note: Notification) -> Customer | None:
         """Open the determination and count it against the customer; warn, or suspend (at the
@@ -99,9 +100,8 @@ class CustomerEscalation:
         customer, in_window, entry, events = escalated
         if events and self.webhooks is not None:
             self.webhooks.publish(customer.customer_id, events)
-        if entry is not None:
+        if entry is not None:  # suspended by this confirmation
             self.audit.relay("customers", customer.customer_id, [entry])
-        if entry is not None and self.revoke_customer is not None:  # suspended by this confirmation
             self.revoke_customer(customer.customer_id)
         if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
             # Same id every time for one suspension: a redelivered message cannot double-mail.

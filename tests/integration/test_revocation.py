@@ -263,3 +263,27 @@ def test_parallel_session_requests_leave_at_most_the_allowed_open_sessions(api, 
     issued = [a.json for a in answers if a.status == 201]
     live = [s for s in issued if result(api, s["sessionId"], s["sessionToken"]).status == 200]
     assert len(live) == 1
+
+
+def test_a_revocation_that_failed_after_the_flag_is_done_by_the_subjects_retention_check(preissue, face, clock):
+    """Storage gave out right after the flag: the flag stands, and the next sweep revokes what is left."""
+    services, api = preissue
+    _, _, guid, (first, second, _) = spoofed_unread(api, face)
+    real_revoke, calls = services.sessions.revoke, []
+
+    def fails_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise ConnectionError("storage went away")
+        return real_revoke(*args, **kwargs)
+
+    services.sessions.revoke = fails_once
+    flagged = result(api, first["sessionId"], first["sessionToken"])
+    assert flagged.json["subjectStatus"] == "flagged"  # the flag committed; its revocation did not
+    assert result(api, second["sessionId"], second["sessionToken"]).error_code == "correlation_id_blocked"
+    assert face_holds(face.endpoint, face.key, second["sessionId"])
+    clock.advance(hours=1, minutes=5)
+    counts = services.retention.run()
+    assert counts.get("sessionsRevoked", 0) >= 2
+    assert_dead(api, face, second)
+    assert face_sessions_held(face.endpoint, guid) == []
