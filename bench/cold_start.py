@@ -49,10 +49,8 @@ def probe(module: str) -> dict:
 FIRST_CALL = """
 import json, time
 import function_app
-from shared.lazy_functions import real_function
 started = time.perf_counter()
-real_function("shared.api.client_routes", "create_session")
-from shared.bootstrap import build  # wiring itself (no storage call) is part of the first request too
+from shared.bootstrap import build  # imported while indexing: nothing is left for the first request
 print(json.dumps({{"seconds": time.perf_counter() - started}}))
 """
 

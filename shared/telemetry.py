@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -252,6 +253,11 @@ def redacting_processor() -> Any:
 def invocation_id() -> str | None:
     """The id of the invocation this code runs in (what a 500 names and every log line carries)."""
     return _invocation.get()
+
+
+def context_id(context: Any) -> str:
+    """The host's id of an invocation, from the `context` it passed (a fresh id without one)."""
+    return getattr(context, "invocation_id", None) or str(uuid.uuid4())
 
 
 @contextmanager

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 
 from shared import __version__
 from shared.adapters.tables import is_storage_outage
-from shared.api.http import STORAGE_DOWN, bearer_token, endpoint, json_response, parse_body
+from shared.api.http import STORAGE_DOWN, bearer_token, json_response, parse_body
 from shared.api.models import (
     ConsentRequest,
     ConsentResponse,
@@ -16,7 +18,8 @@ from shared.api.models import (
     SessionRequest,
     SessionResponse,
 )
-from shared.api.openapi import CONTENDED, UPSTREAM, documented
+from shared.api.openapi import CONTENDED, UPSTREAM
+from shared.api.router import Api, Needs
 from shared.bootstrap import services
 
 SESSION_REFUSALS = {
@@ -29,11 +32,16 @@ TOKEN_REFUSALS = {
     429: ("token_exhausted", "too_many_concurrent_requests"),
 }
 
-bp = func.Blueprint()
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+
+api = Api()
+bp = api.bp
 
 
-@bp.route(route="v1/consents", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/consents",
+    "POST",
     "Record a subject's consent",
     "client",
     security=("apiKey",),
@@ -41,9 +49,7 @@ bp = func.Blueprint()
     responses={201: ConsentResponse},
     errors=[CONTENDED],
 )
-@endpoint
-def create_consent(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
+def create_consent(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     body = parse_body(req, ConsentRequest, s.settings.max_body_bytes)
     subject = s.consent.grant_consent(customer, body.correlation_id, body.policy_version, body.purpose)
@@ -57,8 +63,9 @@ def create_consent(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="v1/sessions", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/sessions",
+    "POST",
     "Create a liveness session (or replay one by clientRequestId)",
     "client",
     security=("apiKey",),
@@ -66,9 +73,7 @@ def create_consent(req: func.HttpRequest) -> func.HttpResponse:
     responses={201: SessionResponse, 200: SessionResponse},
     errors=[SESSION_REFUSALS, UPSTREAM],
 )
-@endpoint
-def create_session(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
+def create_session(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     body = parse_body(req, SessionRequest, s.settings.max_body_bytes)
     issued = s.sessions.create_session(
@@ -84,17 +89,17 @@ def create_session(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(response, 200 if issued.replayed else 201)
 
 
-@bp.route(route="v1/sessions/{sessionId}/result", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/sessions/{sessionId}/result",
+    "GET",
     "Fetch a session's liveness result (spends one call)",
     "client",
     security=("sessionToken",),
     responses={200: ResultResponse},
     errors=[TOKEN_REFUSALS, UPSTREAM],
 )
-@endpoint
-def get_session_result(req: func.HttpRequest) -> func.HttpResponse:
-    result = services().sessions.get_result(req.route_params.get("sessionId", ""), bearer_token(req))
+def get_session_result(req: func.HttpRequest, s: Services) -> func.HttpResponse:
+    result = s.sessions.get_result(req.route_params.get("sessionId", ""), bearer_token(req))
     return json_response(
         ResultResponse(
             session_id=result.session_id,
@@ -106,9 +111,14 @@ def get_session_result(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="v1/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented("Health of the service and its storage", "client", responses={200: HealthResponse, 503: HealthResponse})
-@endpoint
+@api.route(
+    "v1/health",
+    "GET",
+    "Health of the service and its storage",
+    "client",
+    responses={200: HealthResponse, 503: HealthResponse},
+    needs=Needs.NOTHING,  # builds the services itself: storage down answers here with its own body
+)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     try:
         s = services()  # a cold start creates the tables: storage down answers here too

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from shared.api.auth import Role
-from shared.api.http import endpoint, error_response
-from shared.api.openapi import NOT_FOUND, documented
+from shared.api.http import error_response
+from shared.api.openapi import NOT_FOUND
+from shared.api.router import Api, Needs
 from shared.api.static_files import StaticFiles, page_headers
-from shared.bootstrap import services
 from shared.errors import Forbidden
 
-bp = func.Blueprint()
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+
+api = Api()
+bp = api.bp
 ASSETS = StaticFiles(
     "shared.console",
     {
@@ -25,19 +31,18 @@ ASSETS = StaticFiles(
 PAGE_HEADERS = page_headers()
 
 
-@bp.route(route="v1/review", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/review",
+    "GET",
     "The review console page",
     "review",
     security=(),  # the page itself carries no data; its calls authenticate
     responses={200: "text/html", 302: "", 403: ""},
     errors=[{403: ("forbidden",)}],
 )
-@endpoint
-def review_console(req: func.HttpRequest) -> func.HttpResponse:
+def review_console(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     """The console page. With App Service Authentication the reviewer must be signed in with a role;
     locally the page holds no data and asks for the administrator key, which every data call needs."""
-    s = services()
     if s.settings.easy_auth_enabled:
         if s.staff.principal(req) is None:
             target = "/.auth/login/aad?post_login_redirect_uri=/api/v1/review"
@@ -53,13 +58,15 @@ def review_console(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=PAGE_HEADERS)
 
 
-@bp.route(route="v1/review/assets/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/review/assets/{name}",
+    "GET",
     "A static file of the review console",
     "review",
     security=(),
     responses={200: "text/javascript|text/css"},
     errors=[NOT_FOUND],
+    needs=Needs.NOTHING,
 )
 def review_console_asset(req: func.HttpRequest) -> func.HttpResponse:
     """Static files of the console (no data in them); anything not on the list is 404."""

@@ -3,9 +3,11 @@ list them across customers and resolve the responses. Adapters only: parse, call
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
-from shared.api.auth import Role
+from shared.api.auth import Principal, Role
 from shared.api.determination_models import (
     STATUSES,
     DeterminationAccepted,
@@ -15,14 +17,18 @@ from shared.api.determination_models import (
     ReviewDeterminationView,
     determination_view,
 )
-from shared.api.http import endpoint, json_response, page_request, page_response, parse_body
+from shared.api.http import json_response, page_request, page_response, parse_body
 from shared.api.models import Page
-from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, Query, documented
-from shared.bootstrap import services
+from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, Query
+from shared.api.router import Api
 from shared.domain.determinations import ResolutionOutcome, customer_of
 from shared.errors import InvalidRequest, NotFound
 
-bp = func.Blueprint()
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+
+api = Api()
+bp = api.bp
 CONFLICT = {409: ("conflict",)}
 STATUS = Query("status", "Only determinations in this status.", {"type": "string", "enum": list(STATUSES)})
 CUSTOMER = Query("customerId", "Every determination of this customer (reviewers).", {"type": "string"})
@@ -35,8 +41,9 @@ def _status(req: func.HttpRequest, default: str | None = None) -> str | None:
     return status
 
 
-@bp.route(route="v1/determinations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/determinations",
+    "GET",
     "Your confirmed-abuse determinations",
     "client",
     security=("apiKey",),
@@ -44,18 +51,17 @@ def _status(req: func.HttpRequest, default: str | None = None) -> str | None:
     responses={200: Page[DeterminationView]},
     errors=[BAD_QUERY],
 )
-@endpoint
-def list_determinations(req: func.HttpRequest) -> func.HttpResponse:
+def list_determinations(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     """The caller's determinations (docs/abuse-policy.md), with what it must do and by when."""
-    s = services()
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     status = _status(req)
     items, token = s.determinations.own(customer.customer_id, status, *page_request(req))
     return page_response([determination_view(s.determinations.shown(d)) for d in items], token)
 
 
-@bp.route(route="v1/determinations/{determinationId}/response", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/determinations/{determinationId}/response",
+    "POST",
     "Explain or remediate a determination",
     "client",
     security=("apiKey",),
@@ -63,11 +69,9 @@ def list_determinations(req: func.HttpRequest) -> func.HttpResponse:
     responses={202: DeterminationAccepted},
     errors=[NOT_FOUND, CONFLICT, CONTENDED],
 )
-@endpoint
-def respond_to_determination(req: func.HttpRequest) -> func.HttpResponse:
+def respond_to_determination(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     """Send the explanation and the remediation; a reviewer accepts or rejects it. 409 when a
     response is already waiting for review or the determination is closed."""
-    s = services()
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     body = parse_body(req, DeterminationResponseRequest, s.settings.max_body_bytes)
     determination_id = req.route_params.get("determinationId", "")
@@ -77,20 +81,20 @@ def respond_to_determination(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(DeterminationAccepted(determination_id=done.determination_id, status=done.status), 202)
 
 
-@bp.route(route="v1/review/determinations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/review/determinations",
+    "GET",
     "Determinations across customers, with their responses",
     "review",
     query=(STATUS, CUSTOMER, *PAGING),
     responses={200: Page[ReviewDeterminationView]},
     errors=[BAD_QUERY],
+    role=Role.REVIEWER,
+    action="determination.list",
 )
-@endpoint
-def review_determinations(req: func.HttpRequest) -> func.HttpResponse:
+def review_determinations(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     """Determinations in one status (default `response_received`: those waiting for a reviewer), or
     with `customerId` every determination of that customer (optionally of one status)."""
-    s = services()
-    s.staff.require(req, Role.REVIEWER, "determination.list")
     customer_id = req.params.get("customerId")
     if customer_id is not None:
         if not customer_of(f"{customer_id}.x"):
@@ -102,24 +106,20 @@ def review_determinations(req: func.HttpRequest) -> func.HttpResponse:
     return page_response([determination_view(s.determinations.shown(d), with_customer=True) for d in items], token)
 
 
-@bp.route(
-    route="v1/review/determinations/{determinationId}/resolution",
-    methods=["POST"],
-    auth_level=func.AuthLevel.ANONYMOUS,
-)
-@documented(
+@api.route(
+    "v1/review/determinations/{determinationId}/resolution",
+    "POST",
     "Accept or reject a customer's response",
     "review",
     request=ResolutionRequest,
     responses={200: ReviewDeterminationView},
     errors=[NOT_FOUND, CONFLICT, CONTENDED],
+    role=Role.REVIEWER,
+    action="determination.resolve",
 )
-@endpoint
-def resolve_determination(req: func.HttpRequest) -> func.HttpResponse:
+def resolve_determination(req: func.HttpRequest, s: Services, reviewer: Principal) -> func.HttpResponse:
     """accepted → `remediated`; rejected → `response_rejected` (the customer may respond again until
     respondBy; after it, `expired`, which suspends the customer). Audited."""
-    s = services()
-    reviewer = s.staff.require(req, Role.REVIEWER, "determination.resolve")
     body = parse_body(req, ResolutionRequest, s.settings.max_body_bytes)
     determination_id = req.route_params.get("determinationId", "")
     customer_id = customer_of(determination_id)

@@ -5,28 +5,33 @@ from the pinned `swagger-ui-dist` npm package)."""
 from __future__ import annotations
 
 import functools
-import sys
 
 import azure.functions as func
 
-from shared.api.http import endpoint, json_response
-from shared.api.openapi import NOT_FOUND, build, documented
+from shared.api.http import json_response
+from shared.api.openapi import NOT_FOUND, build
+from shared.api.router import ROUTES, Api, Needs
 from shared.api.static_files import StaticFiles, page_headers
-from shared.lazy_functions import load_all
+from shared.blueprints import blueprints
 
-bp = func.Blueprint()
+api = Api()
+bp = api.bp
 
 
 @functools.cache
 def _document() -> dict:
-    app = sys.modules["function_app"].app  # the app that registered this blueprint
-    load_all()  # the real route modules describe themselves when imported; a stub imports on first call
-    return build(app)
+    blueprints()  # every route module imported: each registered its routes with their documentation
+    return build(list(ROUTES.values()))
 
 
-@bp.route(route="v1/openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented("This OpenAPI 3.1 document", "client", responses={200: "application/json"})
-@endpoint
+@api.route(
+    "v1/openapi.json",
+    "GET",
+    "This OpenAPI 3.1 document",
+    "client",
+    responses={200: "application/json"},
+    needs=Needs.NOTHING,
+)
 def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_document())
 
@@ -40,18 +45,27 @@ DOCS = StaticFiles(
 DOCS_HEADERS = page_headers(style_src="'self' 'unsafe-inline'", form_action="'none'")
 
 
-@bp.route(route="v1/docs", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
-    "This API's reference, for people (Swagger UI over the OpenAPI document)", "client", responses={200: "text/html"}
+@api.route(
+    "v1/docs",
+    "GET",
+    "This API's reference, for people (Swagger UI over the OpenAPI document)",
+    "client",
+    responses={200: "text/html"},
+    needs=Needs.NOTHING,
 )
 def api_reference(req: func.HttpRequest) -> func.HttpResponse:
     """The OpenAPI document rendered as a browsable page."""
     return func.HttpResponse(DOCS.read("index.html"), mimetype="text/html", charset="utf-8", headers=DOCS_HEADERS)
 
 
-@bp.route(route="v1/docs/assets/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
-    "A static file of the API reference page", "client", responses={200: "text/javascript|text/css"}, errors=[NOT_FOUND]
+@api.route(
+    "v1/docs/assets/{name}",
+    "GET",
+    "A static file of the API reference page",
+    "client",
+    responses={200: "text/javascript|text/css"},
+    errors=[NOT_FOUND],
+    needs=Needs.NOTHING,
 )
 def api_reference_asset(req: func.HttpRequest) -> func.HttpResponse:
     """Static files of the reference page; anything not on the list is 404."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import uuid
@@ -103,10 +102,10 @@ def parse_body(req: func.HttpRequest, model: type[M], max_bytes: int) -> M:
         raise InvalidRequest(f"The body is not valid ({fields}).", details=details) from None
 
 
-def endpoint(handler: Handler) -> Handler:
+def endpoint(handler: Handler, name: str | None = None) -> Handler:
     """Wrap a handler: domain errors become their envelope, anything unexpected a logged 500."""
+    function = name or handler.__name__
 
-    @functools.wraps(handler)
     def wrapped(req: func.HttpRequest) -> func.HttpResponse:
         try:
             require_json(req)
@@ -115,10 +114,11 @@ def endpoint(handler: Handler) -> Handler:
             return error_response(error)
         except Exception as exc:
             if is_storage_outage(exc):
-                log.warning("storage unavailable in %s: %s", handler.__name__, type(exc).__name__)
+                log.warning("storage unavailable in %s: %s", function, type(exc).__name__)
                 return error_response(STORAGE_DOWN)
-            return internal_error(handler.__name__)
+            return internal_error(function)
 
+    wrapped.__name__ = function
     return wrapped
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from shared.adapters.face import FaceSettings
-from shared.api.auth import Role
-from shared.api.http import endpoint, json_response, page_request, page_response, parse_body
+from shared.api.auth import Principal, Role
+from shared.api.http import json_response, page_request, page_response, parse_body
 from shared.api.models import (
     AbuseMonitoringSetting,
     CustomerCreateRequest,
@@ -25,12 +27,15 @@ from shared.api.openapi import (
     PAGING,
     STAFF,
     UPSTREAM,
-    documented,
 )
-from shared.bootstrap import services
+from shared.api.router import Api
 from shared.domain.records import Customer
 
-bp = func.Blueprint()
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+
+api = Api()
+bp = api.bp
 TERMINATED = {409: ("conflict",)}  # the customer was terminated: permanent
 
 
@@ -47,73 +52,78 @@ def _view(customer: Customer) -> CustomerView:
     )
 
 
-@bp.route(route="v1/manage/customers", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/customers",
+    "POST",
     "Register a customer (its api key is shown once)",
     "manage",
     request=CustomerCreateRequest,
     responses={201: CustomerKeyResponse},
+    role=Role.ADMINISTRATOR,
+    action="customer.create",
 )
-@endpoint
-def create_customer(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.create")
+def create_customer(req: func.HttpRequest, s: Services, admin: Principal) -> func.HttpResponse:
     body = parse_body(req, CustomerCreateRequest, s.settings.max_body_bytes)
     customer, api_key = s.customers.register(body.name, body.contact_email, admin.name)
     return json_response(CustomerKeyResponse(customer_id=customer.customer_id, api_key=api_key), 201)
 
 
-@bp.route(route="v1/manage/customers", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/customers",
+    "GET",
     "List customers",
     "manage",
     query=PAGING,
     responses={200: Page[CustomerView]},
+    role=Role.ADMINISTRATOR,
+    action="customer.list",
 )
-@endpoint
-def list_customers(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    s.staff.require(req, Role.ADMINISTRATOR, "customer.list")
+def list_customers(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     customers, token = s.customers.store.page(*page_request(req))
     return page_response([_view(c) for c in customers], token)
 
 
-@bp.route(route="v1/manage/customers/{customerId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented("Read a customer", "manage", responses={200: CustomerView}, errors=[NOT_FOUND])
-@endpoint
-def get_customer(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    s.staff.require(req, Role.ADMINISTRATOR, "customer.read")
+@api.route(
+    "v1/manage/customers/{customerId}",
+    "GET",
+    "Read a customer",
+    "manage",
+    responses={200: CustomerView},
+    errors=[NOT_FOUND],
+    role=Role.ADMINISTRATOR,
+    action="customer.read",
+)
+def get_customer(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     return json_response(_view(s.customers.get(req.route_params.get("customerId", "")).record))
 
 
-@bp.route(route="v1/manage/customers/{customerId}/keys", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/customers/{customerId}/keys",
+    "POST",
     "Rotate a customer's api key (the old one stops working)",
     "manage",
     responses={200: CustomerKeyResponse},
     errors=[NOT_FOUND, CONTENDED, TERMINATED],
+    role=Role.ADMINISTRATOR,
+    action="customer.rotate_key",
 )
-@endpoint
-def rotate_customer_key(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.rotate_key")
+def rotate_customer_key(req: func.HttpRequest, s: Services, admin: Principal) -> func.HttpResponse:
     customer, api_key = s.customers.rotate_key(req.route_params.get("customerId", ""), admin.name)
     return json_response(CustomerKeyResponse(customer_id=customer.customer_id, api_key=api_key))
 
 
-@bp.route(route="v1/manage/customers/{customerId}/reinstate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/customers/{customerId}/reinstate",
+    "POST",
     "Lift a customer's suspension",
     "manage",
     request=ReasonRequest,
     responses={200: CustomerView},
     errors=[NOT_FOUND, CONTENDED, TERMINATED],
+    role=Role.ADMINISTRATOR,
+    action="customer.reinstate",
 )
-@endpoint
-def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.reinstate")
+def reinstate_customer(req: func.HttpRequest, s: Services, admin: Principal) -> func.HttpResponse:
     body = (
         parse_body(req, ReasonRequest, s.settings.max_body_bytes)
         if (req.get_body() or b"").strip()
@@ -123,37 +133,37 @@ def reinstate_customer(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_view(customer))
 
 
-@bp.route(route="v1/manage/customers/{customerId}/terminate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/customers/{customerId}/terminate",
+    "POST",
     "Terminate a customer (permanent)",
     "manage",
     request=TerminateRequest,
     responses={200: CustomerView},
     errors=[NOT_FOUND, CONTENDED, TERMINATED],
+    role=Role.ADMINISTRATOR,
+    action="customer.terminate",
 )
-@endpoint
-def terminate_customer(req: func.HttpRequest) -> func.HttpResponse:
+def terminate_customer(req: func.HttpRequest, s: Services, admin: Principal) -> func.HttpResponse:
     """End a customer for good: every client call with its keys or session tokens answers 403
     `customer_terminated`, no new key can be issued, and reinstating answers 409. Audited."""
-    s = services()
-    admin = s.staff.require(req, Role.ADMINISTRATOR, "customer.terminate")
     body = parse_body(req, TerminateRequest, s.settings.max_body_bytes)
     customer = s.customers.terminate(req.route_params.get("customerId", ""), admin.name, body.reason)
     return json_response(_view(customer))
 
 
-@bp.route(route="v1/manage/repair", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/repair",
+    "POST",
     "Finish interrupted decisions (outbox, successor subjects)",
     "manage",
     responses={200: RepairResponse},
+    role=Role.ADMINISTRATOR,
+    action="system.repair",
 )
-@endpoint
-def repair(req: func.HttpRequest) -> func.HttpResponse:
+def repair(req: func.HttpRequest, s: Services, admin: Principal) -> func.HttpResponse:
     """Finish interrupted work: queue left-behind notifications, create missing successor subjects,
     relay audit entries still waiting beside their change."""
-    s = services()
-    admin = s.staff.require(req, Role.ADMINISTRATOR, "system.repair")
     done = s.review.repair()
     s.audit.append(at=s.clock(), actor=admin.name, action="system.repair", detail=done)
     return json_response(
@@ -175,32 +185,32 @@ def _face_settings_view(api_version: str, settings: FaceSettings) -> FaceSetting
     )
 
 
-@bp.route(route="v1/manage/face-settings", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/face-settings",
+    "GET",
     "Read the Face resource's liveness abuse monitoring setting (Face v1.3-preview.1)",
     "manage",
     responses={200: FaceSettingsView},
     errors=FACE_SETTINGS_ERRORS,
+    role=Role.ADMINISTRATOR,
+    action="face.settings.read",
 )
-@endpoint
-def get_face_settings(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    s.staff.require(req, Role.ADMINISTRATOR, "face.settings.read")
+def get_face_settings(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     return json_response(_face_settings_view(s.face_settings.api_version, s.face_settings.read()))
 
 
-@bp.route(route="v1/manage/face-settings", methods=["PATCH"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/manage/face-settings",
+    "PATCH",
     "Turn the Face resource's liveness abuse monitoring on or off (audited)",
     "manage",
     request=FaceSettingsUpdate,
     responses={200: FaceSettingsView},
     errors=[*FACE_SETTINGS_ERRORS],
+    role=Role.ADMINISTRATOR,
+    action="face.settings.update",
 )
-@endpoint
-def update_face_settings(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    admin = s.staff.require(req, Role.ADMINISTRATOR, "face.settings.update")
+def update_face_settings(req: func.HttpRequest, s: Services, admin: Principal) -> func.HttpResponse:
     body = parse_body(req, FaceSettingsUpdate, s.settings.max_body_bytes)
     updated = s.face_settings.set_abuse_monitoring(body.liveness_abuse_monitoring.enabled, admin.name, body.reason)
     return json_response(_face_settings_view(s.face_settings.api_version, updated))

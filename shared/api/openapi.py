@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document, generated from the same pydantic models the handlers validate with.
 
-Each HTTP handler carries an `@documented(...)` entry; paths and methods come from the app's own
-function metadata, so the document and the app cannot drift apart (a test checks both ways).
+Each HTTP handler is registered with its documentation (`shared.api.router`): paths and methods
+come from the same call that registers the function, so the document and the app cannot drift
+apart (a test checks both ways against the app's own function metadata).
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared import __version__
 from shared.api.http import STATE_CHANGING
+
+if TYPE_CHECKING:
+    from shared.api.router import Route
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,28 +115,6 @@ def documented(summary: str, tag: str, **details: Any) -> Callable[[F], F]:
     return record
 
 
-@dataclass(frozen=True)
-class Route:
-    name: str
-    route: str
-    methods: tuple[str, ...]
-
-
-def http_routes(app: Any) -> list[Route]:
-    """Every HTTP function of the app, read from its registered builders without building them
-    (`get_functions()` may run only once per app object, and the host needs that call)."""
-    found = []
-    for builder in app._function_builders:  # azure-functions 1.26 (pinned): the registered functions
-        function = builder._function
-        trigger = function.get_trigger()
-        if trigger is None or trigger.get_binding_name() != "httpTrigger":
-            continue
-        spec = trigger.get_dict_repr()
-        methods = tuple(str(m).upper() for m in spec.get("methods") or ("GET", "POST"))
-        found.append(Route(function.get_function_name(), spec.get("route") or function.get_function_name(), methods))
-    return found
-
-
 STORAGE = {503: ("storage_unavailable",)}
 INTERNAL = {500: ("internal_error",)}
 PATH_SCHEMAS: dict[str, dict[str, Any]] = {  # as strictly as the routes check them
@@ -185,9 +167,8 @@ def _error_schema(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return schema
 
 
-def build(app: Any, prefix: str = "/api") -> dict[str, Any]:
-    """The whole document for an app."""
-    routes = http_routes(app)
+def build(routes: list[Route], prefix: str = "/api") -> dict[str, Any]:
+    """The whole document for the app's HTTP routes (`shared.api.router.ROUTES`)."""
     models: set[type[BaseModel]] = set()
     routes = [r for r in routes if r.name in REGISTRY]  # the fallback for unknown routes is no operation
     for route in routes:

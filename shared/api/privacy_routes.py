@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 from pydantic import TypeAdapter, ValidationError
 
 from shared.api.access_models import SubjectAccessView, access_view
-from shared.api.auth import Role
+from shared.api.auth import Principal, Role
 from shared.api.http import (
     SECURITY_HEADERS,
     client_network,
-    endpoint,
     json_response,
     page_request,
     page_response,
@@ -20,59 +20,62 @@ from shared.api.http import (
     time_range,
 )
 from shared.api.models import CorrelationId, FeedbackAccepted, FeedbackRequest, FeedbackView, Page
-from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, STAFF, STAFF_SCHEMES, Query, documented
-from shared.bootstrap import services
+from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, STAFF, STAFF_SCHEMES, Query
+from shared.api.router import Api
 from shared.domain.gate import longest_window
 from shared.domain.privacy import notice, render_html
 from shared.errors import InvalidRequest
 
-bp = func.Blueprint()
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+
+api = Api()
+bp = api.bp
 FEEDBACK_MAX_BYTES = 8192
 _GUID = TypeAdapter(CorrelationId)
 
 
-@bp.route(route="v1/subjects/{correlationId}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/subjects/{correlationId}",
+    "DELETE",
     "Withdraw consent and erase a subject",
     "client",
     security=("apiKey",),
     responses={204: None},
     errors=[BAD_QUERY, CONTENDED],
 )
-@endpoint
-def erase_subject(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
+def erase_subject(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     s.erasure.erase(customer, _correlation_id(req))
     return func.HttpResponse(status_code=204, headers=SECURITY_HEADERS)
 
 
-@bp.route(route="v1/subjects/{correlationId}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/subjects/{correlationId}",
+    "GET",
     "Everything held about one of your subjects (subject access)",
     "client",
     security=("apiKey",),
     responses={200: SubjectAccessView},
     errors=[BAD_QUERY, NOT_FOUND],
 )
-@endpoint
-def read_subject(req: func.HttpRequest) -> func.HttpResponse:
+def read_subject(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     """What Liveness Guard holds about the caller's own subject — consent, the sessions and attempt
     decisions still retained, counters, reviewers' decisions, linked GUIDs, the gate state — so the
     customer can answer its end user's access request. Another customer's GUID is a 404."""
-    s = services()
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     held = s.subject_access.held(customer.customer_id, _correlation_id(req))
     return json_response(access_view(held))
 
 
-@bp.route(route="v1/privacy", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
-    "The privacy notice (JSON, or HTML for Accept: text/html)", "client", responses={200: "application/json|text/html"}
+@api.route(
+    "v1/privacy",
+    "GET",
+    "The privacy notice (JSON, or HTML for Accept: text/html)",
+    "client",
+    responses={200: "application/json|text/html"},
 )
-@endpoint
-def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
+def privacy_notice(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     ttl = timedelta(seconds=s.settings.session_ttl_seconds)
     data = notice(s.retention.policy, s.settings.session_call_budget, ttl, longest_window(s.sessions.policy))
     if "text/html" in (req.headers.get("accept") or ""):
@@ -80,8 +83,9 @@ def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(data)
 
 
-@bp.route(route="v1/feedback", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/feedback",
+    "POST",
     "Send feedback (no account needed)",
     "client",
     security=("apiKey",),
@@ -90,9 +94,7 @@ def privacy_notice(req: func.HttpRequest) -> func.HttpResponse:
     responses={202: FeedbackAccepted},
     errors=[{429: ("rate_limited",)}],
 )
-@endpoint
-def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
+def submit_feedback(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     customer_id = None
     if req.headers.get("x-api-key") is not None:
         customer_id = s.customers.authenticate(req.headers.get("x-api-key")).customer_id
@@ -108,8 +110,9 @@ def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(FeedbackAccepted(feedback_id=feedback.feedback_id), 202)
 
 
-@bp.route(route="v1/review/feedback", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/review/feedback",
+    "GET",
     "Read feedback",
     "review",
     security=STAFF_SCHEMES,
@@ -120,11 +123,10 @@ def submit_feedback(req: func.HttpRequest) -> func.HttpResponse:
     ),
     responses={200: Page[FeedbackView]},
     errors=[STAFF, BAD_QUERY],
+    role=Role.REVIEWER,
+    action="feedback.read",
 )
-@endpoint
-def list_feedback(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    s.staff.require(req, Role.REVIEWER, "feedback.read")
+def list_feedback(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     start, end = time_range(req, s.clock(), timedelta(days=30))
     items, token = s.feedback.page(start, end, *page_request(req))
     views = [FeedbackView(**f.model_dump(exclude={"json_fields"})) for f in items]

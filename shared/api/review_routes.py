@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from shared.adapters.paging import whole_number
-from shared.api.auth import Role
-from shared.api.http import endpoint, json_response, page_request, page_response, parse_body, time_range
+from shared.api.auth import Principal, Role
+from shared.api.http import json_response, page_request, page_response, parse_body, time_range
 from shared.api.models import (
     AuditEntry,
     DecisionRequest,
@@ -27,10 +28,9 @@ from shared.api.openapi import (
     STAFF,
     STAFF_SCHEMES,
     Query,
-    documented,
 )
 from shared.api.review_views import detail_view, flag_item
-from shared.bootstrap import services
+from shared.api.router import Api
 from shared.domain.determinations import Severity
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import Subject
@@ -40,7 +40,11 @@ from shared.services.review import STATUS_OF_INDEX
 
 CONFLICT = {409: ("conflict",)}
 
-bp = func.Blueprint()
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+
+api = Api()
+bp = api.bp
 SUBJECT = "v1/review/subjects/{customerId}/{correlationId}"
 
 
@@ -48,8 +52,9 @@ def _address(req: func.HttpRequest) -> tuple[str, str]:
     return req.route_params.get("customerId", ""), req.route_params.get("correlationId", "").lower()
 
 
-@bp.route(route="v1/review/flags", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/review/flags",
+    "GET",
     "List subjects by review status",
     "review",
     query=(
@@ -57,11 +62,10 @@ def _address(req: func.HttpRequest) -> tuple[str, str]:
         *PAGING,
     ),
     responses={200: Page[FlagItem]},
+    role=Role.REVIEWER,
+    action="review.list",
 )
-@endpoint
-def list_flags(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    s.staff.require(req, Role.REVIEWER, "review.list")
+def list_flags(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     status = req.params.get("status") or "pending"
     if status not in STATUS_OF_INDEX:
         raise InvalidRequest("status must be pending, blocked or retired.")
@@ -70,17 +74,17 @@ def list_flags(req: func.HttpRequest) -> func.HttpResponse:
     return page_response([flag_item(x, policy, now) for x in subjects], token)
 
 
-@bp.route(route=SUBJECT, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    SUBJECT,
+    "GET",
     "A subject with its retained timeline",
     "review",
     responses={200: SubjectDetailView},
     errors=[NOT_FOUND],
+    role=Role.REVIEWER,
+    action="review.read",
 )
-@endpoint
-def get_subject(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    s.staff.require(req, Role.REVIEWER, "review.read")
+def get_subject(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     customer_id, correlation_id = _address(req)
     detail = s.review.detail(customer_id, correlation_id)
     customer = s.customers.store.get_recent(customer_id)
@@ -88,38 +92,43 @@ def get_subject(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(detail_view(detail, s.sessions.policy, s.clock(), status))
 
 
-@bp.route(route=SUBJECT + "/decision", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    SUBJECT + "/decision",
+    "POST",
     "Confirm or override a pending flag",
     "review",
     request=DecisionRequest,
     responses={200: DecisionResponse},
     errors=[NOT_FOUND, CONFLICT, CONTENDED],
+    role=Role.REVIEWER,
+    action="subject.decide",
 )
-@endpoint
-def decide_subject(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    reviewer = s.staff.require(req, Role.REVIEWER, "subject.decide")
+def decide_subject(req: func.HttpRequest, s: Services, reviewer: Principal) -> func.HttpResponse:
     body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
     severity = body.severity or Severity.STANDARD
     decided = s.review.decide(*_address(req), body.decision, body.reason, reviewer.name, severity, body.guideline_id)
     return _decision(decided)
 
 
-@bp.route(route="v1/review/guidelines", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented("The guidelines reviewers decide by", "review", responses={200: list[GuidelineView]})
-@endpoint
-def list_guidelines(req: func.HttpRequest) -> func.HttpResponse:
+@api.route(
+    "v1/review/guidelines",
+    "GET",
+    "The guidelines reviewers decide by",
+    "review",
+    responses={200: list[GuidelineView]},
+    role=Role.REVIEWER,
+    action="review.guidelines",
+)
+def list_guidelines(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     """The predefined guidelines (shipped defaults, or `REVIEW_GUIDELINES_JSON`): each a short rule
     with the evidence that supports confirm or override. Every decision names one."""
-    s = services()
-    s.staff.require(req, Role.REVIEWER, "review.guidelines")
     views = [GuidelineView(id=g.id, title=g.title, text=g.text) for g in s.review.guidelines]
     return json_response([v.model_dump(by_alias=True) for v in views])
 
 
-@bp.route(route="v1/review/overview", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/review/overview",
+    "GET",
     "How the policy and the human review are doing",
     "review",
     query=(
@@ -131,35 +140,35 @@ def list_guidelines(req: func.HttpRequest) -> func.HttpResponse:
     ),
     responses={200: Overview},
     errors=[BAD_QUERY],
+    role=Role.REVIEWER,
+    action="review.overview",
 )
-@endpoint
-def review_overview(req: func.HttpRequest) -> func.HttpResponse:
+def review_overview(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     """Pending reviews against the SLA, flags per day by rule, decisions, the override rate per rule
     (the rule's false-positive rate) and feedback by category, from daily counts kept as they happen."""
-    s = services()
-    s.staff.require(req, Role.REVIEWER, "review.overview")
     found = s.overview.overview(whole_number(req.params.get("days"), "days", 30, MAX_DAYS))
     return json_response(found)
 
 
-@bp.route(route=SUBJECT + "/reset", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    SUBJECT + "/reset",
+    "POST",
     "Retire a GUID and issue a new one",
     "review",
     request=ResetRequest,
     responses={200: DecisionResponse},
     errors=[NOT_FOUND, CONFLICT, CONTENDED],
+    role=Role.REVIEWER,
+    action="subject.reset",
 )
-@endpoint
-def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    reviewer = s.staff.require(req, Role.REVIEWER, "subject.reset")
+def reset_subject(req: func.HttpRequest, s: Services, reviewer: Principal) -> func.HttpResponse:
     body = parse_body(req, ResetRequest, s.settings.max_body_bytes)
     return _decision(s.review.reset(*_address(req), body.reason, reviewer.name))
 
 
-@bp.route(route="v1/review/audit", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/review/audit",
+    "GET",
     "Read the audit log",
     "review",
     security=STAFF_SCHEMES,
@@ -172,11 +181,10 @@ def reset_subject(req: func.HttpRequest) -> func.HttpResponse:
     ),
     responses={200: Page[AuditEntry]},
     errors=[STAFF, BAD_QUERY],
+    role=Role.REVIEWER,
+    action="audit.read",
 )
-@endpoint
-def read_audit(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
-    s.staff.require(req, Role.REVIEWER, "audit.read")
+def read_audit(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     start, end = time_range(req, s.clock(), timedelta(days=1))
     customer_id, correlation_id = req.params.get("customerId"), req.params.get("correlationId")
     targets = s.review.refs(customer_id, correlation_id.lower()) if customer_id and correlation_id else None

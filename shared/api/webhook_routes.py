@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import azure.functions as func
 from pydantic import StringConstraints, WithJsonSchema
 
-from shared.api.http import SECURITY_HEADERS, endpoint, json_response, parse_body
+from shared.api.http import SECURITY_HEADERS, json_response, parse_body
 from shared.api.models import ApiModel
-from shared.api.openapi import NOT_FOUND, documented
-from shared.bootstrap import services
+from shared.api.openapi import NOT_FOUND
+from shared.api.router import Api
 from shared.domain.webhook_events import EVENT_TYPES
 from shared.errors import NotFound
 
-bp = func.Blueprint()
+if TYPE_CHECKING:
+    from shared.bootstrap import Services
+
+api = Api()
+bp = api.bp
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]  # one list of event types, in the domain
 
 
@@ -36,37 +40,35 @@ class WebhookCreated(WebhookView):
     secret: str  # shown only here: verify each delivery with it (Standard Webhooks)
 
 
-@bp.route(route="v1/webhook", methods=["PUT"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/webhook",
+    "PUT",
     "Register your webhook (rotates its secret)",
     "client",
     security=("apiKey",),
     request=WebhookRequest,
     responses={200: WebhookCreated},
 )
-@endpoint
-def put_webhook(req: func.HttpRequest) -> func.HttpResponse:
+def put_webhook(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     """Register the https endpoint that receives your events, signed per Standard Webhooks; the
     secret is shown only in this answer, and a second PUT rotates it. URLs that resolve to private,
     loopback, link-local or metadata addresses are refused (400)."""
-    s = services()
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     body = parse_body(req, WebhookRequest, s.settings.max_body_bytes)
     done = s.webhooks.register(customer.customer_id, body.url, list(body.events) if body.events else None)
     return json_response(WebhookCreated(url=done.url, events=list(done.events), secret=done.secret))
 
 
-@bp.route(route="v1/webhook", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented(
+@api.route(
+    "v1/webhook",
+    "GET",
     "Your webhook (without its secret)",
     "client",
     security=("apiKey",),
     responses={200: WebhookView},
     errors=[NOT_FOUND],
 )
-@endpoint
-def get_webhook(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
+def get_webhook(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     found = s.webhooks.registration(customer.customer_id)
     if found is None:
@@ -74,11 +76,15 @@ def get_webhook(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(WebhookView(url=found.url, events=list(found.events)))
 
 
-@bp.route(route="v1/webhook", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
-@documented("Remove your webhook", "client", security=("apiKey",), responses={204: None})
-@endpoint
-def delete_webhook(req: func.HttpRequest) -> func.HttpResponse:
-    s = services()
+@api.route(
+    "v1/webhook",
+    "DELETE",
+    "Remove your webhook",
+    "client",
+    security=("apiKey",),
+    responses={204: None},
+)
+def delete_webhook(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     customer = s.customers.authenticate(req.headers.get("x-api-key"))
     s.webhooks.remove(customer.customer_id)
     return func.HttpResponse(status_code=204, headers=SECURITY_HEADERS)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.bootstrap import services
+from shared.telemetry import context_id, invocation
 
 bp = func.Blueprint()
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%WEBHOOK_QUEUE%", connection="AzureWebJobsStorage")
-def deliver_webhook(msg: func.QueueMessage) -> None:
+def deliver_webhook(msg: func.QueueMessage, context: func.Context) -> None:
     """Deliver one event; a failure is queued again with backoff (never raised: the retry period is ours)."""
-    services().webhooks.deliver(msg.get_body())
+    with invocation("deliver_webhook", "pubsub", context_id(context)):
+        services().webhooks.deliver(msg.get_body())

@@ -1,10 +1,10 @@
 """The OpenAPI document covers exactly the app's HTTP functions, every error code, every auth scheme."""
 
 import re
-import sys
 
-from shared.api.openapi import REGISTRY, http_routes
-from shared.lazy_functions import load_all
+from shared.api.openapi import REGISTRY
+from shared.api.router import ROUTES
+from shared.blueprints import blueprints
 
 FALLBACK = "no_such_route"  # shared.api.fallback_routes: the envelope for what no route takes
 
@@ -23,8 +23,8 @@ SPEC_CODES = {
 
 
 def test_every_http_function_is_documented_and_every_entry_is_a_function(router):
-    load_all()  # the routes register their documentation when their module is imported
-    functions = {route.name for route in http_routes(sys.modules["function_app"].app)} - {FALLBACK}
+    blueprints()  # the routes register their documentation when their module is imported
+    functions = set(ROUTES) - {FALLBACK}
     assert functions == set(REGISTRY), (functions - set(REGISTRY), set(REGISTRY) - functions)
     assert {f.name for f in router.functions} == functions | {FALLBACK}  # the same functions the host serves
     assert router.functions[-1].name == FALLBACK  # tried after every other route
@@ -36,7 +36,7 @@ def test_the_document_is_served_and_lists_every_route_and_method(api, router):
     doc = response.json
     assert doc["openapi"] == "3.1.0"
     served = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
-    routes = [r for r in http_routes(sys.modules["function_app"].app) if r.name != FALLBACK]
+    routes = [r for r in ROUTES.values() if r.name != FALLBACK]
     expected = {(m, f"/api/{r.route}") for r in routes for m in r.methods}
     assert served == expected
 

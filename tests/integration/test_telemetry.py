@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import azure.functions as func
 import pytest
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
@@ -19,6 +20,7 @@ from opentelemetry.trace import SpanKind
 from devtools.inprocess import ApiClient
 from devtools.localhost.context import LocalContext
 from shared import telemetry
+from shared.blueprints import blueprints
 from tests.conftest import ADMIN_KEY
 from tests.integration.helpers import (
     ADMIN,
@@ -106,10 +108,13 @@ def moved(before, after, name, **dims) -> float:
     return after.get(key, 0) - before.get(key, 0)
 
 
-def stub(router_app, name):
-    """The registered function (the lazy stub the host calls) named `name`."""
-    built = [b.build() for b in router_app._function_builders]  # get_functions() may run once per app
-    [fn] = [f for f in built if f.get_function_name() == name]
+def registered(name):
+    """The function the host calls for `name`, as a fresh app registers it (`get_functions()` may
+    run only once per app, and the test host already ran it on `function_app.app`)."""
+    app = func.FunctionApp()
+    for blueprint in blueprints():
+        app.register_functions(blueprint)
+    [fn] = [f for f in app.get_functions() if f.get_function_name() == name]
     return fn.get_user_function()
 
 
@@ -117,7 +122,6 @@ def stub(router_app, name):
 def scenario(captured, router, services, face, monkeypatch):
     """Sessions (one refused), attempts, two flags, a confirmation and an override, feedback,
     the notification sent by the queue trigger, a sweep by the timer trigger, and a forced 500."""
-    import function_app
 
     spans, logs, reader = captured
     spans.clear()
@@ -148,10 +152,10 @@ def scenario(captured, router, services, face, monkeypatch):
     for message in notifications:  # the queue trigger, through its registered stub
         body = json.dumps(message).encode()
         queued = type("Msg", (), {"get_body": lambda self, b=body: b, "id": "m1", "dequeue_count": 1})()
-        stub(function_app.app, "send_notification")(msg=queued, context=LocalContext("send_notification"))
+        registered("send_notification")(msg=queued, context=LocalContext("send_notification"))
         invocations += 1
     timer = type("Timer", (), {"past_due": False})()
-    stub(function_app.app, "retention_sweep")(timer=timer, context=LocalContext("retention_sweep"))
+    registered("retention_sweep")(timer=timer, context=LocalContext("retention_sweep"))
     invocations += 1
 
     def broken(days):

@@ -1,11 +1,13 @@
 """The README is the front door: every link it (and docs/) gives resolves inside the repository,
 so someone who clones it finds the contract it points to."""
 
-import json
 import re
 from pathlib import Path
 
 import pytest
+
+from shared.api.router import ROUTES
+from shared.blueprints import blueprints
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -55,14 +57,14 @@ def test_every_route_is_listed_in_the_api_contract():
     """docs/api.md is the contract: every client, review and manage route appears there."""
     contract = (ROOT / "docs" / "api.md").read_text()
     listed = {(m, re.sub(r"\{[^}]+\}", "{}", path)) for m, path in re.findall(r"`([A-Z]+) (/[^`?\s]*)", contract)}
-    manifest = json.loads((ROOT / "shared" / "functions.json").read_text())
-    routes = [e for e in manifest if e["kind"] == "http" and not e["route"].startswith("{")]
+    blueprints()
+    routes = [r for r in ROUTES.values() if not r.route.startswith("{")]
     missing = [
-        (method, e["route"])
-        for e in routes
-        for method in e["methods"]
-        if (method, re.sub(r"\{[^}]+\}", "{}", "/" + e["route"].removeprefix("v1/"))) not in listed
-        and "assets" not in e["route"]
+        (method, r.route)
+        for r in routes
+        for method in r.methods
+        if (method, re.sub(r"\{[^}]+\}", "{}", "/" + r.route.removeprefix("v1/"))) not in listed
+        and "assets" not in r.route
     ]
     assert missing == []
 
