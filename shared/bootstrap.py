@@ -14,13 +14,14 @@ from typing import Any
 
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.customer_cache import CustomerCache
-from shared.adapters.determination_store import DeterminationStore
+from shared.adapters.determination_store import DeterminationIndex, DeterminationStore
 from shared.adapters.expiry_index import ExpiryIndex
-from shared.adapters.face import FaceRestClient
+from shared.adapters.face import FaceClient, FaceRestClient
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
+from shared.adapters.outbox import Outbox, WebhookRegistrations
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.review_stats import ReviewStats
@@ -33,7 +34,7 @@ from shared.domain.keys import Keyring
 from shared.domain.secrets import subject_ref
 from shared.services.consent import ConsentService
 from shared.services.customers import CustomerService
-from shared.services.determinations import DeterminationIndex, DeterminationService
+from shared.services.determinations import DeterminationService
 from shared.services.erasure import ErasureService
 from shared.services.escalation import CustomerEscalation, escalation_policy
 from shared.services.face_cleanup import FaceCleanup
@@ -50,6 +51,7 @@ from shared.services.subject_names import SubjectNames
 from shared.services.subject_retention import SubjectRetention
 from shared.services.webhooks import WebhookService
 from shared.settings import Settings, load_settings
+from shared.unit_of_work import UnitOfWork
 
 
 def _email_client(settings: Settings):
@@ -139,185 +141,272 @@ def _face_client(settings: Settings) -> FaceRestClient:
     )
 
 
-def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any], None] | None = None) -> Services:
-    """Wire real adapters for the given settings (tables are created if missing).
+@dataclass
+class Storage:
+    """The storage adapters the services are wired with (Table Storage and queues)."""
 
-    `storage_hook` sees every storage request (benchmarks count round trips with it)."""
+    tables: Tables
+    queue: NotificationQueue
+    webhook_queue: WebhookQueue
+    audit: AuditLog
+    expiry: ExpiryIndex
+    subjects: SubjectStore
+    index: ReviewIndex
+    customers: CustomerStore
+    face_ledger: FaceSessionLedger
+    stats: ReviewStats
+    determination_store: DeterminationStore
+    determination_index: DeterminationIndex
+
+
+def storage(settings: Settings, clock: Clock, storage_hook: Callable[[Any], None] | None = None) -> Storage:
+    """The real adapters (tables and queues are created if missing)."""
     tables = Tables.from_settings(settings, storage_hook)
     tables.ensure()
     queue = NotificationQueue.from_settings(settings, storage_hook)
     queue.ensure()
     webhook_queue = WebhookQueue.from_settings(settings, storage_hook)
     webhook_queue.ensure()
-    audit = AuditLog(tables)
     keys = settings.keyring()
-    grace = timedelta(seconds=settings.retention_session_grace_seconds)
-    retention = retention_from(settings)
     expiry = ExpiryIndex(tables, keys)
+    idle = retention_from(settings).idle_subject
     recent = RecentSubjects(seconds=settings.session_ttl_seconds + settings.retention_session_grace_seconds)
-    subjects, index = SubjectStore(tables, expiry, retention.idle_subject, recent), ReviewIndex(tables)
     customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
-    face_ledger = FaceSessionLedger(tables, expiry)
-    stats = ReviewStats(tables)
-    sla = timedelta(seconds=settings.review_sla_seconds)
-    respond_within = timedelta(days=settings.remediation_response_days)
-    kept_determinations = timedelta(seconds=settings.retention_determination_seconds)
-    webhooks = WebhookService(
+    return Storage(
         tables=tables,
+        queue=queue,
+        webhook_queue=webhook_queue,
+        audit=AuditLog(tables),
+        expiry=expiry,
+        subjects=SubjectStore(tables, expiry, idle, recent),
+        index=ReviewIndex(tables),
+        customers=customers,
+        face_ledger=FaceSessionLedger(tables, expiry),
+        stats=ReviewStats(tables),
+        determination_store=DeterminationStore(tables, customers),
+        determination_index=DeterminationIndex(tables),
+    )
+
+
+def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any], None] | None = None) -> Services:
+    """Wire real adapters for the given settings (tables are created if missing).
+
+    `storage_hook` sees every storage request (benchmarks count round trips with it)."""
+    return wire(settings, storage(settings, clock, storage_hook), _face_client(settings), clock)
+
+
+def webhook_service(settings: Settings, st: Storage, keys: Keyring, clock: Clock) -> WebhookService:
+    """Registration, publishing after a commit, and delivery of webhook events."""
+    return WebhookService(
+        registrations=WebhookRegistrations(st.tables),
+        outbox=Outbox(st.tables),
         keys=keys,
         clock=clock,
-        queue=webhook_queue,
-        ledger=NotificationLedger(tables, expiry, retention.ledger),
+        queue=st.webhook_queue,
+        ledger=NotificationLedger(st.tables, st.expiry, retention_from(settings).ledger),
         allow_loopback=settings.webhook_allow_loopback,
         retry_for=timedelta(seconds=settings.webhook_retry_seconds),
         backoff_seconds=settings.webhook_backoff_seconds,
         timeout_seconds=settings.webhook_timeout_seconds,
     )
-    determination_store, determination_index = DeterminationStore(tables, customers), DeterminationIndex(tables)
-    escalation = CustomerEscalation(
-        determinations=determination_store,
-        audit=audit,
-        queue=queue,
-        clock=clock,
-        policy=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
-        ref=lambda customer_id, correlation_id: subject_ref(keys, customer_id, correlation_id),
-        expiry=expiry,
-        respond_within=respond_within,
-        index=determination_index,
-        webhooks=webhooks,
-        kept=kept_determinations,
+
+
+def unit_of_work(st: Storage, publisher: WebhookService) -> UnitOfWork:
+    """The one unit of work every partition change goes through."""
+    return UnitOfWork(
+        subjects=st.subjects,
+        customers=st.customers,
+        determinations=st.determination_store,
+        listings=st.index,
+        determination_listings=st.determination_index,
+        publisher=publisher,
     )
-    review = ReviewService(
+
+
+def session_service(
+    settings: Settings,
+    subjects: SubjectStore,
+    uow: UnitOfWork,
+    face: FaceClient,
+    ip_counters: IpCounters,
+    face_ledger: FaceSessionLedger,
+    stats: ReviewStats,
+    clock: Clock,
+    refuse_customer: Callable[[str], None],
+) -> SessionService:
+    """Sessions, results and revocation, from the settings and the adapters they run on."""
+    grace = timedelta(seconds=settings.retention_session_grace_seconds)
+    return SessionService(
         subjects=subjects,
-        index=index,
-        queue=queue,
-        audit=audit,
-        clock=clock,
-        keys=keys,
-        tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
-        face_ledger=face_ledger,
-        escalation=escalation,
-        respond_within=respond_within,
-        webhooks=webhooks,
-        guidelines=settings.guidelines(),
-        stats=stats,
-    )
-    determinations = DeterminationService(
-        store=determination_store,
-        index=determination_index,
-        audit=audit,
-        queue=queue,
-        clock=clock,
-        webhooks=webhooks,
-        expiry=expiry,
-        kept=kept_determinations,
-    )
-    feedback = FeedbackService(
-        tables=tables,
-        limiter=RateLimiter(
-            tables,
-            settings.feedback_rate_limit,
-            timedelta(seconds=settings.feedback_rate_window_seconds),
-            expiry,
-            retention.rate_limits,
-        ),
-        clock=clock,
-        keys=keys,
-        stats=stats,
-    )
-    ip_policy = ip_policy_from(settings)
-    face = _face_client(settings)
-    cleanup = FaceCleanup(face, subjects, face_ledger, clock)
-    names = SubjectNames(subjects, determination_store, keys)
-    webhooks.names = names.current
-    customer_service = CustomerService(customers, audit, clock, webhooks)
-    sessions = SessionService(
-        subjects=subjects,
-        index=index,
+        uow=uow,
         face=face,
         policy=settings.abuse_policy(),
         clock=clock,
-        keys=keys,
+        keys=settings.keyring(),
         session_ttl=timedelta(seconds=settings.session_ttl_seconds),
         call_budget=settings.session_call_budget,
         default_mode=settings.liveness_operation_mode,
-        ip_counters=IpCounters(tables, ip_policy, grace, clock, expiry, retention.rate_limits),
+        ip_counters=ip_counters,
         ledger=face_ledger,
-        ip_policy=ip_policy,
+        ip_policy=ip_policy_from(settings),
         pull_limit=settings.face_pull_limit,
         pull_grace=grace,
         client_attempts=settings.face_client_attempts,
-        refuse_customer=customer_service.refuse_unserved_id,
-        webhooks=webhooks,
+        refuse_customer=refuse_customer,
         stats=stats,
-        cleanup=cleanup,
+        cleanup=FaceCleanup(face, subjects, face_ledger, clock),
     )
+
+
+def _customer_side(settings: Settings, st: Storage, uow: UnitOfWork, keys: Keyring, clock: Clock) -> dict[str, Any]:
+    """Customers, determinations and the escalation a confirmation runs."""
+    respond_within = timedelta(days=settings.remediation_response_days)
+    kept = timedelta(seconds=settings.retention_determination_seconds)
+    escalation = CustomerEscalation(
+        determinations=st.determination_store,
+        uow=uow,
+        audit=st.audit,
+        queue=st.queue,
+        clock=clock,
+        policy=escalation_policy(settings.customer_suspend_after, settings.customer_window_seconds),
+        ref=lambda customer_id, correlation_id: subject_ref(keys, customer_id, correlation_id),
+        expiry=st.expiry,
+        respond_within=respond_within,
+        kept=kept,
+    )
+    determinations = DeterminationService(
+        store=st.determination_store,
+        index=st.determination_index,
+        uow=uow,
+        audit=st.audit,
+        queue=st.queue,
+        clock=clock,
+        expiry=st.expiry,
+        kept=kept,
+    )
+    customers = CustomerService(st.customers, uow, st.audit, clock)
+    return {"escalation": escalation, "determinations": determinations, "customers": customers}
+
+
+def _review(
+    settings: Settings, st: Storage, uow: UnitOfWork, escalation: CustomerEscalation, clock: Clock
+) -> ReviewService:
+    return ReviewService(
+        subjects=st.subjects,
+        uow=uow,
+        index=st.index,
+        queue=st.queue,
+        audit=st.audit,
+        clock=clock,
+        keys=settings.keyring(),
+        tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
+        face_ledger=st.face_ledger,
+        escalation=escalation,
+        respond_within=timedelta(days=settings.remediation_response_days),
+        guidelines=settings.guidelines(),
+        stats=st.stats,
+    )
+
+
+def _feedback(settings: Settings, st: Storage, clock: Clock) -> FeedbackService:
+    limiter = RateLimiter(
+        st.tables,
+        settings.feedback_rate_limit,
+        timedelta(seconds=settings.feedback_rate_window_seconds),
+        st.expiry,
+        retention_from(settings).rate_limits,
+    )
+    return FeedbackService(tables=st.tables, limiter=limiter, clock=clock, keys=settings.keyring(), stats=st.stats)
+
+
+def _erasure(settings: Settings, st: Storage, uow: UnitOfWork, parts: dict[str, Any], clock: Clock) -> ErasureService:
+    sessions: SessionService = parts["sessions"]
+    return ErasureService(
+        subjects=st.subjects,
+        uow=uow,
+        index=st.index,
+        review=parts["review"],
+        ledger=NotificationLedger(st.tables, st.expiry, retention_from(settings).ledger),
+        feedback=parts["feedback"],
+        audit=st.audit,
+        clock=clock,
+        keys=settings.keyring(),
+        tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
+        sessions=sessions,
+        face_ledger=st.face_ledger,
+        cleanup=sessions.cleanup,
+        names=parts["names"],
+        policy=settings.abuse_policy(),
+    )
+
+
+def _retention(settings: Settings, st: Storage, uow: UnitOfWork, parts: dict[str, Any], clock: Clock) -> RetentionSweep:
+    sessions: SessionService = parts["sessions"]
+    policy = retention_from(settings)
+    checks = SubjectRetention(
+        tables=st.tables,
+        subjects=st.subjects,
+        uow=uow,
+        index=st.index,
+        review=parts["review"],
+        audit=st.audit,
+        expiry=st.expiry,
+        policy=policy,
+        settle=sessions.settle,
+        revoke=lambda customer_id, guid: sessions.revoke_after(customer_id, guid, RevokeReason.DECIDED),
+        face_ledger=st.face_ledger,
+        webhooks=parts["webhooks"],
+    )
+    return RetentionSweep(
+        tables=st.tables,
+        expiry=st.expiry,
+        subject_checks=checks,
+        audit=st.audit,
+        clock=clock,
+        policy=policy,
+        page_size=settings.retention_page_size,
+        delete_owed=sessions.delete_owed,
+        sweep_determinations=parts["determinations"].sweep,
+        publish_events=parts["webhooks"].publish_left,
+        review_stats=st.stats,
+    )
+
+
+def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcnow) -> Services:
+    """Every service, wired with the given adapters and Face client."""
+    keys = settings.keyring()
+    webhooks = webhook_service(settings, st, keys, clock)
+    uow = unit_of_work(st, webhooks)
+    parts = _customer_side(settings, st, uow, keys, clock)
+    parts |= {"webhooks": webhooks, "review": _review(settings, st, uow, parts["escalation"], clock)}
+    ip_policy, grace = ip_policy_from(settings), timedelta(seconds=settings.retention_session_grace_seconds)
+    ip_counters = IpCounters(st.tables, ip_policy, grace, clock, st.expiry, retention_from(settings).rate_limits)
+    refuse = parts["customers"].refuse_unserved_id
+    sessions = session_service(settings, st.subjects, uow, face, ip_counters, st.face_ledger, st.stats, clock, refuse)
+    parts |= {"sessions": sessions, "feedback": _feedback(settings, st, clock)}
+    parts["names"] = SubjectNames(st.subjects, st.determination_store, uow, keys)
+    webhooks.names = parts["names"].current
     # revocation (docs/abuse-policy.md): wired after the session service, which performs it
-    review.revoke = lambda customer_id, guid: sessions.revoke_after(customer_id, guid, RevokeReason.DECIDED)
-    for suspender in (customer_service, escalation, determinations):
+    parts["review"].revoke = lambda customer_id, guid: sessions.revoke_after(customer_id, guid, RevokeReason.DECIDED)
+    for suspender in (parts["customers"], parts["escalation"], parts["determinations"]):
         suspender.revoke_customer = sessions.revoke_customer
+    sla = timedelta(seconds=settings.review_sla_seconds)
+    queues = {"notifications": st.queue, "webhooks": st.webhook_queue}
     return Services(
         settings=settings,
-        tables=tables,
-        audit=audit,
-        staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, audit, clock, keys),
-        customers=customer_service,
-        consent=ConsentService(subjects, clock, keys),
-        sessions=sessions,
-        review=review,
-        feedback=feedback,
-        erasure=ErasureService(
-            tables=tables,
-            subjects=subjects,
-            index=index,
-            review=review,
-            ledger=NotificationLedger(tables, expiry, retention.ledger),
-            feedback=feedback,
-            audit=audit,
-            clock=clock,
-            keys=keys,
-            tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
-            sessions=sessions,
-            face_ledger=face_ledger,
-            cleanup=cleanup,
-            names=names,
-            policy=settings.abuse_policy(),
-        ),
-        retention=RetentionSweep(
-            tables=tables,
-            expiry=expiry,
-            subject_checks=SubjectRetention(
-                tables=tables,
-                subjects=subjects,
-                index=index,
-                review=review,
-                audit=audit,
-                expiry=expiry,
-                policy=retention,
-                settle=sessions.settle,
-                revoke=lambda customer_id, guid: sessions.revoke_after(customer_id, guid, RevokeReason.DECIDED),
-                face_ledger=face_ledger,
-                webhooks=webhooks,
-            ),
-            audit=audit,
-            clock=clock,
-            policy=retention,
-            page_size=settings.retention_page_size,
-            delete_owed=sessions.delete_owed,
-            sweep_determinations=determinations.sweep,
-            publish_events=webhooks.publish_left,
-            review_stats=stats,
-        ),
-        face_settings=FaceSettingsService(face=face, audit=audit, clock=clock),
-        subject_access=SubjectAccess(subjects, keys, clock),
-        escalation=escalation,
-        determinations=determinations,
-        names=names,
+        tables=st.tables,
+        audit=st.audit,
+        staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, st.audit, clock, keys),
+        consent=ConsentService(st.subjects, uow, clock, keys),
+        erasure=_erasure(settings, st, uow, parts, clock),
+        retention=_retention(settings, st, uow, parts, clock),
+        face_settings=FaceSettingsService(face=face, audit=st.audit, clock=clock),
+        subject_access=SubjectAccess(st.subjects, keys, clock),
         keys=keys,
-        webhooks=webhooks,
-        overview=ReviewOverviewService(stats, review, clock, sla),
-        operations=Operations(review, {"notifications": queue, "webhooks": webhook_queue}, clock, sla),
+        overview=ReviewOverviewService(st.stats, parts["review"], clock, sla),
+        operations=Operations(parts["review"], queues, clock, sla),
         clock=clock,
+        **parts,
     )
 
 

@@ -4,14 +4,23 @@ determination, the customer's status and their audit entries change in one trans
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import audit_row
+from shared.adapters.outbox import event_row
 from shared.adapters.paging import read_page
+from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.stores import CUSTOMER_ROW, CustomerStore, replace_op, split_rows
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, submit, to_entity
 from shared.domain.determinations import CustomerResponse, Determination
-from shared.domain.records import AuditEntry, Customer
+from shared.domain.records import Customer
+
+if TYPE_CHECKING:
+    from shared.unit_of_work import DeterminationChange
 
 DETERMINATION_PREFIX = "determination_"
 
@@ -112,16 +121,11 @@ class DeterminationStore:
             )
         )
 
-    def commit(
-        self,
-        customer: Versioned[Customer] | None,
-        determination: Versioned[Determination] | Determination,
-        entries: list[AuditEntry],
-        events: list[dict[str, Any]] | None = None,
-        answers: list[tuple[int, CustomerResponse]] | None = None,
-    ) -> None:
-        """Write a determination (new, or replacing the version read), the customer (when given) and
-        the audit entries, in one transaction; StaleWrite when either changed since it was read."""
+    def commit(self, change: DeterminationChange) -> None:
+        """Write a determination (new, or replacing the version read), the customer (when given), the
+        audit entries and an outbox row per event, in one transaction; StaleWrite when either changed
+        since it was read."""
+        determination, customer = change.determination, change.customer
         d = determination.record if isinstance(determination, Versioned) else determination
         row = to_entity(d, d.customer_id, determination_row(d.determination_id))
         operations: list[tuple[Any, ...]] = [
@@ -129,13 +133,42 @@ class DeterminationStore:
         ]
         if customer is not None:
             operations.append(replace_op(to_entity(customer.record, d.customer_id, CUSTOMER_ROW), customer.etag))
-        operations += [("create", to_entity(e, d.customer_id, audit_row(e.entry_id))) for e in entries]
-        operations += [("upsert", row) for row in events or []]  # webhook events, queued after the commit
+        operations += [("create", to_entity(e, d.customer_id, audit_row(e.entry_id))) for e in change.entries]
+        operations += [("upsert", event_row(e)) for e in change.events]  # queued after the commit
         operations += [
-            ("create", to_entity(r, d.customer_id, answer_row(d.determination_id, n))) for n, r in answers or []
+            ("create", to_entity(r, d.customer_id, answer_row(d.determination_id, n))) for n, r in change.answers
         ]
         try:
             submit(self._table, operations)
         finally:
             if customer is not None:
                 self._customers.forget(d.customer_id)
+
+
+class DeterminationIndex:
+    """Determinations listed by status across customers (written ahead, checked on listing)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._table = tables.client("reviewindex")
+
+    @staticmethod
+    def _keys(status: str, customer_id: str, determination_id: str) -> tuple[str, str]:
+        row = f"{customer_id}_{determination_id}"
+        return f"determination-{status}-{shard_of(row)}", row
+
+    def put(self, d: Determination) -> None:
+        partition, row = self._keys(d.status.value, d.customer_id, d.determination_id)
+        self._table.upsert_entity({"PartitionKey": partition, "RowKey": row}, mode=UpdateMode.REPLACE)
+
+    def remove(self, status: str, customer_id: str, determination_id: str) -> None:
+        partition, row = self._keys(status, customer_id, determination_id)
+        with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
+            self._table.delete_entity(partition, row)
+
+    def page(self, status: str, size: int, token: dict[str, str] | None) -> tuple[list[tuple[str, str]], dict | None]:
+        """One page of (customerId, determinationId) listed under a status, across its shards."""
+        queries = [
+            shard_query(self._table, "PartitionKey eq @pk", {"pk": f"determination-{status}-{s}"}) for s in all_shards()
+        ]
+        rows, next_token = merged_page(queries, size, token)
+        return [tuple(r["RowKey"].split("_", 1)) for r in rows], next_token  # type: ignore[misc]

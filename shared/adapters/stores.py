@@ -9,15 +9,17 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import audit_row
+from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.customer_cache import CustomerCache
 from shared.adapters.expiry_index import ExpiryIndex
+from shared.adapters.outbox import event_row
 from shared.adapters.paging import read_page
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
@@ -25,6 +27,9 @@ from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read
 from shared.domain.keys import Keyring
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import erased_ids
+
+if TYPE_CHECKING:
+    from shared.unit_of_work import CustomerChange, SubjectChange
 
 R = TypeVar("R", bound=Record)
 
@@ -141,13 +146,12 @@ class CustomerStore:
         )
         return [from_entity(Customer, row) for row in rows], next_token
 
-    def replace(
-        self, customer: Customer, etag: str, audit: AuditEntry | None = None, events: list[dict[str, Any]] | None = None
-    ) -> None:
+    def replace(self, change: CustomerChange) -> None:
         """Write a changed customer (and the audit entry recording the change, and the webhook events
         it causes, in the same transaction); StaleWrite when it changed since it was read."""
-        operations = [_replace(to_entity(customer, customer.customer_id, CUSTOMER_ROW), etag)]
-        operations += [("upsert", row) for row in events or []]
+        customer, audit = change.customer.record, change.audit
+        operations = [_replace(to_entity(customer, customer.customer_id, CUSTOMER_ROW), change.customer.etag)]
+        operations += [("upsert", event_row(e)) for e in change.events]
         if audit is not None:
             self._file_relay_check(customer, audit)
         try:
@@ -159,15 +163,6 @@ class CustomerStore:
 
 def _audit(customer: Customer, entry: AuditEntry) -> tuple[Any, ...]:
     return ("create", to_entity(entry, customer.customer_id, audit_row(entry.entry_id)))
-
-
-@dataclass(frozen=True)
-class SubjectChange:
-    """Rows to write in one transaction: replacements guarded by ETags, and new rows."""
-
-    replace: tuple[Versioned[Record], ...] = ()
-    create: tuple[Record, ...] = ()
-    events: tuple[dict[str, Any], ...] = ()  # webhook event rows, queued after the commit
 
 
 class SubjectStore:
@@ -265,14 +260,15 @@ class SubjectStore:
             return False
         return True
 
-    def commit(self, customer_id: str, correlation_id: str, change: SubjectChange) -> None:
-        """Apply a change to one subject atomically; StaleWrite if any guarded row moved."""
-        pk = subject_partition(customer_id, correlation_id)
+    def commit(self, change: SubjectChange) -> None:
+        """Apply a change to one subject atomically, with an outbox row per event; StaleWrite if any
+        guarded row moved."""
+        pk = change.key.partition
         operations: list[tuple[Any, ...]] = [
             _replace(to_entity(v.record, pk, row_key_of(v.record)), v.etag) for v in change.replace
         ]
         operations += [("create", to_entity(record, pk, row_key_of(record))) for record in change.create]
-        operations += [("upsert", {**row, "PartitionKey": pk}) for row in change.events]
+        operations += [("upsert", event_row(e, pk)) for e in change.events]
         try:
             etags = submit(self._table, operations)
         except Exception:
@@ -303,6 +299,13 @@ class SubjectStore:
     def _forget(self, pk: str) -> None:
         if self._recent is not None:
             self._recent.forget(pk)
+
+    def delete_guarded(self, rows: list[dict[str, Any]]) -> int:
+        """Delete rows as read, each guarded by its ETag, in batches; returns how many went (a row
+        changed meanwhile stays, for the caller to read again)."""
+        for pk in {r["PartitionKey"] for r in rows}:
+            self._forget(pk)
+        return BatchDeleter(self._table).delete(rows)
 
     def delete_with_entry(self, row: Any, entry: AuditEntry) -> None:
         """Delete a subject row (as read, ETag-guarded) and record why, in one transaction."""

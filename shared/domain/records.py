@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -183,6 +184,16 @@ class ReviewIndexEntry(Record):
     correlation_id: str
     since: AwareDatetime
     reason: str | None = None
+
+    @classmethod
+    def of(cls, subject: Subject, since: datetime) -> ReviewIndexEntry:
+        """The row listing a subject since `since`, for its flag reason."""
+        return cls(
+            customer_id=subject.customer_id,
+            correlation_id=subject.correlation_id,
+            since=since,
+            reason=subject.state.flag_reason,
+        )
 
 
 class LedgerEntry(Record):

@@ -6,18 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.adapters.stores import SubjectChange, SubjectStore, Versioned
+from shared.adapters.stores import SubjectStore, Versioned
 from shared.domain.clock import Clock
 from shared.domain.gate import resumed_state
 from shared.domain.keys import Keyring
 from shared.domain.records import Customer, Subject
 from shared.errors import Conflict
-from shared.unit_of_work import LostRace, until_committed
+from shared.unit_of_work import LostRace, SubjectChange, SubjectKey, UnitOfWork
 
 
 @dataclass
 class ConsentService:
     subjects: SubjectStore
+    uow: UnitOfWork
     clock: Clock
     keys: Keyring
 
@@ -53,7 +54,7 @@ class ConsentService:
             self._write(renewed, current.etag)
             return renewed
 
-        return until_committed(attempt, "The subject")
+        return self.uow.run(attempt, "The subject")
 
     def _apply_gate(self, customer_id: str, correlation_id: str, gate: Subject, now: datetime) -> Subject | None:
         """The new subject under a gate erasure left: it resumes the gate's counts, and a gate kept
@@ -69,9 +70,7 @@ class ConsentService:
             self._write(gated, current.etag)
             return gated
 
-        return until_committed(attempt, "The subject")
+        return self.uow.run(attempt, "The subject")
 
     def _write(self, subject: Subject, etag: str) -> None:
-        self.subjects.commit(
-            subject.customer_id, subject.correlation_id, SubjectChange(replace=(Versioned(subject, etag),))
-        )
+        self.uow.commit(SubjectChange(SubjectKey.of(subject), replace=(Versioned(subject, etag),)))

@@ -11,10 +11,9 @@ from shared.adapters.stores import CustomerStore, Versioned
 from shared.domain.clock import Clock
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.secrets import api_key_customer, hash_secret, new_api_key, new_id, secret_matches
-from shared.domain.webhook_events import WebhookEvent, customer_event
+from shared.domain.webhook_events import customer_event
 from shared.errors import Conflict, CustomerSuspended, CustomerTerminated, NotFound, Unauthorized
-from shared.services.webhooks import WebhookService, event_row
-from shared.unit_of_work import until_committed
+from shared.unit_of_work import CustomerChange, UnitOfWork
 
 
 def no_revocation(customer_id: str) -> int:
@@ -25,9 +24,9 @@ def no_revocation(customer_id: str) -> int:
 @dataclass
 class CustomerService:
     store: CustomerStore
+    uow: UnitOfWork
     audit: AuditLog
     clock: Clock
-    webhooks: WebhookService | None = None
     revoke_customer: Callable[[str], int] = no_revocation  # a terminated customer's open sessions go at once
 
     def register(self, name: str, contact_email: str, actor: str) -> tuple[Customer, str]:
@@ -128,19 +127,17 @@ class CustomerService:
         """Change one customer under its ETag, with its audit entry (and, when `announce`, its
         `customer.<status>` webhook event) in the same transaction."""
 
-        def attempt() -> tuple[Customer, AuditEntry, list[WebhookEvent]]:
+        def attempt() -> tuple[Customer, AuditEntry]:
             current = self.get(customer_id)
             now = self.clock()
             updated = change(current.record, now)
             entry = self.audit.entry(at=now, actor=actor, action=action, target=customer_id, reason=reason)
             events = [customer_event(updated, now)] if announce else []
-            self.store.replace(updated, current.etag, entry, [event_row(e) for e in events])
-            return updated, entry, events
+            self.uow.commit_customer(CustomerChange(Versioned(updated, current.etag), entry, tuple(events)))
+            return updated, entry
 
-        updated, entry, events = until_committed(attempt, "The customer")
+        updated, entry = self.uow.run(attempt, "The customer")
         self.audit.relay("customers", customer_id, [entry])
-        if events and self.webhooks is not None:
-            self.webhooks.publish(customer_id, events)
         if revoke:
             self.revoke_customer(customer_id)
         return updated

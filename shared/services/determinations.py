@@ -10,22 +10,16 @@ ever missing. The determination itself lives in its customer's partition (`Deter
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
-
 from shared.adapters.audit_log import AuditLog
 from shared.adapters.batch_delete import BatchDeleter
-from shared.adapters.determination_store import DeterminationStore
+from shared.adapters.determination_store import DeterminationIndex, DeterminationStore
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.notification_queue import NotificationQueue
-from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.stores import Versioned
-from shared.adapters.tables import Tables
 from shared.domain.clock import Clock
 from shared.domain.determinations import (
     Determination,
@@ -38,53 +32,23 @@ from shared.domain.determinations import (
 )
 from shared.domain.notifications import customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
-from shared.domain.webhook_events import WebhookEvent, customer_event, determination_resolved
+from shared.domain.webhook_events import customer_event, determination_resolved
 from shared.errors import NotFound
 from shared.services.customers import no_revocation
-from shared.services.webhooks import WebhookService, event_row
-from shared.unit_of_work import until_committed
+from shared.unit_of_work import DeterminationChange, UnitOfWork
 
 RESOLVED = (DeterminationStatus.REMEDIATED, DeterminationStatus.RESPONSE_REJECTED, DeterminationStatus.EXPIRED)
-
-
-class DeterminationIndex:
-    """Determinations listed by status across customers (written ahead, checked on listing)."""
-
-    def __init__(self, tables: Tables) -> None:
-        self._table = tables.client("reviewindex")
-
-    @staticmethod
-    def _keys(status: str, customer_id: str, determination_id: str) -> tuple[str, str]:
-        row = f"{customer_id}_{determination_id}"
-        return f"determination-{status}-{shard_of(row)}", row
-
-    def put(self, d: Determination) -> None:
-        partition, row = self._keys(d.status.value, d.customer_id, d.determination_id)
-        self._table.upsert_entity({"PartitionKey": partition, "RowKey": row}, mode=UpdateMode.REPLACE)
-
-    def remove(self, status: str, customer_id: str, determination_id: str) -> None:
-        partition, row = self._keys(status, customer_id, determination_id)
-        with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
-            self._table.delete_entity(partition, row)
-
-    def page(self, status: str, size: int, token: dict[str, str] | None) -> tuple[list[tuple[str, str]], dict | None]:
-        """One page of (customerId, determinationId) listed under a status, across its shards."""
-        queries = [
-            shard_query(self._table, "PartitionKey eq @pk", {"pk": f"determination-{status}-{s}"}) for s in all_shards()
-        ]
-        rows, next_token = merged_page(queries, size, token)
-        return [tuple(r["RowKey"].split("_", 1)) for r in rows], next_token  # type: ignore[misc]
 
 
 @dataclass
 class DeterminationService:
     store: DeterminationStore
     index: DeterminationIndex
+    uow: UnitOfWork
     audit: AuditLog
     queue: NotificationQueue
     clock: Clock
-    webhooks: WebhookService | None = None
-    expiry: ExpiryIndex | None = None
+    expiry: ExpiryIndex
     kept: timedelta = timedelta(days=365)  # after a determination closes (docs/retention.md)
     revoke_customer: Callable[[str], int] = no_revocation  # a suspended customer's open sessions go at once
 
@@ -176,7 +140,7 @@ class DeterminationService:
         action: str,
         reason: str | None = None,
     ) -> Determination:
-        def attempt() -> tuple[Determination, Customer | None, list[AuditEntry], list[WebhookEvent]]:
+        def attempt() -> tuple[Determination, Customer | None, list[AuditEntry]]:
             customer, found = self.store.with_customer(customer_id, determination_id)
             if customer is None or found is None:
                 raise NotFound("No such determination.")
@@ -215,26 +179,28 @@ class DeterminationService:
                 )
             events = [determination_resolved(after, now)] if after.status in RESOLVED else []
             events += [customer_event(suspended.record, now)] if suspended else []
-            self.index.put(after)  # written ahead: a lost race leaves a stale row, never a missing one
-            if after.closed_at is not None and self.expiry is not None:  # when it goes (retention), ahead
+            if after.closed_at is not None:  # when it goes (retention), filed ahead
                 self.expiry.schedule("customers", customer_id, after.closed_at + self.kept)
-            rows = [event_row(e) for e in events]
-            self.store.commit(suspended, Versioned(after, found.etag), entries, rows, archived(before, after))
+            self.uow.commit_determination(
+                DeterminationChange(
+                    Versioned(after, found.etag),
+                    customer=suspended,
+                    entries=tuple(entries),
+                    events=tuple(events),
+                    answers=tuple(archived(before, after)),
+                )
+            )
             if after.status is not before.status:
                 self.index.remove(before.status.value, customer_id, determination_id)
-            return after, suspended.record if suspended else None, entries, events
+            return after, suspended.record if suspended else None, entries
 
-        after, suspended, entries, events = until_committed(attempt, "The determination")
-        self._after_commit(customer_id, events, entries, suspended)
+        after, suspended, entries = self.uow.run(attempt, "The determination")
+        self._after_commit(customer_id, entries, suspended)
         return after
 
-    def _after_commit(
-        self, customer_id: str, events: list[WebhookEvent], entries: list[AuditEntry], suspended: Customer | None
-    ) -> None:
-        """Publish, relay and, when the change suspended the customer, revoke its open sessions and
-        queue the suspension email."""
-        if events and self.webhooks is not None:
-            self.webhooks.publish(customer_id, events)
+    def _after_commit(self, customer_id: str, entries: list[AuditEntry], suspended: Customer | None) -> None:
+        """Relay the audit entries and, when the change suspended the customer, revoke its open
+        sessions and queue the suspension email."""
         if entries:
             self.audit.relay("customers", customer_id, entries)
         if suspended is not None:

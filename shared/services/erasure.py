@@ -16,18 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
-from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ledger import NotificationLedger
-from shared.adapters.stores import (
-    SUBJECT_ROW,
-    ReviewIndex,
-    SubjectChange,
-    SubjectStore,
-    Versioned,
-    subject_partition,
-)
-from shared.adapters.tables import Tables, from_entity
+from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectStore, Versioned
+from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
 from shared.domain.keys import Keyring
@@ -40,13 +32,13 @@ from shared.services.feedback import FeedbackService
 from shared.services.review import INDEX_OF_STATUS, ReviewService
 from shared.services.sessions import SessionService
 from shared.services.subject_names import SubjectNames
-from shared.unit_of_work import LostRace, until_committed
+from shared.unit_of_work import Listing, LostRace, SubjectChange, SubjectKey, UnitOfWork
 
 
 @dataclass
 class ErasureService:
-    tables: Tables
     subjects: SubjectStore
+    uow: UnitOfWork
     index: ReviewIndex
     review: ReviewService
     ledger: NotificationLedger
@@ -85,7 +77,7 @@ class ErasureService:
         if erased.entry is None:  # only orphan rows were left: no change of the subject row to pair with
             self.audit.write(self._entry(customer_id, correlation_id, erased, owed))
         else:
-            relayed = self.audit.relay("subjects", subject_partition(customer_id, correlation_id), [erased.entry])
+            relayed = self.audit.relay("subjects", SubjectKey(customer_id, correlation_id).partition, [erased.entry])
             if not relayed:
                 return  # the check filed ahead relays it, and then lets the GUID's name go
         self.subjects.forget_checks(customer_id, correlation_id)  # no check needs the GUID now
@@ -112,8 +104,6 @@ class ErasureService:
         subject row goes last, in one transaction with the erasure's audit entry.
 
         Also collects the Face session ids its session and attempt rows named (their ledger rows go too)."""
-        table = self.tables.client("subjects")
-        deleter = BatchDeleter(table)
         gate_id = erased_id(self.keys, customer_id, correlation_id)
         erased = Erased()
 
@@ -122,7 +112,7 @@ class ErasureService:
             erased.face_sessions |= {r["session_id"] for r in rows if r.get("session_id")}
             subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
             others = [r for r in rows if r["RowKey"] != SUBJECT_ROW and not r["RowKey"].startswith(AUDIT_ROW_PREFIX)]
-            removed = deleter.delete(others)  # ETag-guarded: a row changed meanwhile is read again
+            removed = self.subjects.delete_guarded(others)  # ETag-guarded: a row changed meanwhile is read again
             erased.removed += removed
             if removed < len(others):
                 raise LostRace
@@ -140,7 +130,7 @@ class ErasureService:
             erased.entry = entry
             return erased
 
-        return until_committed(attempt, "The subject")
+        return self.uow.run(attempt, "The subject")
 
     def _keep_gate(self, customer_id: str, gate: Subject | None) -> Subject | None:
         """Write (or strengthen) the gate record ahead of the deletion; returns the record kept."""
@@ -152,27 +142,20 @@ class ErasureService:
             kept = merge_gates(existing.record if existing else None, gate)
             if existing is not None and kept == existing.record:
                 return kept
-            listing = INDEX_OF_STATUS.get(kept.state.status)
-            if listing:  # the review queue shows it under its pseudonym (written ahead, like every index row)
-                self.index.put(
-                    listing,
-                    ReviewIndexEntry(
-                        customer_id=customer_id,
-                        correlation_id=kept.correlation_id,
-                        since=_since(kept),
-                        reason=kept.state.flag_reason,
-                    ),
-                )
+            status = INDEX_OF_STATUS.get(kept.state.status)
+            listings = (  # the review queue shows it under its pseudonym
+                (Listing(status, ReviewIndexEntry.of(kept, _since(kept))),) if status else ()
+            )
             if existing is None:
-                if not self.subjects.create_subject(kept):
+                if not self.uow.create(kept, listings):
                     raise LostRace
             else:
-                self.subjects.commit(
-                    customer_id, kept.correlation_id, SubjectChange(replace=(Versioned(kept, existing.etag),))
+                self.uow.commit(
+                    SubjectChange(SubjectKey.of(kept), replace=(Versioned(kept, existing.etag),), listings=listings)
                 )
             return kept
 
-        return until_committed(attempt, "The subject")
+        return self.uow.run(attempt, "The subject")
 
     def _unlink(self, customer_id: str, subject: Subject) -> None:
         """Remove this GUID from the subjects it replaced or was replaced by."""
@@ -191,9 +174,9 @@ class ErasureService:
                     for d in found.record.decisions
                 )
                 unlinked = found.record.model_copy(update={link: None, "decisions": decisions})
-                self.subjects.commit(customer_id, other, SubjectChange(replace=(Versioned(unlinked, found.etag),)))
+                self.uow.commit(SubjectChange(SubjectKey.of(unlinked), replace=(Versioned(unlinked, found.etag),)))
 
-            until_committed(attempt, "A linked subject")
+            self.uow.run(attempt, "A linked subject")
 
 
 @dataclass

@@ -26,24 +26,21 @@ from shared.domain.notifications import Notification, customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.webhook_events import WebhookEvent, customer_event, determination_created, subject_blocked
 from shared.services.customers import no_revocation
-from shared.services.determinations import DeterminationIndex
-from shared.services.webhooks import WebhookService, event_row
-from shared.unit_of_work import until_committed
+from shared.unit_of_work import DeterminationChange, UnitOfWork
 
 
 @dataclass
 class CustomerEscalation:
     determinations: DeterminationStore
+    uow: UnitOfWork
     audit: AuditLog
     queue: NotificationQueue
     clock: Clock
     policy: EscalationPolicy
     ref: Callable[[str, str], str]  # the subject's pseudonym (the customer row never holds a GUID)
-    expiry: ExpiryIndex | None = None
+    expiry: ExpiryIndex
     respond_within: timedelta = timedelta(days=14)
-    index: DeterminationIndex | None = None
     kept: timedelta = timedelta(days=365)  # a closed determination's retention
-    webhooks: WebhookService | None = None
     revoke_customer: Callable[[str], int] = no_revocation  # a suspended customer's open sessions go at once
 
     def confirmed(self, note: Notification) -> Customer | None:
@@ -53,12 +50,12 @@ class CustomerEscalation:
         severity = Severity(note.severity or Severity.STANDARD.value)
         the_id = determination_id(note.customer_id, note.notification_id)
 
-        def attempt() -> tuple[Customer, int, AuditEntry | None, list[WebhookEvent]] | None:
+        def attempt() -> tuple[Customer, int, AuditEntry | None] | None:
             current, existing = self.determinations.with_customer(note.customer_id, the_id)
             if current is None:
                 return None
             if existing is not None:  # a redelivery: done already
-                return current.record, len(current.record.confirmations), None, []
+                return current.record, len(current.record.confirmations), None
             now = self.clock()
             subject = self.ref(note.customer_id, note.correlation_id or "")
             result = escalate(current.record, subject, note.determined_at, now, self.policy)
@@ -86,20 +83,19 @@ class CustomerEscalation:
                     else f"{result.in_window} confirmed determinations within the escalation window",
                 )
             self._file_checks(determination)
-            if self.index is not None:
-                self.index.put(determination)  # written ahead, like every index row
             changed = Versioned(result.customer, current.etag) if result.changed else None
             events = _events(determination, current.record, result.customer, now)
-            rows = [event_row(e) for e in events]
-            self.determinations.commit(changed, determination, [entry] if entry else [], rows)
-            return result.customer, result.in_window, entry, events
+            self.uow.commit_determination(
+                DeterminationChange(
+                    determination, customer=changed, entries=(entry,) if entry else (), events=tuple(events)
+                )
+            )
+            return result.customer, result.in_window, entry
 
-        escalated = until_committed(attempt, "The customer")
+        escalated = self.uow.run(attempt, "The customer")
         if escalated is None:
             return None
-        customer, in_window, entry, events = escalated
-        if events and self.webhooks is not None:
-            self.webhooks.publish(customer.customer_id, events)
+        customer, in_window, entry = escalated
         if entry is not None:  # suspended by this confirmation
             self.audit.relay("customers", customer.customer_id, [entry])
             self.revoke_customer(customer.customer_id)
@@ -111,8 +107,6 @@ class CustomerEscalation:
     def _file_checks(self, determination: Determination) -> None:
         """Ahead of the write: the customer's partition is looked at when the response is due (and
         soon, to relay an audit entry a failed relay leaves behind)."""
-        if self.expiry is None:
-            return
         if determination.respond_by is not None:
             self.expiry.schedule("customers", determination.customer_id, determination.respond_by)
         if determination.closed_at is not None:  # a severe one is closed at once: when it goes (retention)

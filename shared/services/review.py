@@ -21,14 +21,7 @@ from shared.adapters.audit_log import AuditLog, audit_row
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.review_stats import ReviewStats
-from shared.adapters.stores import (
-    ReviewIndex,
-    SubjectChange,
-    SubjectStore,
-    Versioned,
-    outbox_row,
-    subject_partition,
-)
+from shared.adapters.stores import ReviewIndex, SubjectStore, Versioned, outbox_row
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
 from shared.domain.determinations import Severity
@@ -52,8 +45,7 @@ from shared.domain.secrets import subject_ref, subject_refs
 from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.services.escalation import CustomerEscalation
-from shared.services.webhooks import WebhookService, event_row
-from shared.unit_of_work import until_committed
+from shared.unit_of_work import Listing, SubjectChange, SubjectKey, UnitOfWork
 
 log = logging.getLogger(__name__)
 INDEX_OF_STATUS = {
@@ -91,6 +83,7 @@ class SubjectDetail:
 @dataclass
 class ReviewService:
     subjects: SubjectStore
+    uow: UnitOfWork
     index: ReviewIndex
     queue: NotificationQueue
     audit: AuditLog
@@ -99,7 +92,6 @@ class ReviewService:
     tombstone: timedelta = timedelta(days=180)
     face_ledger: FaceSessionLedger | None = None
     escalation: CustomerEscalation | None = None  # runs a severe confirmation's suspension at once
-    webhooks: WebhookService | None = None  # announces a retired GUID to the customer's endpoint
     respond_within: timedelta = timedelta(days=14)  # how long a customer has to answer a determination
     guidelines: tuple[Guideline, ...] = ()  # what a decision may name (GET /review/guidelines)
     stats: ReviewStats | None = None  # counts overrides and resets for the overview (confirms: the consumer)
@@ -276,7 +268,7 @@ class ReviewService:
         flagged_by: list[str] = []  # the rule that flagged the subject, as the committed attempt read it
         still_open: list[bool] = [False]  # a session not yet revoked (a reset of an active subject, say)
 
-        def attempt() -> tuple[Subject, Decided, AuditEntry, list[WebhookEvent]]:
+        def attempt() -> tuple[Subject, Decided, AuditEntry]:
             current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)  # one round trip
             if current is None:
                 raise NotFound("No such subject.")
@@ -297,23 +289,20 @@ class ReviewService:
                 }
                 or None,
             )
-            self.index.put(  # written ahead: a lost race leaves a stale row, never a missing one
-                INDEX_OF_STATUS[decided.status],
-                ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason),
-            )
+            listing = ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason)
             events = _retired_event(updated, now) if decided.status is SubjectStatus.RETIRED else []
-            self.subjects.commit(
-                customer_id,
-                correlation_id,
+            self.uow.commit(
                 SubjectChange(
+                    SubjectKey.of(updated),
                     replace=(Versioned(updated, current.etag),),
                     create=(*decided.outbox, entry),
-                    events=tuple(event_row(e) for e in events),
-                ),
+                    events=tuple(events),
+                    listings=(Listing(INDEX_OF_STATUS[decided.status], listing),),
+                )
             )
-            return updated, decided, entry, events
+            return updated, decided, entry
 
-        updated, decided, entry, events = until_committed(attempt, "The subject")
+        updated, decided, entry = self.uow.run(attempt, "The subject")
         if still_open[0] and self.revoke is not None:  # no longer active: what it still holds goes
             self.revoke(customer_id, correlation_id)
         if (
@@ -330,9 +319,6 @@ class ReviewService:
             customer=customer_id,
             subject=entry.target,
         )
-        if events and self.webhooks is not None:  # subject.blocked goes with the confirmation's message
-            partition = subject_partition(customer_id, correlation_id)
-            self.webhooks.publish_soon(customer_id, events, "subjects", partition)
         # The old status's index row is left for the next listing to drop (it checks every row
         # against its subject): one round trip less here, none lost.
         logged = [audit_row(entry.entry_id)] if self.audit.try_write(entry) else []

@@ -26,7 +26,7 @@ from shared.domain.records import Session
 from shared.domain.secrets import subject_ref
 from shared.errors import Contended, UpstreamUnavailable
 from shared.services.face_cleanup import FaceCleanup
-from shared.unit_of_work import until_committed
+from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class SessionEndings:
     `_read`, `_commit` and `_count_ip` it calls)."""
 
     subjects: SubjectStore
+    uow: UnitOfWork
     ledger: FaceSessionLedger
     cleanup: FaceCleanup
     clock: Clock
@@ -94,7 +95,7 @@ class SessionEndings:
             return True
 
         try:
-            return until_committed(attempt, "This session")
+            return self.uow.run(attempt, "This session")
         except Contended:
             return False
 
@@ -118,7 +119,7 @@ class SessionEndings:
             self._commit(current, current.record, state, revoked, (), now)
             return [(r.session, r.session.session_id not in unread) for _, r in revoked]
 
-        revoked = until_committed(attempt, "The subject")
+        revoked = self.uow.run(attempt, "The subject")
         self._delete_revoked(revoked)
         if revoked:
             self._observe_revoked(customer_id, correlation_id, len(revoked), reason)
@@ -219,7 +220,7 @@ class SessionEndings:
             return settled.settled and (settled.face_deleted or self.cleanup.delete(settled))
 
         try:
-            return until_committed(attempt, "This session")
+            return self.uow.run(attempt, "This session")
         except Contended:
             return False  # the next sweep looks again
 
@@ -247,7 +248,7 @@ class SessionEndings:
             closed[:] = [len(revoked)]
 
         closed = [0]
-        until_committed(attempt, "The subject")  # Contended: 429, the client erases again (idempotent)
+        self.uow.run(attempt, "The subject")  # Contended: 429, the client erases again (idempotent)
         if closed[0]:
             self._observe_revoked(customer_id, correlation_id, closed[0], RevokeReason.ERASED)
         return read

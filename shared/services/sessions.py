@@ -27,7 +27,7 @@ from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.review_stats import ReviewStats
-from shared.adapters.stores import ReviewIndex, SubjectChange, SubjectStore, Versioned, subject_partition
+from shared.adapters.stores import SubjectStore, Versioned
 from shared.domain.attempts import GONE, Absorbed, FaceReading, SeenAttempt, absorb, is_open
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_refusal
@@ -80,8 +80,7 @@ from shared.errors import (
 )
 from shared.services.face_cleanup import FaceCleanup
 from shared.services.session_endings import REVOKED, Readings, RevokeReason, SessionEndings, unfinished
-from shared.services.webhooks import WebhookService, event_row
-from shared.unit_of_work import LostRace, until_committed
+from shared.unit_of_work import Listing, LostRace, SubjectChange, SubjectKey, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +136,7 @@ class _Issue:
 @dataclass
 class SessionService(SessionEndings):
     subjects: SubjectStore
-    index: ReviewIndex
+    uow: UnitOfWork
     face: FaceClient
     policy: Policy
     clock: Clock
@@ -153,7 +152,6 @@ class SessionService(SessionEndings):
     pull_grace: timedelta = timedelta(hours=1)
     client_attempts: int = 1  # attempts the device may make per session (FACE_CLIENT_ATTEMPTS)
     refuse_customer: Callable[[str], None] | None = None  # raises for a suspended or terminated customer
-    webhooks: WebhookService | None = None  # announces a flag to the customer's endpoint
     stats: ReviewStats | None = None  # counts each flag for the review overview
 
     def _gate(self, customer_id: str, correlation_id: str) -> Subject | None:
@@ -234,7 +232,7 @@ class SessionService(SessionEndings):
             return IssuedView(session, created.auth_token, token, replayed=False)
 
         try:
-            return until_committed(attempt, "This subject")
+            return self.uow.run(attempt, "This subject")
         finally:
             if issue.created is not None and not issue.committed:
                 self._discard(issue.created.session_id)
@@ -453,20 +451,19 @@ class SessionService(SessionEndings):
                 "sessions_total": subject.sessions_total + sum(isinstance(r, Session) for r in create),
             }
         )
-        flagged = self._announce_flag(current.record, updated, now)
+        flagged, listings = self._announce_flag(current.record, updated, now)
         stopped = current.record.state.status is SubjectStatus.ACTIVE and state.status is not SubjectStatus.ACTIVE
         rows: list[Versioned[Record]] = [Versioned(updated, current.etag)]
         rows += [Versioned(result.session, session.etag) for session, result in absorbed]
-        self.subjects.commit(
-            subject.customer_id,
-            subject.correlation_id,
+        self.uow.commit(
             SubjectChange(
-                replace=tuple(rows), create=(*create, *attempts), events=tuple(event_row(e) for e in flagged)
-            ),
+                SubjectKey.of(subject),
+                replace=tuple(rows),
+                create=(*create, *attempts),
+                events=tuple(flagged),
+                listings=listings,
+            )
         )
-        if flagged and self.webhooks is not None:
-            pk = subject_partition(subject.customer_id, subject.correlation_id)
-            self.webhooks.publish_soon(subject.customer_id, flagged, "subjects", pk)
         self._observe(current.record, updated, attempts, bool(flagged), now)
         if stopped:  # every other session it holds goes at once (docs/abuse-policy.md, "Revocation")
             self.revoke_after(subject.customer_id, subject.correlation_id, RevokeReason.FLAGGED, pulled)
@@ -492,27 +489,27 @@ class SessionService(SessionEndings):
             cause = f"{after.customer_id}|{after.correlation_id}|{at.isoformat()}"  # hashed, never stored
             self.stats.record("flag", rule, at, cause)
 
-    def _announce_flag(self, before: Subject, after: Subject, now: datetime) -> list[WebhookEvent]:
-        """List a newly flagged subject for review ahead of the commit (a lost race leaves a stale row,
-        no gap); returns its `subject.flagged` webhook event, committed with the flag."""
+    def _announce_flag(
+        self, before: Subject, after: Subject, now: datetime
+    ) -> tuple[list[WebhookEvent], tuple[Listing, ...]]:
+        """A newly flagged subject's `subject.flagged` webhook event, and its listing for review
+        (written ahead of the commit: a lost race leaves a stale row, no gap)."""
         if after.state.status is not SubjectStatus.FLAGGED or before.state.status is SubjectStatus.FLAGGED:
-            return []
-        self.index.put(
-            "pending",
-            ReviewIndexEntry(
-                customer_id=after.customer_id,
-                correlation_id=after.correlation_id,
-                since=after.state.flagged_at or now,
-                reason=after.state.flag_reason,
-            ),
-        )
+            return [], ()
         flagged_at = after.state.flagged_at or now
+        entry = ReviewIndexEntry(
+            customer_id=after.customer_id,
+            correlation_id=after.correlation_id,
+            since=flagged_at,
+            reason=after.state.flag_reason,
+        )
         data = {
             "correlationId": after.correlation_id,
             "reason": after.state.flag_reason,
             "flaggedAt": flagged_at.isoformat(),
         }
-        return [webhook_event("subject.flagged", after.customer_id, f"{after.correlation_id}|{flagged_at}", now, data)]
+        event = webhook_event("subject.flagged", after.customer_id, f"{after.correlation_id}|{flagged_at}", now, data)
+        return [event], (Listing("pending", entry),)
 
     def _read(self, session_id: str, pulled: Readings, deleted: bool = False) -> FaceReading:
         """One Face read per session per request; a session Face no longer holds (or we deleted) reads as gone."""
@@ -544,9 +541,7 @@ class SessionService(SessionEndings):
             ) from None
         token = new_session_token(customer.customer_id, correlation_id)
         session = found.record.model_copy(update={"token_hash": hash_secret(token)})
-        self.subjects.commit(
-            customer.customer_id, correlation_id, SubjectChange(replace=(Versioned(session, found.etag),))
-        )
+        self.uow.commit(SubjectChange(SubjectKey.of(session), replace=(Versioned(session, found.etag),)))
         return IssuedView(session, face_token, token, replayed=True)
 
     def _discard(self, face_session_id: str) -> None:
@@ -595,7 +590,7 @@ class SessionService(SessionEndings):
                 result.state.status,
             )
 
-        return until_committed(attempt, "This session")
+        return self.uow.run(attempt, "This session")
 
 
 def _refused(refusal: Refusal) -> Exception:

@@ -10,13 +10,14 @@ from shared.adapters.determination_store import DeterminationStore
 from shared.adapters.stores import SubjectStore, Versioned
 from shared.domain.keys import Keyring
 from shared.domain.secrets import ERASED_PREFIX, subject_ref
-from shared.unit_of_work import until_committed
+from shared.unit_of_work import DeterminationChange, UnitOfWork
 
 
 @dataclass
 class SubjectNames:
     subjects: SubjectStore
     determinations: DeterminationStore
+    uow: UnitOfWork
     keys: Keyring
 
     def current(self, customer_id: str, correlation_id: str | None) -> str | None:
@@ -36,7 +37,7 @@ class SubjectNames:
             found = self.determinations.naming(customer_id, correlation_id)
             for d in found:
                 changed = d.record.model_copy(update={"correlation_id": pseudonym})
-                self.determinations.replace(Versioned(changed, d.etag))
+                self.uow.commit_determination(DeterminationChange(Versioned(changed, d.etag), listed=False))
             return len(found)
 
-        return until_committed(attempt, "The determination")
+        return self.uow.run(attempt, "The determination")

@@ -23,14 +23,15 @@ from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
 from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.face_ledger import FaceSessionLedger
-from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectChange, SubjectStore, Versioned
+from shared.adapters.outbox import EVENT_PREFIX, event_of, is_event_row
+from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectStore, Versioned
 from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity
 from shared.domain.policy import SubjectState, SubjectStatus
 from shared.domain.records import AuditEntry, Subject
 from shared.domain.retention_rules import RetentionPolicy, SubjectFate, fate_of, next_check
-from shared.domain.webhook_events import WebhookEvent
 from shared.services.review import INDEX_OF_STATUS, ReviewService
-from shared.services.webhooks import EVENT_PREFIX, WebhookService
+from shared.services.webhooks import WebhookService
+from shared.unit_of_work import SubjectChange, SubjectKey, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Tally:
 class SubjectRetention:
     tables: Tables
     subjects: SubjectStore
+    uow: UnitOfWork
     index: ReviewIndex
     review: ReviewService
     audit: AuditLog
@@ -148,10 +150,8 @@ class SubjectRetention:
             tombstone = tombstone_of(subject)
             if tombstone != subject:
                 with contextlib.suppress(StaleWrite):  # changed meanwhile: its next check looks again
-                    self.subjects.commit(
-                        subject.customer_id,
-                        subject.correlation_id,
-                        SubjectChange(replace=(Versioned(tombstone, etag_of(row)),)),
+                    self.uow.commit(
+                        SubjectChange(SubjectKey.of(tombstone), replace=(Versioned(tombstone, etag_of(row)),))
                     )
                     tally.add("compacted", 1)
                     return tombstone
@@ -197,7 +197,7 @@ class SubjectRetention:
                 log.exception("retention could not flush an outbox; its next check tries again")
                 tally.add("failedChecks", 1)
                 finished = False
-        events = [WebhookEvent.model_validate_json(r["event"]) for r in rows if r["RowKey"].startswith(EVENT_PREFIX)]
+        events = [event_of(r) for r in rows if is_event_row(r)]
         if events and self.webhooks is not None:
             self.webhooks.publish(customer_id, events, "subjects", partition)
         waiting = [from_entity(AuditEntry, r) for r in rows if r["RowKey"].startswith(AUDIT_ROW_PREFIX)]

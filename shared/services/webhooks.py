@@ -20,8 +20,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
 import logging
 import secrets
 import time
@@ -30,8 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
@@ -39,7 +35,7 @@ from shared import telemetry
 from shared.adapters import webhook_http
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import WebhookQueue
-from shared.adapters.tables import Tables
+from shared.adapters.outbox import Outbox, WebhookRegistrations
 from shared.adapters.webhook_http import DeliveryFailed
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
@@ -49,8 +45,6 @@ from shared.domain.webhook_urls import Resolve, Target, UnsafeUrl, check_url, re
 from shared.errors import InvalidRequest
 
 log = logging.getLogger(__name__)
-ROW = "webhook"
-EVENT_PREFIX = "webhook_"  # an event waiting, beside the change that caused it, to be queued
 _CONTEXT = "webhook-secret"
 
 
@@ -61,18 +55,10 @@ class Registration:
     secret: str
 
 
-def event_row(event: WebhookEvent) -> dict[str, Any]:
-    """The outbox row of an event, written in the same transaction as its cause."""
-    return {
-        "PartitionKey": event.customer_id,
-        "RowKey": f"{EVENT_PREFIX}{event.event_id}",
-        "event": event.model_dump_json(by_alias=True),
-    }
-
-
 @dataclass
 class WebhookService:
-    tables: Tables
+    registrations: WebhookRegistrations
+    outbox: Outbox
     keys: Keyring
     clock: Clock
     queue: WebhookQueue
@@ -95,30 +81,19 @@ class WebhookService:
             raise InvalidRequest(f"This webhook URL cannot be used: {exc}.") from None
         chosen = tuple(dict.fromkeys(events or EVENT_TYPES))
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-        self._table().upsert_entity(
-            {
-                "PartitionKey": customer_id,
-                "RowKey": ROW,
-                "url": url,
-                "events": json.dumps(list(chosen)),
-                "sealed_secret": self.keys.seal(secret, f"{_CONTEXT}|{customer_id}"),
-                "updated_at": self.clock(),
-            },
-            mode=UpdateMode.REPLACE,
-        )
+        sealed = self.keys.seal(secret, f"{_CONTEXT}|{customer_id}")
+        self.registrations.put(customer_id, url, chosen, sealed, self.clock())
         return Registration(url, chosen, secret)
 
     def registration(self, customer_id: str) -> Registration | None:
-        try:
-            row = self._table().get_entity(customer_id, ROW)
-        except ResourceNotFoundError:
+        found = self.registrations.get(customer_id)
+        if found is None:
             return None
-        secret = self.keys.unseal(row["sealed_secret"], f"{_CONTEXT}|{customer_id}")
-        return Registration(row["url"], tuple(json.loads(row["events"])), secret)
+        url, events, sealed = found
+        return Registration(url, events, self.keys.unseal(sealed, f"{_CONTEXT}|{customer_id}"))
 
     def remove(self, customer_id: str) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
-            self._table().delete_entity(customer_id, ROW)
+        self.registrations.delete(customer_id)
 
     # --- publishing (after the change committed) ----------------------------------------
     def publish(
@@ -126,11 +101,9 @@ class WebhookService:
     ) -> int:
         """Queue committed events and drop their outbox rows (in `table`, partition `partition`, the
         customer's by default); returns how many were queued."""
-        source = self.tables.client(table)
         for event in events:
             self.queue.send(event.model_dump_json(by_alias=True))
-            with contextlib.suppress(ResourceNotFoundError):
-                source.delete_entity(partition or customer_id, f"{EVENT_PREFIX}{event.event_id}")
+            self.outbox.drop(table, partition or customer_id, event)
         return len(events)
 
     def publish_soon(self, customer_id: str, events: list[WebhookEvent], table: str, partition: str) -> None:
@@ -143,11 +116,7 @@ class WebhookService:
 
     def publish_left(self, customer_id: str, table: str = "customers", partition: str = "") -> int:
         """Queue events a crash left in a partition (the retention checks call it)."""
-        rows = self.tables.client(table).query_entities(
-            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
-            parameters={"pk": partition or customer_id, "lo": EVENT_PREFIX, "hi": "webhook`"},
-        )
-        events = [WebhookEvent.model_validate_json(r["event"]) for r in rows]
+        events = self.outbox.left(table, partition or customer_id)
         return self.publish(customer_id, events, table, partition) if events else 0
 
     # --- delivering (the queue trigger) ----------------------------------------------------
@@ -252,9 +221,6 @@ class WebhookService:
     def _record(self, event: WebhookEvent, **fields: Any) -> None:
         now = self.clock()
         self.ledger.change(event.event_id, lambda e: e.model_copy(update={**fields, "updated_at": now}))
-
-    def _table(self) -> Any:
-        return self.tables.client("customers")
 
 
 def _one_more_try(entry: LedgerEntry) -> LedgerEntry:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from shared.domain.records import CustomerStatus
-from tests.integration.helpers import ADMIN, consented_subject, data_rows, new_customer, new_session
+from tests.integration.helpers import ADMIN, consented_subject, data_rows, force_status, new_customer, new_session
 
 
 def principal(*roles: str, name: str = "rita@contoso.example") -> str:
@@ -48,8 +48,7 @@ def test_reinstating_a_suspended_customer_lets_sessions_through_again(api, servi
     customer_id, key = new_customer(api)
     guid = consented_subject(api, key)
     store = services.customers.store  # this instance: its own writes are seen at once
-    found = store.get(customer_id)
-    store.replace(found.record.model_copy(update={"status": CustomerStatus.SUSPENDED}), found.etag)
+    force_status(store, customer_id, CustomerStatus.SUSPENDED)
     assert new_session(api, key, guid).error_code == "customer_suspended"
     response = api.post(
         f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "remediated"}, headers=ADMIN
@@ -194,8 +193,7 @@ def test_another_instances_suspension_takes_effect_within_the_cache_bound(api, s
     customer_id, key = new_customer(api)
     guid = consented_subject(api, key)
     other = bootstrap.build(load_settings(), clock).customers.store
-    found = other.get(customer_id)
-    other.replace(found.record.model_copy(update={"status": CustomerStatus.SUSPENDED}), found.etag)
+    force_status(other, customer_id, CustomerStatus.SUSPENDED)
     clock.advance(seconds=31)
     refused = new_session(api, key, guid)
     assert (refused.status, refused.error_code) == (403, "customer_suspended")
@@ -205,8 +203,7 @@ def test_another_instances_suspension_takes_effect_within_the_cache_bound(api, s
 def test_reinstating_a_customer_that_is_not_suspended_is_409_and_changes_nothing(api, services, status):
     customer_id, _ = new_customer(api)
     store = services.customers.store
-    found = store.get(customer_id)
-    store.replace(found.record.model_copy(update={"status": CustomerStatus(status)}), found.etag)
+    force_status(store, customer_id, CustomerStatus(status))
     before = data_rows(services, ("customers",))
     answer = api.post(f"/api/v1/manage/customers/{customer_id}/reinstate", json={"reason": "r"}, headers=ADMIN)
     assert (answer.status, answer.error_code) == (409, "conflict")

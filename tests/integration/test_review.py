@@ -4,9 +4,10 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from shared.adapters.stores import ReviewIndex, SubjectChange, subject_partition
+from shared.adapters.stores import ReviewIndex, subject_partition
 from shared.domain.notifications import abuse_confirmed
 from shared.domain.records import OutboxEntry, ReviewIndexEntry
+from shared.unit_of_work import SubjectChange, SubjectKey
 from tests.integration.helpers import (
     ADMIN,
     checked_attempt,
@@ -200,7 +201,7 @@ def test_repair_queues_a_notification_left_in_the_outbox_once(api, services, cus
     entry = OutboxEntry(
         notification_id=note.notification_id, message=note.model_dump(mode="json", by_alias=True), created_at=now
     )
-    services.sessions.subjects.commit(customer_id, guid, SubjectChange(create=(entry,)))
+    services.sessions.subjects.commit(SubjectChange(SubjectKey(customer_id, guid), create=(entry,)))
     first = api.post("/api/v1/manage/repair", headers=ADMIN)
     again = api.post("/api/v1/manage/repair", headers=ADMIN)
     assert first.json["notificationsQueued"] == 1 and again.json["notificationsQueued"] == 0
@@ -261,7 +262,7 @@ def test_clearing_outbox_rows_another_flush_already_removed_still_clears_the_res
     customer_id, guid = "c" * 32, str(uuid.uuid4())
     note = abuse_confirmed(customer_id, guid, clock(), clock(), "r")
     rows = [OutboxEntry(notification_id=n, message=note.model_dump(mode="json"), created_at=clock()) for n in "ab"]
-    store.commit(customer_id, guid, SubjectChange(create=tuple(rows)))
+    store.commit(SubjectChange(SubjectKey(customer_id, guid), create=tuple(rows)))
     keys = [f"outbox_{n}" for n in "ab"]
     store.delete_rows(customer_id, guid, keys[:1])  # the other flush got there first
     store.delete_rows(customer_id, guid, keys)

@@ -11,6 +11,7 @@ from tests.integration.helpers import (
     consented_subject,
     data_rows,
     device_attempt,
+    force_status,
     new_customer,
     new_session,
     result,
@@ -39,8 +40,7 @@ def test_401_unauthorized_without_or_with_unknown_key(api, guid):
 
 def test_403_customer_suspended(api, services, customer, guid):
     store = services.customers.store
-    found = store.get(customer[0])
-    store.replace(found.record.model_copy(update={"status": CustomerStatus.SUSPENDED}), found.etag)
+    force_status(store, customer[0], CustomerStatus.SUSPENDED)
     response = new_session(api, customer[1], guid)
     assert (response.status, response.error_code) == (403, "customer_suspended")
 
