@@ -24,6 +24,7 @@ from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
 from shared.adapters.outbox import Outbox, WebhookRegistrations
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
+from shared.adapters.repositories import AddressCounters, FaceSessionOwners, ReviewCounts, SubjectRepository
 from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
@@ -225,12 +226,12 @@ def unit_of_work(st: Storage, publisher: WebhookService) -> UnitOfWork:
 
 def session_service(
     settings: Settings,
-    subjects: SubjectStore,
+    subjects: SubjectRepository,
     uow: UnitOfWork,
     face: FaceClient,
-    ip_counters: IpCounters,
-    face_ledger: FaceSessionLedger,
-    stats: ReviewStats,
+    ip_counters: AddressCounters,
+    face_ledger: FaceSessionOwners,
+    stats: ReviewCounts,
     clock: Clock,
     refuse_customer: Callable[[str], None],
 ) -> SessionService:

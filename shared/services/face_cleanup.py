@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from shared import telemetry
 from shared.adapters.face import FaceClient, FaceSessionGone
-from shared.adapters.face_ledger import FaceSessionLedger
-from shared.adapters.stores import SubjectStore
+from shared.adapters.repositories import FaceSessionOwners, SubjectRepository
 from shared.domain.clock import Clock
 from shared.domain.records import Session
 from shared.errors import UpstreamUnavailable
@@ -20,8 +19,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class FaceCleanup:
     face: FaceClient
-    subjects: SubjectStore
-    ledger: FaceSessionLedger
+    subjects: SubjectRepository
+    ledger: FaceSessionOwners
     clock: Clock
 
     def forget(self, session_id: str) -> bool:

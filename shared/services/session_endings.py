@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shared import telemetry
-from shared.adapters.face_ledger import FaceSessionLedger
-from shared.adapters.stores import SubjectStore, Versioned
+from shared.adapters.repositories import FaceSessionOwners, SubjectRepository
+from shared.adapters.stores import Versioned
 from shared.domain.attempts import Absorbed, FaceReading, absorb
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
@@ -47,9 +47,9 @@ class SessionEndings:
     """Revocation, settling and the Face side of a session's end (mixed into `SessionService`, whose
     `_read`, `_commit` and `_count_ip` it calls)."""
 
-    subjects: SubjectStore
+    subjects: SubjectRepository
     uow: UnitOfWork
-    ledger: FaceSessionLedger
+    ledger: FaceSessionOwners
     cleanup: FaceCleanup
     clock: Clock
     keys: Keyring

@@ -24,10 +24,8 @@ from datetime import datetime, timedelta
 
 from shared import telemetry
 from shared.adapters.face import CreatedFaceSession, FaceClient, FaceSessionGone, FaceSessionResult, NewFaceSession
-from shared.adapters.face_ledger import FaceSessionLedger
-from shared.adapters.ip_counters import IpCounters
-from shared.adapters.review_stats import ReviewStats
-from shared.adapters.stores import SubjectStore, Versioned
+from shared.adapters.repositories import AddressCounters, FaceSessionOwners, ReviewCounts, SubjectRepository
+from shared.adapters.stores import Versioned
 from shared.domain.attempts import GONE, Absorbed, FaceReading, SeenAttempt, absorb, is_open
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_refusal
@@ -135,7 +133,7 @@ class _Issue:
 
 @dataclass
 class SessionService(SessionEndings):
-    subjects: SubjectStore
+    subjects: SubjectRepository
     uow: UnitOfWork
     face: FaceClient
     policy: Policy
@@ -144,15 +142,15 @@ class SessionService(SessionEndings):
     session_ttl: timedelta
     call_budget: int
     default_mode: str
-    ip_counters: IpCounters
-    ledger: FaceSessionLedger
+    ip_counters: AddressCounters
+    ledger: FaceSessionOwners
     cleanup: FaceCleanup
+    refuse_customer: Callable[[str], None]  # raises for a suspended or terminated customer
+    stats: ReviewCounts  # counts each flag for the review overview
     ip_policy: IpPolicy = field(default_factory=IpPolicy)
     pull_limit: int = 10
     pull_grace: timedelta = timedelta(hours=1)
     client_attempts: int = 1  # attempts the device may make per session (FACE_CLIENT_ATTEMPTS)
-    refuse_customer: Callable[[str], None] | None = None  # raises for a suspended or terminated customer
-    stats: ReviewStats | None = None  # counts each flag for the review overview
 
     def _gate(self, customer_id: str, correlation_id: str) -> Subject | None:
         return self.subjects.gate_record(self.keys, customer_id, correlation_id)
@@ -485,9 +483,8 @@ class SessionService(SessionEndings):
         at, rule = after.state.flagged_at or now, reason_kind(after.state.flag_reason)
         telemetry.count("flags", reason=rule)
         telemetry.event(log, "subject.flagged", logging.WARNING, customer=after.customer_id, subject=ref, reason=rule)
-        if self.stats is not None:
-            cause = f"{after.customer_id}|{after.correlation_id}|{at.isoformat()}"  # hashed, never stored
-            self.stats.record("flag", rule, at, cause)
+        cause = f"{after.customer_id}|{after.correlation_id}|{at.isoformat()}"  # hashed, never stored
+        self.stats.record("flag", rule, at, cause)
 
     def _announce_flag(
         self, before: Subject, after: Subject, now: datetime
@@ -566,8 +563,7 @@ class SessionService(SessionEndings):
                 raise TokenInvalid("The session token is not valid for this session.")
             if session.record.revoked:
                 raise TokenRevoked("This session was revoked; its subject or customer may not be served.")
-            if self.refuse_customer is not None:  # a suspended or terminated customer's tokens grant nothing
-                self.refuse_customer(address.customer_id)
+            self.refuse_customer(address.customer_id)  # a suspended or terminated customer's tokens grant nothing
             if session.record.expires_at <= now:
                 raise TokenExpired("The session token has expired; create a new session.")
             if session.record.calls_used >= session.record.calls_allowed:
