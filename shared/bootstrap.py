@@ -33,12 +33,14 @@ from shared.domain.clock import Clock, utcnow
 from shared.domain.ip_policy import IpPolicy
 from shared.domain.keys import Keyring
 from shared.domain.secrets import subject_ref
+from shared.services.address_rule import AddressRule
 from shared.services.consent import ConsentService
 from shared.services.customers import CustomerService
 from shared.services.determinations import DeterminationService
 from shared.services.erasure import ErasureService
 from shared.services.escalation import CustomerEscalation, escalation_policy
 from shared.services.face_cleanup import FaceCleanup
+from shared.services.face_reads import FaceReads
 from shared.services.face_settings import FaceSettingsService
 from shared.services.feedback import FeedbackService
 from shared.services.notifier import Notifier
@@ -46,8 +48,13 @@ from shared.services.operations import Operations
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService
 from shared.services.review_overview import ReviewOverviewService
+from shared.services.session_endings import SessionEndings
+from shared.services.session_issuing import SessionIssuer
+from shared.services.session_results import SessionResults
+from shared.services.session_tokens import SessionTokens
 from shared.services.sessions import RevokeReason, SessionService
 from shared.services.subject_access import SubjectAccess
+from shared.services.subject_commits import SubjectCommits
 from shared.services.subject_names import SubjectNames
 from shared.services.subject_retention import SubjectRetention
 from shared.services.webhooks import WebhookService
@@ -236,27 +243,39 @@ def session_service(
     refuse_customer: Callable[[str], None],
 ) -> SessionService:
     """Sessions, results and revocation, from the settings and the adapters they run on."""
-    grace = timedelta(seconds=settings.retention_session_grace_seconds)
-    return SessionService(
+    grace, keys, policy = (
+        timedelta(seconds=settings.retention_session_grace_seconds),
+        settings.keyring(),
+        settings.abuse_policy(),
+    )
+    reads = FaceReads(face)
+    address = AddressRule(ip_counters, ip_policy_from(settings), reads, settings.face_pull_limit, grace)
+    cleanup = FaceCleanup(face, subjects, face_ledger, clock)
+    commits = SubjectCommits(uow, keys, stats)
+    endings = SessionEndings(subjects, uow, commits, reads, address, face_ledger, cleanup, clock, keys, policy, grace)
+    ttl = timedelta(seconds=settings.session_ttl_seconds)
+    tokens = SessionTokens(subjects, uow, keys, ttl, settings.session_call_budget, settings.face_client_attempts)
+    issuer = SessionIssuer(
         subjects=subjects,
         uow=uow,
         face=face,
-        policy=settings.abuse_policy(),
-        clock=clock,
-        keys=settings.keyring(),
-        session_ttl=timedelta(seconds=settings.session_ttl_seconds),
-        call_budget=settings.session_call_budget,
-        default_mode=settings.liveness_operation_mode,
-        ip_counters=ip_counters,
+        reads=reads,
+        address=address,
+        tokens=tokens,
+        endings=endings,
         ledger=face_ledger,
-        ip_policy=ip_policy_from(settings),
+        cleanup=cleanup,
+        policy=policy,
+        clock=clock,
+        keys=keys,
+        session_ttl=ttl,
+        default_mode=settings.liveness_operation_mode,
+        client_attempts=settings.face_client_attempts,
         pull_limit=settings.face_pull_limit,
         pull_grace=grace,
-        client_attempts=settings.face_client_attempts,
-        refuse_customer=refuse_customer,
-        stats=stats,
-        cleanup=FaceCleanup(face, subjects, face_ledger, clock),
     )
+    results = SessionResults(subjects, uow, reads, address, endings, policy, clock, refuse_customer)
+    return SessionService(issuer, results, endings)
 
 
 def _customer_side(settings: Settings, st: Storage, uow: UnitOfWork, keys: Keyring, clock: Clock) -> dict[str, Any]:

@@ -4,33 +4,34 @@ stops being active, its customer is suspended or terminated or a newer session r
 closed by an erasure. In each case what Face still holds is read and counted first, so no attempt
 goes uncounted; a deletion Face refuses is owed to the sweep.
 
-`SessionEndings` is the part of `SessionService` that does this; it uses the service's Face reads
-(`_read`), its commit (`_commit`) and its per-IP counting (`_count_ip`).
+`SessionEndings.commit` is also how the other session services commit a subject change: when the
+change stops the subject, its open sessions are revoked right after.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shared import telemetry
 from shared.adapters.repositories import FaceSessionOwners, SubjectRepository
 from shared.adapters.stores import Versioned
-from shared.domain.attempts import Absorbed, FaceReading, absorb
+from shared.domain.attempts import Absorbed, absorb
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
 from shared.domain.policy import Policy, SubjectState
-from shared.domain.records import Session
+from shared.domain.records import Record, Session, Subject
 from shared.domain.secrets import subject_ref
 from shared.errors import Contended, UpstreamUnavailable
+from shared.services.address_rule import AddressRule
 from shared.services.face_cleanup import FaceCleanup
+from shared.services.face_reads import FaceReads, Readings
+from shared.services.subject_commits import SubjectCommits
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-Readings = dict[str, FaceReading]  # one request's Face reads by session id, kept across lost races
 
 
 class RevokeReason(StrEnum):
@@ -43,12 +44,15 @@ class RevokeReason(StrEnum):
     REPLACED = "replaced"  # a new session beyond POLICY_OPEN_SESSIONS
 
 
+@dataclass
 class SessionEndings:
-    """Revocation, settling and the Face side of a session's end (mixed into `SessionService`, whose
-    `_read`, `_commit` and `_count_ip` it calls)."""
+    """Revocation, settling and the Face side of a session's end (see the module docstring)."""
 
     subjects: SubjectRepository
     uow: UnitOfWork
+    commits: SubjectCommits
+    reads: FaceReads
+    address: AddressRule
     ledger: FaceSessionOwners
     cleanup: FaceCleanup
     clock: Clock
@@ -56,8 +60,26 @@ class SessionEndings:
     policy: Policy
     pull_grace: timedelta
 
+    def commit(
+        self,
+        current: Versioned[Subject],
+        subject: Subject,
+        state: SubjectState,
+        absorbed: list[tuple[Versioned[Session], Absorbed]],
+        create: tuple[Record, ...],
+        now: datetime,
+        pulled: Readings | None = None,
+    ) -> bool:
+        """Commit a subject change (`SubjectCommits.commit`); when it stops the subject, its open
+        sessions are revoked at once (`pulled`: what the request already read from Face). Returns
+        whether it did, so the caller leaves the Face deletions to that revocation."""
+        stopped = self.commits.commit(current, subject, state, absorbed, create, now)
+        if stopped:  # every other session it holds goes at once (docs/abuse-policy.md, "Revocation")
+            self.revoke_after(subject.customer_id, subject.correlation_id, RevokeReason.FLAGGED, pulled)
+        return stopped
+
     # --- Face-side data lifecycle (docs/retention.md) ----------------------------------------
-    def _forget_finished(self, absorbed: list[tuple[Versioned[Session], Absorbed]]) -> None:
+    def forget_finished(self, absorbed: list[tuple[Versioned[Session], Absorbed]]) -> None:
         """After the commit that recorded them: delete at Face the sessions whose result is final."""
         for _, result in absorbed:
             if result.session.finished and not result.session.face_deleted:
@@ -86,12 +108,12 @@ class SessionEndings:
             if subject is None or session is None or session.record.face_deleted:
                 return True
             try:
-                reading = self._read(session_id, pulled)
+                reading = self.reads.read(session_id, pulled)
             except UpstreamUnavailable:
                 return False
             result = absorb(subject.record.state, session.record, reading, now, self.policy)
-            self._count_ip([(session, result)], None, None, [], pulled, now)
-            self._commit(subject, subject.record, result.state, [(session, result)], (), now)
+            self.address.count([(session, result)], now, pulled)
+            self.commit(subject, subject.record, result.state, [(session, result)], (), now)
             return True
 
         try:
@@ -116,13 +138,13 @@ class SessionEndings:
             if current is None or not live:
                 return []
             state, revoked, unread = self._revoking(current.record.state, live, pulled, now)
-            self._commit(current, current.record, state, revoked, (), now)
+            self.commit(current, current.record, state, revoked, (), now)
             return [(r.session, r.session.session_id not in unread) for _, r in revoked]
 
         revoked = self.uow.run(attempt, "The subject")
         self._delete_revoked(revoked)
         if revoked:
-            self._observe_revoked(customer_id, correlation_id, len(revoked), reason)
+            self.observe_revoked(customer_id, correlation_id, len(revoked), reason)
         return len(revoked)
 
     def _revoking(
@@ -135,7 +157,7 @@ class SessionEndings:
         unread: set[str] = set()
         for session in live:
             try:
-                reading = self._read(session.record.session_id, pulled, session.record.face_deleted)
+                reading = self.reads.read(session.record.session_id, pulled, session.record.face_deleted)
             except UpstreamUnavailable:
                 unread.add(session.record.session_id)
                 out.append((session, Absorbed(state, session.record.model_copy(update={"revoked": True}), (), ())))
@@ -144,7 +166,7 @@ class SessionEndings:
             state = result.state
             out.append((session, replace(result, session=result.session.model_copy(update=REVOKED))))
         counted = [entry for entry in out if entry[0].record.session_id not in unread]
-        self._count_ip(counted, None, None, [], pulled, now)
+        self.address.count(counted, now, pulled)
         return state, out, unread
 
     def _delete_revoked(self, revoked: list[tuple[Session, bool]]) -> None:
@@ -157,7 +179,7 @@ class SessionEndings:
             else:
                 self.cleanup.owe(session.session_id, (session.customer_id, session.correlation_id))
 
-    def _observe_revoked(self, customer_id: str, correlation_id: str, count: int, reason: RevokeReason) -> None:
+    def observe_revoked(self, customer_id: str, correlation_id: str, count: int, reason: RevokeReason) -> None:
         telemetry.count("sessions.revoked", count, reason=reason.value)
         ref = subject_ref(self.keys, customer_id, correlation_id)
         telemetry.event(log, "sessions.revoked", customer=customer_id, subject=ref, sessions=count, reason=reason.value)
@@ -208,14 +230,14 @@ class SessionEndings:
             if session.record.settled or subject is None:  # an orphan row: nothing to count against
                 return session.record.face_deleted or self.cleanup.delete(session.record)
             try:
-                reading = self._read(session_id, pulled, session.record.face_deleted)
+                reading = self.reads.read(session_id, pulled, session.record.face_deleted)
             except UpstreamUnavailable:
                 return False
             result = absorb(subject.record.state, session.record, reading, now, self.policy)
-            self._count_ip([(session, result)], None, None, [], pulled, now)
+            self.address.count([(session, result)], now, pulled)
             if not result.attempts and not result.session.settled:
                 return False
-            self._commit(subject, subject.record, result.state, [(session, result)], (), now)
+            self.commit(subject, subject.record, result.state, [(session, result)], (), now)
             settled = result.session
             return settled.settled and (settled.face_deleted or self.cleanup.delete(settled))
 
@@ -242,7 +264,7 @@ class SessionEndings:
             live = [s for s in sessions if revocable(s.record, now, self.pull_grace)]
             state, revoked, _ = self._revoking(current.record.state, live, pulled, now)
             closing = current.record.model_copy(update={"erasing": True})
-            self._commit(current, closing, state, revoked, (), now)
+            self.commit(current, closing, state, revoked, (), now)
             done = {s.record.session_id for s in live}
             read[:] = [r.session for _, r in revoked] + [s.record for s in sessions if s.record.session_id not in done]
             closed[:] = [len(revoked)]
@@ -250,7 +272,7 @@ class SessionEndings:
         closed = [0]
         self.uow.run(attempt, "The subject")  # Contended: 429, the client erases again (idempotent)
         if closed[0]:
-            self._observe_revoked(customer_id, correlation_id, closed[0], RevokeReason.ERASED)
+            self.observe_revoked(customer_id, correlation_id, closed[0], RevokeReason.ERASED)
         return read
 
 

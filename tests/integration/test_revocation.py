@@ -59,7 +59,7 @@ def flagged_but_not_revoked(services, api: ApiClient, face) -> tuple[str, str, s
     customer_id, key = new_customer(api)
     guid = consented_subject(api, key)
     first, second, _ = pre_issued(api, key, guid)
-    services.sessions.revoke_after = lambda *args: 0
+    services.sessions.endings.revoke_after = lambda *args: 0
     spoof_three_times(api, face, first)
     return customer_id, key, guid, second
 
@@ -103,7 +103,7 @@ def test_a_face_verdict_flag_revokes_the_other_sessions(preissue, face):
 def test_a_decision_revokes_what_a_failed_revocation_at_the_flag_left_open(preissue, face, decision):
     services, api = preissue
     customer_id, _, guid, second = flagged_but_not_revoked(services, api, face)
-    del services.sessions.revoke_after
+    del services.sessions.endings.revoke_after
     assert face_holds(face.endpoint, face.key, second["sessionId"])
     assert review_decision(api, customer_id, guid, decision).status == 200
     assert_dead(api, face, second)
@@ -269,7 +269,7 @@ def test_a_revocation_that_failed_after_the_flag_is_done_by_the_subjects_retenti
     """Storage gave out right after the flag: the flag stands, and the next sweep revokes what is left."""
     services, api = preissue
     _, _, guid, (first, second, _) = spoofed_unread(api, face)
-    real_revoke, calls = services.sessions.revoke, []
+    real_revoke, calls = services.sessions.endings.revoke, []
 
     def fails_once(*args, **kwargs):
         calls.append(args)
@@ -277,7 +277,7 @@ def test_a_revocation_that_failed_after_the_flag_is_done_by_the_subjects_retenti
             raise ConnectionError("storage went away")
         return real_revoke(*args, **kwargs)
 
-    services.sessions.revoke = fails_once
+    services.sessions.endings.revoke = fails_once
     flagged = result(api, first["sessionId"], first["sessionToken"])
     assert flagged.json["subjectStatus"] == "flagged"  # the flag committed; its revocation did not
     assert result(api, second["sessionId"], second["sessionToken"]).error_code == "correlation_id_blocked"
