@@ -48,6 +48,7 @@ from shared.services.operations import Operations
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService
 from shared.services.review_overview import ReviewOverviewService
+from shared.services.review_queries import ReviewQueries
 from shared.services.session_endings import SessionEndings
 from shared.services.session_issuing import SessionIssuer
 from shared.services.session_results import SessionResults
@@ -85,6 +86,7 @@ class Services:
     consent: ConsentService
     sessions: SessionService
     review: ReviewService
+    review_queries: ReviewQueries
     feedback: FeedbackService
     erasure: ErasureService
     retention: RetentionSweep
@@ -320,7 +322,6 @@ def _review(
         clock=clock,
         keys=settings.keyring(),
         tombstone=timedelta(seconds=settings.retention_tombstone_seconds),
-        face_ledger=st.face_ledger,
         escalation=escalation,
         respond_within=timedelta(days=settings.remediation_response_days),
         guidelines=settings.guidelines(),
@@ -411,6 +412,7 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
     for suspender in (parts["customers"], parts["escalation"], parts["determinations"]):
         suspender.revoke_customer = sessions.revoke_customer
     sla = timedelta(seconds=settings.review_sla_seconds)
+    queries = ReviewQueries(st.subjects, st.index, st.face_ledger, keys, clock)
     queues = {"notifications": st.queue, "webhooks": st.webhook_queue}
     return Services(
         settings=settings,
@@ -423,8 +425,9 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
         face_settings=FaceSettingsService(face=face, audit=st.audit, clock=clock),
         subject_access=SubjectAccess(st.subjects, keys, clock),
         keys=keys,
-        overview=ReviewOverviewService(st.stats, parts["review"], clock, sla),
-        operations=Operations(parts["review"], queues, clock, sla),
+        review_queries=queries,
+        overview=ReviewOverviewService(st.stats, queries, clock, sla),
+        operations=Operations(queries, queues, clock, sla),
         clock=clock,
         **parts,
     )

@@ -171,9 +171,9 @@ class SubjectStore:
     def __init__(
         self,
         tables: Tables,
-        expiry: ExpiryIndex | None = None,
-        idle: timedelta = timedelta(days=30),
-        recent: RecentSubjects | None = None,
+        expiry: ExpiryIndex,
+        idle: timedelta,
+        recent: RecentSubjects,
     ) -> None:
         self._table = tables.client("subjects")
         self._expiry = expiry
@@ -182,20 +182,16 @@ class SubjectStore:
 
     def forget_recent(self) -> None:
         """Drop what this instance last wrote (benchmarks: a request landing on another instance)."""
-        if self._recent is not None:
-            self._recent.clear()
+        self._recent.clear()
 
     def file_check(self, customer_id: str, correlation_id: str, at: datetime, new: bool = False) -> datetime | None:
         """File a retention check of this subject's partition for the hour `at` falls due in
         (ahead of the rows it covers); returns the hour filed."""
-        if self._expiry is None:
-            return None
         return self._expiry.schedule("subjects", subject_partition(customer_id, correlation_id), at, new=new)
 
     def forget_checks(self, customer_id: str, correlation_id: str) -> None:
         """Erasure: no retention check filed for this partition leads back to its GUID any more."""
-        if self._expiry is not None:
-            self._expiry.forget_name("subjects", subject_partition(customer_id, correlation_id))
+        self._expiry.forget_name("subjects", subject_partition(customer_id, correlation_id))
 
     def get(self, customer_id: str, correlation_id: str) -> Versioned[Subject] | None:
         return read_versioned(self._table, Subject, subject_partition(customer_id, correlation_id), SUBJECT_ROW)
@@ -228,7 +224,7 @@ class SubjectStore:
     ) -> tuple[Versioned[Subject], list[Versioned[Session]]] | None:
         """The subject and session rows as this instance last wrote them, if it did (no round trip)."""
         pk = subject_partition(customer_id, correlation_id)
-        known = self._recent.get(pk) if self._recent is not None else None
+        known = self._recent.get(pk)
         return (known[0], list(known[1])) if known is not None else None
 
     def get_with_sessions(
@@ -242,7 +238,7 @@ class SubjectStore:
             parameters={"pk": pk, "lo": "session_", "hi": SUBJECT_ROW},
         )
         subject, sessions = split_rows(rows, SUBJECT_ROW, Subject, Session)
-        if self._recent is not None and subject is not None:
+        if subject is not None:
             self._recent.put(pk, (subject, list(sessions)))
         return subject, sessions
 
@@ -274,31 +270,10 @@ class SubjectStore:
         except Exception:
             self._forget(pk)
             raise
-        self._remember(pk, change, etags)
-
-    def _remember(self, pk: str, change: SubjectChange, etags: list[str | None]) -> None:
-        """Keep what this write made of the partition, when it started from what was known (else forget it)."""
-        if self._recent is None:
-            return
-        written = list(zip((*change.replace, *(Versioned(r, "") for r in change.create)), etags, strict=False))
-        subject = next((Versioned(v.record, e) for v, e in written if isinstance(v.record, Subject) and e), None)
-        known = self._recent.get(pk)
-        replaced = next((v.etag for v in change.replace if isinstance(v.record, Subject)), None)
-        if subject is None or replaced is None:
-            self._recent.forget(pk)
-            return
-        if known is None or known[0].etag != replaced:
-            self._recent.forget(pk)  # started from a fresh read: only a read may fill it
-            return
-        sessions = {s.record.session_id: s for s in known[1]}
-        for v, etag in written:
-            if isinstance(v.record, Session) and etag:
-                sessions[v.record.session_id] = Versioned(v.record, etag)
-        self._recent.put(pk, (subject, list(sessions.values())))
+        self._recent.after_write(pk, change, etags)
 
     def _forget(self, pk: str) -> None:
-        if self._recent is not None:
-            self._recent.forget(pk)
+        self._recent.forget(pk)
 
     def delete_guarded(self, rows: list[dict[str, Any]]) -> int:
         """Delete rows as read, each guarded by its ETag, in batches; returns how many went (a row
@@ -320,6 +295,19 @@ class SubjectStore:
                 "PartitionKey eq @pk", parameters={"pk": subject_partition(customer_id, correlation_id)}
             )
         )
+
+    def timeline(self, customer_id: str, correlation_id: str) -> tuple[Subject | None, list[Session], list[Attempt]]:
+        """A subject with its retained sessions and attempts (one partition query)."""
+        subject, sessions, attempts = None, [], []
+        for row in self.partition(customer_id, correlation_id):
+            key = row["RowKey"]
+            if key == SUBJECT_ROW:
+                subject = from_entity(Subject, row)
+            elif key.startswith("session_"):
+                sessions.append(from_entity(Session, row))
+            elif key.startswith("attempt_"):
+                attempts.append(from_entity(Attempt, row))
+        return subject, sessions, attempts
 
     def outbox(self, customer_id: str, correlation_id: str) -> list[OutboxEntry]:
         rows = self._table.query_entities(
@@ -371,8 +359,8 @@ class SubjectStore:
         except ResourceNotFoundError:
             self._forget(pk)
             return
-        known = self._recent.get(pk) if self._recent is not None else None
-        if known is not None and self._recent is not None:  # the same merge on what this instance knows
+        known = self._recent.get(pk)
+        if known is not None:  # the same merge on what this instance knows
             sessions = [
                 Versioned(s.record.model_copy(update={"face_deleted": True}), written.get("etag") or "")
                 if s.record.session_id == session_id

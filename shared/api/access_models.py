@@ -10,7 +10,7 @@ from pydantic import Field
 from shared.api.auth import decider_name
 from shared.api.models import ApiModel
 from shared.domain.policy import SubjectStatus
-from shared.domain.records import ReviewDecision
+from shared.domain.records import ReviewDecision, Session
 from shared.services.subject_access import SubjectRecords
 
 
@@ -89,6 +89,21 @@ def _decision_held(d: ReviewDecision) -> DecisionHeld:
     )
 
 
+def _session_held(s: Session) -> SessionHeld:
+    return SessionHeld(
+        session_id=s.session_id,
+        created_at=s.created_at,
+        expires_at=s.expires_at,
+        operation_mode=s.operation_mode,
+        calls_allowed=s.calls_allowed,
+        calls_used=s.calls_used,
+        status=s.face_status,
+        liveness_decision=s.last_decision,
+        attempts_recorded=len(s.recorded_attempts),
+        revoked=s.revoked,
+    )
+
+
 def access_view(held: SubjectRecords) -> SubjectAccessView:
     """The subject access response: the records held, without anything secret."""
     subject = held.subject
@@ -106,21 +121,7 @@ def access_view(held: SubjectRecords) -> SubjectAccessView:
         flag_reason=subject.state.flag_reason,
         sessions_total=subject.sessions_total,
         attempts_total=subject.attempts_total,
-        sessions=[
-            SessionHeld(
-                session_id=s.session_id,
-                created_at=s.created_at,
-                expires_at=s.expires_at,
-                operation_mode=s.operation_mode,
-                calls_allowed=s.calls_allowed,
-                calls_used=s.calls_used,
-                status=s.face_status,
-                liveness_decision=s.last_decision,
-                attempts_recorded=len(s.recorded_attempts),
-                revoked=s.revoked,
-            )
-            for s in held.sessions
-        ],
+        sessions=[_session_held(s) for s in held.sessions],
         attempt_decisions=[
             AttemptHeld(
                 session_id=a.session_id,

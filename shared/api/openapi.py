@@ -206,6 +206,22 @@ def build(routes: list[Route], prefix: str = "/api") -> dict[str, Any]:
     }
 
 
+def _response(body: type[BaseModel] | str | None, refs: dict[Any, Any]) -> dict[str, Any]:
+    """One success response: none, a document of the given media types, or a model (or a list of one)."""
+    if body is None:
+        return {"description": "No content."}
+    if isinstance(body, str):
+        content = {
+            media: {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
+            for media in body.split("|")
+            if media
+        }
+        return {"description": "A document." if content else "See description.", "content": content}
+    item = get_args(body)[0] if get_origin(body) is list else None
+    schema = {"type": "array", "items": refs[(item, "serialization")]} if item else refs[(body, "serialization")]
+    return {"description": (item or body).__doc__ or "OK", "content": {"application/json": {"schema": schema}}}
+
+
 def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": PATH_SCHEMAS.get(name, {"type": "string"})}
@@ -232,29 +248,7 @@ def _operation(route: Route, op: Operation, refs: dict[Any, Any]) -> dict[str, A
             "required": True,
             "content": {"application/json": {"schema": refs[(op.request, "validation")]}},
         }
-    responses: dict[str, Any] = {}
-    for status, body in op.responses.items():
-        if body is None:
-            responses[str(status)] = {"description": "No content."}
-        elif isinstance(body, str):
-            content = {
-                media: {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
-                for media in body.split("|")
-                if media
-            }
-            responses[str(status)] = {
-                "description": "A document." if content else "See description.",
-                "content": content,
-            }
-        else:
-            item = get_args(body)[0] if get_origin(body) is list else None
-            schema = (
-                {"type": "array", "items": refs[(item, "serialization")]} if item else refs[(body, "serialization")]
-            )
-            responses[str(status)] = {
-                "description": (item or body).__doc__ or "OK",
-                "content": {"application/json": {"schema": schema}},
-            }
+    responses = {str(status): _response(body, refs) for status, body in op.responses.items()}
     errors = dict(op.errors)
     errors.update({s: errors.get(s, ()) + c for s, c in STORAGE.items()})  # any call, when storage is down
     errors.update(INTERNAL)  # any call: a fault on our side, with the invocation id to quote

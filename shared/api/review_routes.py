@@ -69,7 +69,7 @@ def list_flags(req: func.HttpRequest, s: Services, staff: Principal) -> func.Htt
     status = req.params.get("status") or "pending"
     if status not in STATUS_OF_INDEX:
         raise InvalidRequest("status must be pending, blocked or retired.")
-    subjects, token = s.review.list_flags(status, *page_request(req))
+    subjects, token = s.review_queries.list_flags(status, *page_request(req))
     policy, now = s.sessions.policy, s.clock()
     return page_response([flag_item(x, policy, now) for x in subjects], token)
 
@@ -86,7 +86,7 @@ def list_flags(req: func.HttpRequest, s: Services, staff: Principal) -> func.Htt
 )
 def get_subject(req: func.HttpRequest, s: Services, staff: Principal) -> func.HttpResponse:
     customer_id, correlation_id = _address(req)
-    detail = s.review.detail(customer_id, correlation_id)
+    detail = s.review_queries.detail(customer_id, correlation_id)
     customer = s.customers.store.get_recent(customer_id)
     status = customer.status if customer else None
     return json_response(detail_view(detail, s.sessions.policy, s.clock(), status))

@@ -15,7 +15,7 @@ from shared.api.models import (
 )
 from shared.domain.policy import Policy, prune
 from shared.domain.records import CustomerStatus, Subject
-from shared.services.review import SubjectDetail
+from shared.services.review_queries import SubjectDetail
 
 
 def counters(subject: Subject, policy: Policy, now: datetime) -> Counters:

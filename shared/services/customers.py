@@ -16,7 +16,7 @@ from shared.errors import Conflict, CustomerSuspended, CustomerTerminated, NotFo
 from shared.unit_of_work import CustomerChange, UnitOfWork
 
 
-def no_revocation(customer_id: str) -> int:
+def no_revocation(*_ids: str) -> int:
     """The default until bootstrap wires the session service's revocation: nothing revoked."""
     return 0
 

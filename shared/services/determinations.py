@@ -148,7 +148,7 @@ class DeterminationService:
             before = found.record
             after = change(before, now)
             if after == before:
-                return after, None, [], []
+                return after, None, []
             entries = [
                 self.audit.entry(
                     at=now,
@@ -159,24 +159,7 @@ class DeterminationService:
                     detail={"status": after.status.value},
                 )
             ]
-            suspended: Versioned[Customer] | None = None
-            if after.status is DeterminationStatus.EXPIRED and customer.record.status in (
-                CustomerStatus.ACTIVE,
-                CustomerStatus.WARNED,
-            ):
-                suspended = Versioned(
-                    customer.record.model_copy(update={"status": CustomerStatus.SUSPENDED, "suspended_at": now}),
-                    customer.etag,
-                )
-                entries.append(
-                    self.audit.entry(
-                        at=now,
-                        actor="system",
-                        action="customer.suspend",
-                        target=customer_id,
-                        reason="a determination expired without an accepted response",
-                    )
-                )
+            suspended = self._suspension(customer, after, now, entries)
             events = [determination_resolved(after, now)] if after.status in RESOLVED else []
             events += [customer_event(suspended.record, now)] if suspended else []
             if after.closed_at is not None:  # when it goes (retention), filed ahead
@@ -197,6 +180,27 @@ class DeterminationService:
         after, suspended, entries = self.uow.run(attempt, "The determination")
         self._after_commit(customer_id, entries, suspended)
         return after
+
+    def _suspension(
+        self, customer: Versioned[Customer], after: Determination, now: datetime, entries: list[AuditEntry]
+    ) -> Versioned[Customer] | None:
+        """An expired determination suspends an active or warned customer (its audit entry added)."""
+        if after.status is not DeterminationStatus.EXPIRED or customer.record.status not in (
+            CustomerStatus.ACTIVE,
+            CustomerStatus.WARNED,
+        ):
+            return None
+        entries.append(
+            self.audit.entry(
+                at=now,
+                actor="system",
+                action="customer.suspend",
+                target=customer.record.customer_id,
+                reason="a determination expired without an accepted response",
+            )
+        )
+        changed = customer.record.model_copy(update={"status": CustomerStatus.SUSPENDED, "suspended_at": now})
+        return Versioned(changed, customer.etag)
 
     def _after_commit(self, customer_id: str, entries: list[AuditEntry], suspended: Customer | None) -> None:
         """Relay the audit entries and, when the change suspended the customer, revoke its open

@@ -21,7 +21,7 @@ from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.stores import Versioned
 from shared.domain.clock import Clock
 from shared.domain.determinations import Determination, Severity, determination_id, new_determination
-from shared.domain.escalation import EscalationPolicy, escalate, suspend_now
+from shared.domain.escalation import Escalation, EscalationPolicy, escalate, suspend_now
 from shared.domain.notifications import Notification, customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.webhook_events import WebhookEvent, customer_event, determination_created, subject_blocked
@@ -71,17 +71,7 @@ class CustomerEscalation:
                 self.respond_within,
                 note.guideline_id,
             )
-            entry = None
-            if result.suspended_now:
-                entry = self.audit.entry(
-                    at=now,
-                    actor="system",
-                    action="customer.suspend",
-                    target=result.customer.customer_id,
-                    reason="a severe confirmation"
-                    if severity is Severity.SEVERE
-                    else f"{result.in_window} confirmed determinations within the escalation window",
-                )
+            entry = self._suspension_entry(result, severity, now) if result.suspended_now else None
             self._file_checks(determination)
             changed = Versioned(result.customer, current.etag) if result.changed else None
             events = _events(determination, current.record, result.customer, now)
@@ -95,14 +85,27 @@ class CustomerEscalation:
         escalated = self.uow.run(attempt, "The customer")
         if escalated is None:
             return None
-        customer, in_window, entry = escalated
+        self._after_commit(*escalated)
+        return escalated[0]
+
+    def _suspension_entry(self, result: Escalation, severity: Severity, now: datetime) -> AuditEntry:
+        why = (
+            "a severe confirmation"
+            if severity is Severity.SEVERE
+            else f"{result.in_window} confirmed determinations within the escalation window"
+        )
+        return self.audit.entry(
+            at=now, actor="system", action="customer.suspend", target=result.customer.customer_id, reason=why
+        )
+
+    def _after_commit(self, customer: Customer, in_window: int, entry: AuditEntry | None) -> None:
+        """A suspension is relayed to the audit log, revokes the customer's open sessions and queues its email."""
         if entry is not None:  # suspended by this confirmation
             self.audit.relay("customers", customer.customer_id, [entry])
             self.revoke_customer(customer.customer_id)
         if customer.status is CustomerStatus.SUSPENDED and customer.suspended_at is not None:
             # Same id every time for one suspension: a redelivered message cannot double-mail.
             self.queue.send(customer_suspended(customer.customer_id, customer.suspended_at, in_window))
-        return customer
 
     def _file_checks(self, determination: Determination) -> None:
         """Ahead of the write: the customer's partition is looked at when the response is due (and

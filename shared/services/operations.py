@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from shared import telemetry
 from shared.adapters.notification_queue import QueuePair
 from shared.domain.clock import Clock
-from shared.services.review import ReviewService
+from shared.services.review_queries import ReviewQueries
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Operations:
-    review: ReviewService
+    review: ReviewQueries
     queues: dict[str, QueuePair]  # the queue's role (`notifications`, `webhooks`) → the queue
     clock: Clock
     sla: timedelta

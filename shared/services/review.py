@@ -12,38 +12,34 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared import telemetry
 from shared.adapters.audit_log import AuditLog, audit_row
-from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import ReviewIndex, SubjectStore, Versioned, outbox_row
-from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
 from shared.domain.determinations import Severity
-from shared.domain.gate import GateView, gate_view
 from shared.domain.guidelines import Guideline
 from shared.domain.keys import Keyring
 from shared.domain.notifications import Notification, abuse_confirmed
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import (
-    Attempt,
     AuditEntry,
     DecisionKind,
     OutboxEntry,
     ReviewDecision,
     ReviewIndexEntry,
-    Session,
     Subject,
 )
 from shared.domain.review_overview import reason_kind
 from shared.domain.secrets import subject_ref, subject_refs
 from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import Conflict, InvalidRequest, NotFound
+from shared.services.customers import no_revocation
 from shared.services.escalation import CustomerEscalation
 from shared.unit_of_work import Listing, SubjectChange, SubjectKey, UnitOfWork
 
@@ -60,26 +56,6 @@ _SUBJECT_ID = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class FaceMatch:
-    """Face v1.3 flagged one of the subject's attempts: the customer's other GUIDs the same face was seen under."""
-
-    session_id: str
-    attempt_id: int
-    at: datetime
-    correlation_ids: tuple[str, ...]  # other GUIDs of the same customer this app knows
-    unlinked: int  # flagged sessions not (or no longer) known here, or another customer's: counted only
-
-
-@dataclass(frozen=True)
-class SubjectDetail:
-    subject: Subject
-    sessions: list[Session]
-    attempts: list[Attempt]
-    face_matches: list[FaceMatch] = field(default_factory=list)
-    gate: GateView = field(default_factory=lambda: GateView(False, None, None))
-
-
 @dataclass
 class ReviewService:
     subjects: SubjectStore
@@ -89,13 +65,12 @@ class ReviewService:
     audit: AuditLog
     clock: Clock
     keys: Keyring
+    escalation: CustomerEscalation  # runs a severe confirmation's suspension at once
+    stats: ReviewStats  # counts overrides and resets for the overview (confirms: the consumer)
     tombstone: timedelta = timedelta(days=180)
-    face_ledger: FaceSessionLedger | None = None
-    escalation: CustomerEscalation | None = None  # runs a severe confirmation's suspension at once
     respond_within: timedelta = timedelta(days=14)  # how long a customer has to answer a determination
     guidelines: tuple[Guideline, ...] = ()  # what a decision may name (GET /review/guidelines)
-    stats: ReviewStats | None = None  # counts overrides and resets for the overview (confirms: the consumer)
-    revoke: Callable[[str, str], int] | None = None  # revokes the subject's open sessions after a decision
+    revoke: Callable[[str, str], int] = no_revocation  # the subject's open sessions, after a decision
 
     def ref(self, customer_id: str, correlation_id: str) -> str:
         """How the audit log names a subject (a keyed pseudonym, so erasure leaves no GUID behind)."""
@@ -104,74 +79,6 @@ class ReviewService:
     def refs(self, customer_id: str, correlation_id: str) -> list[str]:
         """Every pseudonym the subject may appear under in the log (after key rotations too)."""
         return subject_refs(self.keys, customer_id, correlation_id)
-
-    # --- reading ------------------------------------------------------------------------
-    def list_flags(
-        self, index_status: str, size: int, token: dict[str, str] | None
-    ) -> tuple[list[Subject], dict[str, str] | None]:
-        """One page of subjects under a review status; stale index rows are dropped on the way."""
-        expected = STATUS_OF_INDEX[index_status]
-        entries, next_token = self.index.page(index_status, size, token)
-        listed = []
-        for entry in entries:
-            found = self.subjects.get(entry.record.customer_id, entry.record.correlation_id)
-            if found is None or found.record.state.status is not expected:
-                self.index.remove(
-                    index_status, entry.record.customer_id, entry.record.correlation_id, entry.etag, entry.partition
-                )
-                continue
-            listed.append(found.record)
-        return listed, next_token
-
-    def pending_since(self) -> list[datetime]:
-        """When each subject now pending review was flagged. Reads the pending listing whole, so its
-        cost follows the number pending (and drops stale index rows on the way), not all subjects."""
-        since, token = [], None
-        while True:
-            subjects, token = self.list_flags("pending", 1000, token)
-            since += [s.state.flagged_at or s.created_at for s in subjects]
-            if token is None:
-                return since
-
-    def detail(self, customer_id: str, correlation_id: str) -> SubjectDetail:
-        """The subject with its retained sessions and attempt decisions."""
-        _check_address(customer_id, correlation_id)
-        subject, sessions, attempts = None, [], []
-        for row in self.subjects.partition(customer_id, correlation_id):
-            key = row["RowKey"]
-            if key == "subject":
-                subject = from_entity(Subject, row)
-            elif key.startswith("session_"):
-                sessions.append(from_entity(Session, row))
-            elif key.startswith("attempt_"):
-                attempts.append(from_entity(Attempt, row))
-        if subject is None:
-            raise NotFound("No such subject.")
-        gate = self.subjects.gate_record(self.keys, customer_id, correlation_id) if subject.gated else None
-        view = gate_view(subject, gate, self.clock())
-        return SubjectDetail(subject, sessions, attempts, self._face_matches(subject), view)
-
-    def _face_matches(self, subject: Subject) -> list[FaceMatch]:
-        """Resolve Face's otherFlaggedSessions to this customer's GUIDs (another customer's stay unnamed)."""
-        evidence = subject.state.face_evidence
-        if not evidence or self.face_ledger is None:
-            return []
-        owners = self.face_ledger.owners(o.session_id for e in evidence for o in e.others)
-        matches = []
-        for e in evidence:
-            linked = [owners.get(o.session_id) for o in e.others]
-            guids = [g for c, g in filter(None, linked) if c == subject.customer_id and g != subject.correlation_id]
-            own = sum(1 for x in linked if x == (subject.customer_id, subject.correlation_id))
-            matches.append(
-                FaceMatch(
-                    session_id=e.session_id,
-                    attempt_id=e.attempt_id,
-                    at=e.at,
-                    correlation_ids=tuple(dict.fromkeys(guids)),
-                    unlinked=len(e.others) - len(guids) - own,
-                )
-            )
-        return matches
 
     # --- deciding: one function per command -------------------------------------------
     def decide(
@@ -226,7 +133,7 @@ class ReviewService:
             return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,), guideline_id=guideline_id)
 
         decided = self._decide(customer_id, correlation_id, DecisionKind.CONFIRM, reason, reviewer, change)
-        if severity is Severity.SEVERE and self.escalation is not None and notes:
+        if severity is Severity.SEVERE and notes:
             self.escalation.confirmed(notes[0])  # at once; the consumer later finds it done
         return decided
 
@@ -264,7 +171,7 @@ class ReviewService:
     ) -> Subject:
         """Commit a decision with its outbox and audit entry in one ETag-guarded transaction, then
         deliver what it caused (index, successor, notification, audit log)."""
-        _check_address(customer_id, correlation_id)
+        check_address(customer_id, correlation_id)
         flagged_by: list[str] = []  # the rule that flagged the subject, as the committed attempt read it
         still_open: list[bool] = [False]  # a session not yet revoked (a reset of an active subject, say)
 
@@ -277,18 +184,7 @@ class ReviewService:
             flagged_by[:] = [reason_kind(subject.state.flag_reason)]
             decided = change(subject, now)
             updated = _decided(subject, decided, kind, reason, reviewer, now, self.tombstone)
-            entry = self.audit.entry(
-                at=now,
-                actor=reviewer,
-                action=f"subject.{kind}",
-                target=self.ref(customer_id, correlation_id),
-                reason=reason,
-                detail={
-                    **({"successor": self.ref(customer_id, decided.successor)} if decided.successor else {}),
-                    **({"guideline": decided.guideline_id} if decided.guideline_id else {}),
-                }
-                or None,
-            )
+            entry = self._entry(updated, decided, kind, reason, reviewer, now)
             listing = ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason)
             events = _retired_event(updated, now) if decided.status is SubjectStatus.RETIRED else []
             self.uow.commit(
@@ -303,18 +199,25 @@ class ReviewService:
             return updated, decided, entry
 
         updated, decided, entry = self.uow.run(attempt, "The subject")
-        if still_open[0] and self.revoke is not None:  # no longer active: what it still holds goes
+        self._after_decision(updated, decided, entry, kind, flagged_by[0], still_open[0])
+        return updated
+
+    def _after_decision(
+        self, updated: Subject, decided: Decided, entry: AuditEntry, kind: DecisionKind, rule: str, still_open: bool
+    ) -> None:
+        """What a committed decision causes: open sessions revoked, counted and logged, the audit
+        entry moved to the log, the successor created, the notification queued."""
+        customer_id, correlation_id = updated.customer_id, updated.correlation_id
+        if still_open:  # no longer active: what it still holds goes
             self.revoke(customer_id, correlation_id)
-        if (
-            kind is not DecisionKind.CONFIRM and self.stats is not None
-        ):  # a confirmation is counted with its determination
-            self.stats.record(kind, flagged_by[0], entry.at, entry.entry_id)
-        telemetry.count("decisions", outcome=kind, reason=flagged_by[0])
+        if kind is not DecisionKind.CONFIRM:  # a confirmation is counted with its determination
+            self.stats.record(kind, rule, entry.at, entry.entry_id)
+        telemetry.count("decisions", outcome=kind, reason=rule)
         telemetry.event(
             log,
             "subject.decided",
             outcome=kind,
-            reason=flagged_by[0],
+            reason=rule,
             guideline=decided.guideline_id,
             customer=customer_id,
             subject=entry.target,
@@ -326,7 +229,24 @@ class ReviewService:
             self.ensure_successor(updated)
         # just written: no need to read the outbox back; its rows and the logged audit row go in one batch
         self._deliver(customer_id, correlation_id, list(decided.outbox), done=logged)
-        return updated
+
+    def _entry(
+        self, subject: Subject, decided: Decided, kind: DecisionKind, reason: str, reviewer: str, now: datetime
+    ) -> AuditEntry:
+        """The decision's audit entry (the subject and its successor named by pseudonym)."""
+        customer_id = subject.customer_id
+        detail = {
+            **({"successor": self.ref(customer_id, decided.successor)} if decided.successor else {}),
+            **({"guideline": decided.guideline_id} if decided.guideline_id else {}),
+        }
+        return self.audit.entry(
+            at=now,
+            actor=reviewer,
+            action=f"subject.{kind}",
+            target=self.ref(customer_id, subject.correlation_id),
+            reason=reason,
+            detail=detail or None,
+        )
 
     def ensure_successor(self, old: Subject) -> bool:
         """Create the new GUID's subject (consent carried over, counters fresh) once; False if it
@@ -445,6 +365,6 @@ def _retired_event(subject: Subject, now: datetime) -> list[WebhookEvent]:
     return [webhook_event("subject.retired", subject.customer_id, f"{subject.correlation_id}|retired", now, data)]
 
 
-def _check_address(customer_id: str, correlation_id: str) -> None:
+def check_address(customer_id: str, correlation_id: str) -> None:
     if not _CUSTOMER_ID.fullmatch(customer_id) or not _SUBJECT_ID.fullmatch(correlation_id):
         raise NotFound("No such subject.")

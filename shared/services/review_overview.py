@@ -8,13 +8,13 @@ from datetime import timedelta
 from shared.adapters.review_stats import ReviewStats
 from shared.domain.clock import Clock
 from shared.domain.review_overview import Overview, overview, window
-from shared.services.review import ReviewService
+from shared.services.review_queries import ReviewQueries
 
 
 @dataclass
 class ReviewOverviewService:
     stats: ReviewStats
-    review: ReviewService
+    review: ReviewQueries
     clock: Clock
     sla: timedelta
 

@@ -49,8 +49,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Issue:
-    """What one session request did so far, kept across lost races (so Face is asked once)."""
+    """One session request, and what it did so far, kept across lost races (so Face is asked once)."""
 
+    key: SubjectKey
+    mode: str | None
+    client_request_id: str | None
+    end_user_ip: str | None  # sent to Face as the session's expected client address
+    ip: str | None  # its keyed reference, as the address rule and the session row know it
     pulled: Readings = field(default_factory=dict)
     created: CreatedFaceSession | None = None
     tracked: bool = False
@@ -113,23 +118,22 @@ class SessionIssuer:
         if customer.status is CustomerStatus.SUSPENDED:
             raise CustomerSuspended("This customer is suspended; contact the operator.")
         ip = ip_ref(self.keys, customer.customer_id, end_user_ip) if end_user_ip else None
-        issue = _Issue()
+        issue = _Issue(SubjectKey(customer.customer_id, correlation_id), mode, client_request_id, end_user_ip, ip)
 
         def attempt() -> IssuedView:
             now = self.clock()
-            current, sessions = self._read_subject(issue, customer.customer_id, correlation_id, client_request_id, now)
+            current, sessions = self._read_subject(issue, now)
             replay = find_replay(sessions, client_request_id, now)
             if replay is not None:
-                view = self.tokens.replay(SubjectKey(customer.customer_id, correlation_id), replay.session_id)
+                view = self.tokens.replay(issue.key, replay.session_id)
                 if view is None:
                     raise LostRace
                 return view
             subject = self._through_gate(current.record, now)
-            ip_state = self.address.state(ip) if ip else None
             own = sorted((s for s in sessions if is_open(s.record, now, self.pull_grace)), key=_created)
             absorbed = self._pull_own(subject.state, own[: self.pull_limit], issue.pulled, now)
             state = absorbed[-1][1].state if absorbed else subject.state
-            ip_state = self.address.count(absorbed, now, issue.pulled, ip, ip_state, own)
+            ip_state = self.address.count(absorbed, now, issue.pulled, ip, self.address.state(ip) if ip else None, own)
             refusal = (
                 refuse_new_session(state, now, self.policy)
                 or (refuse_from_ip(ip_state, now) if ip_state else None)
@@ -139,23 +143,7 @@ class SessionIssuer:
                 if not (absorbed and self.endings.commit(current, subject, state, absorbed, (), now, issue.pulled)):
                     self.endings.forget_finished(absorbed)
                 raise refused(refusal)
-            created = self._create_at_face(issue, customer.customer_id, correlation_id, mode, end_user_ip, now)
-            session, token = self.tokens.new_session(
-                subject, created, mode or self.default_mode, client_request_id, ip, now
-            )
-            absorbed = self._make_room(own, absorbed, state, now)
-            if ip:
-                self._track_ip(issue, ip, session, now)
-            issued = IssuedSession(session_id=session.session_id, at=now, expires_at=session.expires_at)
-            subject = self._with_check(subject, session.expires_at + self.pull_grace, now)
-            self.endings.commit(
-                current, subject, record_session(state, issued, now, self.policy), absorbed, (session,), now
-            )
-            issue.committed = True
-            self.endings.forget_finished(absorbed)  # the sessions it replaced too (owed when Face fails)
-            if replaced := sum(r.session.revoked and not v.record.revoked for v, r in absorbed):
-                self.endings.observe_revoked(customer.customer_id, correlation_id, replaced, RevokeReason.REPLACED)
-            return IssuedView(session, created.auth_token, token, replayed=False)
+            return self._hand_out(issue, current, subject, state, own, absorbed, now)
 
         try:
             return self.uow.run(attempt, "This subject")
@@ -163,14 +151,41 @@ class SessionIssuer:
             if issue.created is not None and not issue.committed:
                 self.cleanup.discard(issue.created.session_id)
 
-    def _read_subject(
-        self, issue: _Issue, customer_id: str, correlation_id: str, client_request_id: str | None, now: datetime
-    ) -> tuple[Versioned[Subject], list[Versioned[Session]]]:
+    def _hand_out(
+        self,
+        issue: _Issue,
+        current: Versioned[Subject],
+        subject: Subject,
+        state: SubjectState,
+        own: list[Versioned[Session]],
+        absorbed: list[tuple[Versioned[Session], Absorbed]],
+        now: datetime,
+    ) -> IssuedView:
+        """The policy let it through: create at Face (once), make room, track the address, commit."""
+        created = self._create_at_face(issue, now)
+        mode = issue.mode or self.default_mode
+        session, token = self.tokens.new_session(subject, created, mode, issue.client_request_id, issue.ip, now)
+        absorbed = self._make_room(own, absorbed, state, now)
+        if issue.ip:
+            self._track_ip(issue, issue.ip, session, now)
+        issued = IssuedSession(session_id=session.session_id, at=now, expires_at=session.expires_at)
+        subject = self._with_check(subject, session.expires_at + self.pull_grace, now)
+        after = record_session(state, issued, now, self.policy)
+        self.endings.commit(current, subject, after, absorbed, (session,), now)
+        issue.committed = True
+        self.endings.forget_finished(absorbed)  # the sessions it replaced too (owed when Face fails)
+        if replaced := sum(r.session.revoked and not v.record.revoked for v, r in absorbed):
+            key = issue.key
+            self.endings.observe_revoked(key.customer_id, key.correlation_id, replaced, RevokeReason.REPLACED)
+        return IssuedView(session, created.auth_token, token, replayed=False)
+
+    def _read_subject(self, issue: _Issue, now: datetime) -> tuple[Versioned[Subject], list[Versioned[Session]]]:
         """The subject and its sessions, refused unless consented, not being erased, and active. The
         first try may start from what this instance last wrote, when that shows a plain new session."""
+        customer_id, correlation_id = issue.key.customer_id, issue.key.correlation_id
         known = None if issue.fresh else self.subjects.recent_with_sessions(customer_id, correlation_id)
         issue.fresh = True
-        if known is not None and self._plainly_allowed(*known, client_request_id, now):
+        if known is not None and self._plainly_allowed(*known, issue.client_request_id, now):
             current, sessions = known
         else:
             current, sessions = self.subjects.get_with_sessions(customer_id, correlation_id)
@@ -180,23 +195,22 @@ class SessionIssuer:
             raise CorrelationIdBlocked(f"This correlation id is {current.record.state.status.value}; no new sessions.")
         return current, sessions
 
-    def _create_at_face(
-        self, issue: _Issue, customer_id: str, correlation_id: str, mode: str | None, ip: str | None, now: datetime
-    ) -> CreatedFaceSession:
+    def _create_at_face(self, issue: _Issue, now: datetime) -> CreatedFaceSession:
         """The Face session this request hands out, created once however many races it loses."""
         if issue.created is None:
+            correlation_id = issue.key.correlation_id
             issue.created = self.face.create_session(
                 NewFaceSession(
-                    mode=mode or self.default_mode,
+                    mode=issue.mode or self.default_mode,
                     device_correlation_id=correlation_id,
                     ttl_seconds=int(self.session_ttl.total_seconds()),
                     user_correlation_id=correlation_id,
                     client_attempts=self.client_attempts,
-                    expected_client_ip=ip,
+                    expected_client_ip=issue.end_user_ip,
                 )
             )
             if self.face.reports_other_sessions:  # so a reviewer can resolve Face's otherFlaggedSessions
-                self.ledger.record_owner(issue.created.session_id, customer_id, correlation_id, now)
+                self.ledger.record_owner(issue.created.session_id, issue.key.customer_id, correlation_id, now)
         return issue.created
 
     def _track_ip(self, issue: _Issue, ip: str, session: Session, now: datetime) -> None:
