@@ -18,6 +18,7 @@ from shared.adapters.determination_store import DeterminationIndex, Determinatio
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.face import FaceClient, FaceRestClient
 from shared.adapters.face_ledger import FaceSessionLedger
+from shared.adapters.feedback_store import FeedbackStore
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
@@ -25,6 +26,7 @@ from shared.adapters.outbox import Outbox, WebhookRegistrations
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.repositories import AddressCounters, FaceSessionOwners, ReviewCounts, SubjectRepository
+from shared.adapters.retention_rows import RetentionRows
 from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
@@ -337,7 +339,9 @@ def _feedback(settings: Settings, st: Storage, clock: Clock) -> FeedbackService:
         st.expiry,
         retention_from(settings).rate_limits,
     )
-    return FeedbackService(tables=st.tables, limiter=limiter, clock=clock, keys=settings.keyring(), stats=st.stats)
+    return FeedbackService(
+        store=FeedbackStore(st.tables), limiter=limiter, clock=clock, keys=settings.keyring(), stats=st.stats
+    )
 
 
 def _erasure(settings: Settings, st: Storage, uow: UnitOfWork, parts: dict[str, Any], clock: Clock) -> ErasureService:
@@ -365,7 +369,6 @@ def _retention(settings: Settings, st: Storage, uow: UnitOfWork, parts: dict[str
     sessions: SessionService = parts["sessions"]
     policy = retention_from(settings)
     checks = SubjectRetention(
-        tables=st.tables,
         subjects=st.subjects,
         uow=uow,
         index=st.index,
@@ -379,13 +382,12 @@ def _retention(settings: Settings, st: Storage, uow: UnitOfWork, parts: dict[str
         webhooks=parts["webhooks"],
     )
     return RetentionSweep(
-        tables=st.tables,
+        rows=RetentionRows(st.tables, settings.retention_page_size),
         expiry=st.expiry,
         subject_checks=checks,
         audit=st.audit,
         clock=clock,
         policy=policy,
-        page_size=settings.retention_page_size,
         delete_owed=sessions.delete_owed,
         sweep_determinations=parts["determinations"].sweep,
         publish_events=parts["webhooks"].publish_left,

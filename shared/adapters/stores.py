@@ -7,6 +7,7 @@ every change to a subject is one entity-group transaction guarded by the rows' E
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,11 +16,11 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from shared.adapters.audit_log import audit_row
+from shared.adapters.audit_log import AUDIT_ROW_PREFIX, audit_row
 from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.customer_cache import CustomerCache
 from shared.adapters.expiry_index import ExpiryIndex
-from shared.adapters.outbox import event_row
+from shared.adapters.outbox import EVENT_PREFIX, event_row
 from shared.adapters.paging import read_page
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
@@ -275,12 +276,24 @@ class SubjectStore:
     def _forget(self, pk: str) -> None:
         self._recent.forget(pk)
 
-    def delete_guarded(self, rows: list[dict[str, Any]]) -> int:
+    def delete_guarded(self, rows: list[dict[str, Any]], on_batch: Callable[[int], None] | None = None) -> int:
         """Delete rows as read, each guarded by its ETag, in batches; returns how many went (a row
         changed meanwhile stays, for the caller to read again)."""
         for pk in {r["PartitionKey"] for r in rows}:
             self._forget(pk)
-        return BatchDeleter(self._table).delete(rows)
+        return BatchDeleter(self._table, on_batch).delete(rows)
+
+    def due_rows(self, partition: str, attempts_before: datetime) -> list[dict[str, Any]]:
+        """What a retention check reads of a partition: the subject and session rows, attempts
+        recorded before `attempts_before`, and outbox, audit and webhook rows left behind."""
+        return list(self._table.query_entities(_DUE_QUERY, parameters=_due_parameters(partition, attempts_before)))
+
+    def reread(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """A row as it is now (None once gone)."""
+        try:
+            return self._table.get_entity(row["PartitionKey"], row["RowKey"])
+        except ResourceNotFoundError:
+            return None
 
     def delete_with_entry(self, row: Any, entry: AuditEntry) -> None:
         """Delete a subject row (as read, ETag-guarded) and record why, in one transaction."""
@@ -399,6 +412,34 @@ class SubjectStore:
     @staticmethod
     def _pk(subject: Subject) -> str:
         return subject_partition(subject.customer_id, subject.correlation_id)
+
+
+_DUE_QUERY = (  # what a retention check of a subject partition reads
+    "PartitionKey eq @pk and ( RowKey eq @subject"
+    " or ( RowKey ge @s_lo and RowKey lt @s_hi )"
+    " or ( RowKey ge @a_lo and RowKey lt @a_hi and recorded_at lt @cutoff )"
+    " or ( RowKey ge @o_lo and RowKey lt @o_hi )"
+    " or ( RowKey ge @u_lo and RowKey lt @u_hi )"
+    " or ( RowKey ge @w_lo and RowKey lt @w_hi ) )"
+)
+
+
+def _due_parameters(partition: str, cutoff: datetime) -> dict[str, Any]:
+    return {
+        "pk": partition,
+        "subject": SUBJECT_ROW,
+        "s_lo": "session_",
+        "s_hi": "session`",
+        "a_lo": "attempt_",
+        "a_hi": "attempt`",
+        "cutoff": cutoff,
+        "o_lo": "outbox_",
+        "o_hi": "outbox`",
+        "u_lo": AUDIT_ROW_PREFIX,
+        "u_hi": "audit`",
+        "w_lo": EVENT_PREFIX,
+        "w_hi": "webhook`",
+    }
 
 
 class ReviewIndex:

@@ -14,25 +14,18 @@ so two sweeps at once, or a second after one died half-way, end in the same stat
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-
-from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
-from shared.adapters.batch_delete import BatchDeleter
-from shared.adapters.expiry_index import BACKFILLED, HOUR, PROGRESS, Check, ExpiryIndex
+from shared.adapters.audit_log import AuditLog
+from shared.adapters.expiry_index import HOUR, Check, ExpiryIndex
 from shared.adapters.face_ledger import OWED_ROW, OWNER_ROW
-from shared.adapters.feedback_refs import feedback_ref
+from shared.adapters.retention_rows import RetentionRows
 from shared.adapters.review_stats import ReviewStats
-from shared.adapters.shards import all_shards
-from shared.adapters.tables import Tables, from_entity
 from shared.domain.clock import Clock
-from shared.domain.records import AuditEntry
 from shared.domain.retention_rules import RetentionPolicy
 from shared.services.subject_retention import SubjectRetention, Tally, tombstone_of
 from shared.settings import Settings
@@ -78,13 +71,12 @@ def retention_from(settings: Settings) -> RetentionPolicy:
 
 @dataclass
 class RetentionSweep:
-    tables: Tables
+    rows: RetentionRows
     expiry: ExpiryIndex
     subject_checks: SubjectRetention
     audit: AuditLog
     clock: Clock
     policy: RetentionPolicy
-    page_size: int = 1000
     delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
     sweep_determinations: Callable[[str, datetime], dict[str, int]] | None = None  # overdue, and long closed
     publish_events: Callable[[str], int] | None = None  # queues webhook events a crash left behind
@@ -136,7 +128,7 @@ class RetentionSweep:
             "ratelimits": self._check_rate_limits,
             "facesessions": self._check_face_session,
         }
-        for check in self.expiry.due(now, self.page_size):
+        for check in self.expiry.due(now, self.rows.page_size):
             tally.rows_read += 1
             handler = handlers.get(check.table)
             try:
@@ -160,32 +152,27 @@ class RetentionSweep:
                 tally.add(kind, n)
         if self.publish_events is not None:
             tally.add("webhookEventsQueued", self.publish_events(partition))
-        rows = list(
-            self.tables.client("customers").query_entities(
-                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
-                parameters={"pk": partition, "lo": AUDIT_ROW_PREFIX, "hi": "audit`"},
-            )
-        )
-        tally.rows_read += len(rows)
-        self.audit.relay("customers", partition, [from_entity(AuditEntry, r) for r in rows])
+        waiting = self.rows.audit_waiting(partition)
+        tally.rows_read += len(waiting)
+        self.audit.relay("customers", partition, waiting)
 
     def _check_ledger_entry(self, partition: str, now: datetime, tally: Tally) -> None:
         """A notification ledger entry goes once it has not changed for the ledger period."""
-        table = self.tables.client("notifications")
-        for row in table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}):
+        for row in self.rows.partition("notifications", partition):
             tally.rows_read += 1
             if row["updated_at"] < now - self.policy.ledger:
-                tally.add("ledger", BatchDeleter(table, self.on_batch).delete([row]))
+                tally.add("ledger", self.rows.delete("notifications", [row], self.on_batch))
             else:
                 self.expiry.schedule("notifications", partition, row["updated_at"] + self.policy.ledger, now)
 
     def _check_rate_limits(self, partition: str, now: datetime, tally: Tally) -> None:
         """Rate-limit rows go a day after their window ends (the per-IP row moves its window on)."""
-        table = self.tables.client("ratelimits")
         cutoff = now - self.policy.rate_limits
-        rows = list(table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}))
+        rows = self.rows.partition("ratelimits", partition)
         tally.rows_read += len(rows)
-        tally.add("rateLimits", BatchDeleter(table, self.on_batch).delete(r for r in rows if r["window_end"] < cutoff))
+        tally.add(
+            "rateLimits", self.rows.delete("ratelimits", [r for r in rows if r["window_end"] < cutoff], self.on_batch)
+        )
         left = [r["window_end"] for r in rows if r["window_end"] >= cutoff]
         if left:
             self.expiry.schedule("ratelimits", partition, min(left) + self.policy.rate_limits, now)
@@ -193,8 +180,7 @@ class RetentionSweep:
     def _check_face_session(self, partition: str, now: datetime, tally: Tally) -> None:
         """Ask Face again to delete a session erasure could not (until Face confirms); drop an owner
         row past the attempts period (written before the expiry index existed)."""
-        table = self.tables.client("facesessions")
-        rows = list(table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}))
+        rows = self.rows.partition("facesessions", partition)
         tally.rows_read += len(rows)
         for row in rows:
             if row["RowKey"] == OWED_ROW:
@@ -205,7 +191,7 @@ class RetentionSweep:
                     self.expiry.schedule("facesessions", partition, now, now)  # the next hour
             elif row["RowKey"] == OWNER_ROW:
                 if row["created_at"] < now - self.policy.attempts:
-                    tally.add("faceSessionOwners", BatchDeleter(table, self.on_batch).delete([row]))
+                    tally.add("faceSessionOwners", self.rows.delete("facesessions", [row], self.on_batch))
                 else:
                     self.expiry.schedule("facesessions", partition, row["created_at"] + self.policy.attempts, now)
 
@@ -213,29 +199,15 @@ class RetentionSweep:
     def _backfill(self, now: datetime, tally: Tally) -> None:
         """Once per deployment: file a check for every partition written before the expiry index
         existed (the only run that reads whole tables), then note it done."""
-        progress = self.tables.client("expiry")
-        with contextlib.suppress(ResourceNotFoundError):
-            progress.get_entity(PROGRESS, BACKFILLED)
+        if self.rows.backfilled():
             return
         due = now - HOUR  # an hour already come: this run handles them
-        sources = (
-            ("subjects", "RowKey eq @row", {"row": "subject"}),
-            ("subjects", "RowKey ge @lo and RowKey lt @hi", {"lo": "attempt_", "hi": "subject"}),
-            ("customers", "RowKey ge @lo and RowKey lt @hi", {"lo": AUDIT_ROW_PREFIX, "hi": "audit`"}),
-            ("notifications", "RowKey eq @row", {"row": "ledger"}),
-            ("ratelimits", "RowKey ne @none", {"none": ""}),
-            ("facesessions", "RowKey ne @none", {"none": ""}),
-        )
         filed = 0
-        for table, query, parameters in sources:
-            rows = self.tables.client(table).query_entities(query, parameters=parameters, select=["PartitionKey"])
-            for partition in {row["PartitionKey"] for row in rows}:
-                self.expiry.schedule(table, partition, due)
-                filed += 1
-        refs = self.tables.client("feedbackrefs")
-        for row in self.tables.client("feedback").query_entities("correlation_id ne @none", parameters={"none": ""}):
-            refs.upsert_entity(feedback_ref(row["correlation_id"], row["PartitionKey"], row["RowKey"]))
-        progress.upsert_entity({"PartitionKey": PROGRESS, "RowKey": BACKFILLED, "at": now, "filed": filed})
+        for table, partition in self.rows.written_before_the_index():
+            self.expiry.schedule(table, partition, due)
+            filed += 1
+        self.rows.reference_feedback()
+        self.rows.mark_backfilled(now, filed)
         tally.add("backfilled", filed)
 
     # --- day-partitioned tables ------------------------------------------------------------
@@ -246,34 +218,7 @@ class RetentionSweep:
         tally.add("reviewStats", self.review_stats.delete_before((now - self.policy.review_stats).date()))
 
     def _delete_days(self, table: str, column: str, cutoff: datetime, tally: Tally) -> int:
-        """Rows older than `cutoff` in `<shard>-<day>` partitions (and the unsharded `<day>` ones
-        written before shards): whole past days by partition-key range, then the cut-off day."""
-        client = self.tables.client(table)
-        deleter = BatchDeleter(client, self.on_batch)
-        day = cutoff.strftime("%Y-%m-%d")
-        removed = 0
-        for prefix in [f"{shard}-" for shard in all_shards()] + [""]:
-            queries = (
-                ("PartitionKey ge @lo and PartitionKey lt @hi", {"lo": prefix + "0", "hi": prefix + day}),
-                (f"PartitionKey eq @pk and {column} lt @cutoff", {"pk": prefix + day, "cutoff": cutoff}),
-            )
-            for query, parameters in queries:
-                for rows in self._pages(client, query, parameters):
-                    tally.rows_read += len(rows)
-                    removed += deleter.delete(rows)
-                    if table == "feedback":
-                        self._drop_feedback_refs(rows)
+        """Rows older than `cutoff` in a day-partitioned table (see `RetentionRows.delete_days`)."""
+        removed, read = self.rows.delete_days(table, column, cutoff, self.on_batch)
+        tally.rows_read += read
         return removed
-
-    def _pages(self, client: Any, query: str, parameters: dict[str, Any]) -> Iterator[list[Any]]:
-        pager = client.query_entities(query, parameters=parameters, results_per_page=self.page_size)
-        for page in pager.by_page():  # follows continuation tokens, empty pages included
-            yield list(page)
-
-    def _drop_feedback_refs(self, rows: list[Any]) -> None:
-        refs = self.tables.client("feedbackrefs")
-        for row in rows:
-            if row.get("correlation_id"):
-                with contextlib.suppress(ResourceNotFoundError):
-                    ref = feedback_ref(row["correlation_id"], row["PartitionKey"], row["RowKey"])
-                    refs.delete_entity(ref["PartitionKey"], ref["RowKey"])

@@ -12,20 +12,17 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-
 from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
-from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.face_ledger import FaceSessionLedger
-from shared.adapters.outbox import EVENT_PREFIX, event_of, is_event_row
+from shared.adapters.outbox import event_of, is_event_row
 from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectStore, Versioned
-from shared.adapters.tables import StaleWrite, Tables, etag_of, from_entity
+from shared.adapters.tables import StaleWrite, etag_of, from_entity
 from shared.domain.policy import SubjectState, SubjectStatus
 from shared.domain.records import AuditEntry, Subject
 from shared.domain.retention_rules import RetentionPolicy, SubjectFate, fate_of, next_check
@@ -34,15 +31,6 @@ from shared.services.webhooks import WebhookService
 from shared.unit_of_work import SubjectChange, SubjectKey, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-_QUERY = (
-    "PartitionKey eq @pk and ( RowKey eq @subject"
-    " or ( RowKey ge @s_lo and RowKey lt @s_hi )"
-    " or ( RowKey ge @a_lo and RowKey lt @a_hi and recorded_at lt @cutoff )"
-    " or ( RowKey ge @o_lo and RowKey lt @o_hi )"
-    " or ( RowKey ge @u_lo and RowKey lt @u_hi )"
-    " or ( RowKey ge @w_lo and RowKey lt @w_hi ) )"
-)
 
 
 def tombstone_of(subject: Subject) -> Subject:
@@ -65,7 +53,6 @@ class Tally:
 
 @dataclass
 class SubjectRetention:
-    tables: Tables
     subjects: SubjectStore
     uow: UnitOfWork
     index: ReviewIndex
@@ -81,10 +68,9 @@ class SubjectRetention:
 
     def check(self, partition: str, now: datetime, tally: Tally) -> None:
         """Remove what is due in one subject partition and file its next check."""
-        table = self.tables.client("subjects")
-        rows = list(table.query_entities(_QUERY, parameters=_parameters(partition, now - self.policy.attempts)))
+        rows = self.subjects.due_rows(partition, now - self.policy.attempts)
         tally.rows_read += len(rows)
-        deleter = BatchDeleter(table, self.on_batch)
+        deleter = _Deleter(self.subjects, self.on_batch)
         subject_row = next((r for r in rows if r["RowKey"] == SUBJECT_ROW), None)
         subject = from_entity(Subject, subject_row) if subject_row is not None else None
         customer_id, correlation_id = partition.split("_", 1)
@@ -129,7 +115,7 @@ class SubjectRetention:
 
     # --- the subject row -----------------------------------------------------------------
     def _apply_fate(
-        self, subject: Subject, row: dict[str, Any], now: datetime, tally: Tally, deleter: BatchDeleter
+        self, subject: Subject, row: dict[str, Any], now: datetime, tally: Tally, deleter: _Deleter
     ) -> Subject | None:
         """Delete, compact or keep the subject row; returns what is left of it."""
         fate = fate_of(subject, now, self.policy)
@@ -164,7 +150,6 @@ class SubjectRetention:
         settled here (it may have recorded attempts just now)."""
         if self.settle is None:
             return due, False
-        table = self.tables.client("subjects")
         ready: list[Any] = []
         settled = False
         for row in due:
@@ -173,8 +158,9 @@ class SubjectRetention:
                 continue
             if self.settle(customer_id, correlation_id, row["RowKey"].removeprefix("session_")):
                 settled = True
-                with contextlib.suppress(ResourceNotFoundError):  # re-read: settling changed its ETag
-                    ready.append(table.get_entity(row["PartitionKey"], row["RowKey"]))
+                again = self.subjects.reread(row)  # settling changed its ETag
+                if again is not None:
+                    ready.append(again)
         return ready, settled
 
     # --- what an interrupted decision left -------------------------------------------------
@@ -214,19 +200,12 @@ class SubjectRetention:
         return not finished
 
 
-def _parameters(partition: str, cutoff: datetime) -> dict[str, Any]:
-    return {
-        "pk": partition,
-        "subject": SUBJECT_ROW,
-        "s_lo": "session_",
-        "s_hi": "session`",
-        "a_lo": "attempt_",
-        "a_hi": "attempt`",
-        "cutoff": cutoff,
-        "o_lo": "outbox_",
-        "o_hi": "outbox`",
-        "u_lo": AUDIT_ROW_PREFIX,
-        "u_hi": "audit`",
-        "w_lo": EVENT_PREFIX,
-        "w_hi": "webhook`",
-    }
+@dataclass
+class _Deleter:
+    """ETag-guarded deletes of one check's subject rows, each batch observed by `on_batch`."""
+
+    subjects: SubjectStore
+    on_batch: Callable[[int], None] | None
+
+    def delete(self, rows: Iterable[dict[str, Any]]) -> int:
+        return self.subjects.delete_guarded(list(rows), self.on_batch)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = sorted((ROOT / "shared").rglob("*.py"))
 MAX_CLASS, MAX_FUNCTION = 250, 50
@@ -40,3 +42,22 @@ def test_the_measure_reports_an_oversized_function_and_class(tmp_path):
     long = tmp_path / "long.py"
     long.write_text("def f():\n" + "    x = 1\n" * 60 + "\n\nclass C:\n" + "    y = 2\n" * 260)
     assert [(kind, name, n) for kind, name, n in _lengths(long)] == [("function", "f", 61), ("class", "C", 261)]
+
+
+TABLE_CALLS = (
+    "query_entities",
+    "upsert_entity",
+    "create_entity",
+    "delete_entity",
+    "update_entity",
+    "submit_transaction",
+)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "shared" / "services").glob("*.py")), ids=lambda p: p.stem)
+def test_a_service_does_not_call_the_table_sdk(path: Path):
+    tree = ast.parse(path.read_text())
+    imports = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    calls = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+    assert [m for m in imports if m.startswith("azure.data.tables")] == []
+    assert [c for c in calls if c in TABLE_CALLS] == []
