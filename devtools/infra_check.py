@@ -80,10 +80,10 @@ def check(infra: Path = ROOT / "infra", sample: Path = ROOT / "local.settings.sa
     problems += _check_modules_pinned(main)
     problems += _check_storage(main)
     problems += _check_function_app(files.get("app/api.bicep"), main)
-    problems += _check_settings(main, sample)
+    problems += _check_settings(main, sample, infra)
     problems += _check_monitoring(main)
     problems += _check_face(files.get("app/face.bicep"))
-    problems += _check_email(files.get("app/communication.bicep"), main)
+    problems += _check_email(files.get("app/communication.bicep"), main, infra)
     problems += _check_roles(files.get("app/rbac.bicep"))
     problems += _check_alerts(files.get("app/alerts.bicep"), main)
     for name, parsed in files.items():
@@ -158,14 +158,31 @@ def _check_function_app(api: dict[str, Any] | None, main: dict[str, Any]) -> lis
     return problems
 
 
-def app_settings(main: dict[str, Any]) -> dict[str, Any]:
-    """The app settings main.bicep hands the function app."""
+def app_settings(main: dict[str, Any], infra: Path | None = None) -> dict[str, Any]:
+    """The app settings main.bicep hands the function app: an object, or
+    `union(loadJsonContent('<file>'), {...})` (the file read relative to infra/)."""
     module = main.get("modules", {}).get("api", {})
-    return module.get("config", {}).get("params", {}).get("appSettings", {}) or {}
+    value = module.get("config", {}).get("params", {}).get("appSettings", {}) or {}
+    return _resolve(value, infra or ROOT / "infra")
 
 
-def _check_settings(main: dict[str, Any], sample_path: Path) -> list[str]:
-    settings = app_settings(main)
+def _resolve(value: Any, infra: Path) -> dict[str, Any]:
+    function = value.get("function") if isinstance(value, dict) else None
+    if function is None:
+        return value
+    parameters = list(function["parameters"].values())
+    if function["type"] == "load_json_content":
+        return json.loads((infra / parameters[0]).read_text())
+    if function["type"] == "union":
+        merged: dict[str, Any] = {}
+        for part in parameters:
+            merged |= _resolve(part, infra)
+        return merged
+    raise ValueError(f"appSettings: cannot read a {function['type']}(...)")
+
+
+def _check_settings(main: dict[str, Any], sample_path: Path, infra: Path) -> list[str]:
+    settings = app_settings(main, infra)
     sample = json.loads(sample_path.read_text())["Values"]
     problems = [f"app setting {name} is missing (identity-based storage)" for name in IDENTITY_STORAGE - set(settings)]
     if settings.get("AzureWebJobsStorage__credential") != "managedidentity":
@@ -278,7 +295,7 @@ def _check_face(face: dict[str, Any] | None) -> list[str]:
     return problems
 
 
-def _check_email(email: dict[str, Any] | None, main: dict[str, Any]) -> list[str]:
+def _check_email(email: dict[str, Any] | None, main: dict[str, Any], infra: Path) -> list[str]:
     if email is None:
         return ["infra/app/communication.bicep is missing"]
     resources = email["resources"]
@@ -289,7 +306,7 @@ def _check_email(email: dict[str, Any] | None, main: dict[str, Any]) -> list[str
     acs = resources.get("communication", {}).get("config", {}).get("properties", {})
     if "domain" not in flat(acs.get("linkedDomains")) or acs.get("disableLocalAuth") is not True:
         problems.append("email: ACS must link the domain and disable local auth")
-    if "senderAddress" not in flat(app_settings(main).get("EMAIL_SENDER_ADDRESS")):
+    if "senderAddress" not in flat(app_settings(main, infra).get("EMAIL_SENDER_ADDRESS")):
         problems.append("email: the sender address must be handed to the app")
     return problems
 

@@ -233,7 +233,9 @@ module api 'app/api.bicep' = {
     deploymentContainerName: deploymentContainerName
     authClientId: authClientId
     authTenantId: authTenantId
-    appSettings: {
+    // The settings the app reads with their defaults come from the settings model (python -m shared.settings_catalog
+    // writes app/app-settings.json); what follows is what this deployment computes.
+    appSettings: union(loadJsonContent('app/app-settings.json'), {
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identity.outputs.clientId
       AzureWebJobsStorage__blobServiceUri: 'https://${storage.outputs.name}.blob.${environment().suffixes.storage}'
@@ -245,66 +247,19 @@ module api 'app/api.bicep' = {
       TABLE_NAME_PREFIX: tablePrefix
       NOTIFICATION_QUEUE: notificationQueue
       WEBHOOK_QUEUE: webhookQueue
-      WEBHOOK_ALLOW_LOOPBACK: 'false' // local runs only: the app refuses to start in Azure with it on
-      WEBHOOK_RETRY_SECONDS: '86400'
-      WEBHOOK_BACKOFF_SECONDS: '30'
-      WEBHOOK_TIMEOUT_SECONDS: '10'
       FACE_ENDPOINT: face.outputs.endpoint
       FACE_CLIENT_ID: identity.outputs.clientId
-      FACE_TIMEOUT_SECONDS: '10'
-      FACE_MAX_RETRIES: '2'
-      STORAGE_TIMEOUT_SECONDS: '3'
-      STORAGE_MAX_RETRIES: '1'
-      CUSTOMER_CACHE_SECONDS: '30'
-      FACE_PULL_LIMIT: '10'
       FACE_API_VERSION: faceApiVersion
-      FACE_CLIENT_ATTEMPTS: '1'
       ACS_ENDPOINT: email.outputs.endpoint
       ACS_CLIENT_ID: identity.outputs.clientId
       EMAIL_SENDER_ADDRESS: email.outputs.senderAddress
-      EMAIL_SEND_ATTEMPTS: '3'
-      EMAIL_POLL_INTERVAL_SECONDS: '2'
-      NOTIFICATION_MAX_DEQUEUE_COUNT: '5'
       SUPPORT_CONTACT: empty(supportContact) ? 'the operator of this Liveness Guard deployment' : supportContact
       EASY_AUTH_ENABLED: easyAuthEnabled ? 'true' : 'false'
       SESSION_SEALING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.outputs.sealingKeySecretUri})'
-      // During a key rotation: a Key Vault reference to the previous secret version (README, Rotating SESSION_SEALING_KEY).
-      SESSION_SEALING_KEYS_PREVIOUS: ''
-      SESSION_TOKEN_TTL_SECONDS: '600'
-      SESSION_CALL_BUDGET: '5'
-      DEFAULT_LIVENESS_OPERATION_MODE: 'Passive'
-      MAX_REQUEST_BODY_BYTES: '16384'
-      POLICY_FAILED_CHECKS_LIMIT: '5'
-      POLICY_FAILED_CHECKS_WINDOW_SECONDS: '180'
-      POLICY_TIMEOUT_SECONDS: '1800'
-      POLICY_TIMEOUTS_TO_FLAG: '3'
-      POLICY_SPOOFS_TO_FLAG: '3'
-      POLICY_FLAG_WINDOW_SECONDS: '86400'
-      POLICY_SESSIONS_PER_HOUR: '10'
-      POLICY_OPEN_SESSIONS: '1'
-      POLICY_SESSION_WINDOW_SECONDS: '3600'
-      POLICY_IP_FAILED_CHECKS_LIMIT: '20'
-      POLICY_IP_WINDOW_SECONDS: '3600'
-      POLICY_IP_TIMEOUT_SECONDS: '3600'
-      POLICY_CUSTOMER_SUSPEND_AFTER: '5'
-      POLICY_CUSTOMER_WINDOW_SECONDS: '2592000'
-      REMEDIATION_RESPONSE_DAYS: '14'
+      // During a key rotation add SESSION_SEALING_KEYS_PREVIOUS here: a Key Vault reference to the previous secret
+      // version (README, Rotating SESSION_SEALING_KEY); app-settings.json deploys it empty.
       REVIEW_SLA_SECONDS: string(reviewSlaSeconds)
-      REVIEW_GUIDELINES_JSON: '' // empty: the shipped defaults (shared/review_guidelines.json)
-      RETENTION_SCHEDULE: '0 17 * * * *'
-      RETENTION_SESSION_GRACE_SECONDS: '3600'
-      RETENTION_ATTEMPT_SECONDS: '259200'
-      RETENTION_SUBJECT_IDLE_SECONDS: '2592000'
-      RETENTION_TOMBSTONE_SECONDS: '15552000'
-      RETENTION_AUDIT_SECONDS: '31536000'
-      RETENTION_FEEDBACK_SECONDS: '15552000'
-      RETENTION_LEDGER_SECONDS: '2592000'
-      RETENTION_DETERMINATION_SECONDS: '31536000'
-      RETENTION_REVIEW_STATS_SECONDS: '34560000'
-      RETENTION_PAGE_SIZE: '1000'
-      FEEDBACK_RATE_LIMIT: '5'
-      FEEDBACK_RATE_WINDOW_SECONDS: '600'
-    }
+    })
   }
 }
 

@@ -45,7 +45,7 @@ def test_nothing_cites_a_document_outside_the_repository():
 
 def test_the_readme_settings_table_is_one_table_and_names_every_port_variable():
     readme = (ROOT / "README.md").read_text()
-    table = readme.split("| setting | default | meaning |", 1)[1].split("\n\n", 1)[0].strip().splitlines()
+    table = readme.split("| setting | default | meaning |", 1)[1].split("\n<!--", 1)[0].strip().splitlines()
     assert all(line.startswith("|") for line in table)
     assert any("RETENTION_PAGE_SIZE" in line for line in table) and any("FEEDBACK_RATE_LIMIT" in line for line in table)
     run = (ROOT / "devtools" / "run.py").read_text()
@@ -76,3 +76,9 @@ def test_the_readme_layout_table_names_every_module(package: str):
     named = set(re.findall(r"`([a-z_]+)`", row))
     modules = {p.stem for p in (ROOT / "shared" / package).glob("*.py") if p.stem != "__init__"}
     assert sorted(modules - named) == []
+
+
+def test_the_readme_layout_table_names_every_top_level_module():
+    readme = (ROOT / "README.md").read_text()
+    modules = {p.name for p in (ROOT / "shared").glob("*.py") if p.stem != "__init__"}
+    assert sorted(m for m in modules if f"| `shared/{m}` |" not in readme) == []
