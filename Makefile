@@ -56,9 +56,10 @@ fuzz: deps
 bench: deps
 	$(PY) -m bench.round_trips
 	$(PY) -m bench.session_throughput
+	$(PY) -m bench.cold_start
+	$(PY) -m bench.flow_cpu --profile
 	$(PY) -m bench.sweep_throughput
 	$(PY) -m bench.sweep_scale
-	$(PY) -m bench.cold_start
 	$(PY) -m bench.concurrency
 
 lint: deps

@@ -1,83 +1,74 @@
-"""Cold start: time and peak memory to import `function_app` in a fresh interpreter, against
-importing `azure.functions` alone, measured side by side in one run (median of several).
+"""Cold start: a fresh host process, from its start to the first answered `POST /api/v1/sessions`
+over real HTTP, for the app and for a minimal Functions app doing only the floor (bench/minimal_app:
+one subject read, one Face create, one transaction, with the same SDKs), side by side in one run.
 
     python -m bench.cold_start [--runs 5]
+
+Both start through the same local host (`python -m devtools.localhost`), against the same Azurite
+and Face emulator, with a customer and a consented subject already stored, so the ratio is what
+the app's imports, indexing, wiring and first request add to what any app must do.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import requests
 
 from bench.figures import print_figures
-from devtools.stack import ROOT
+from bench.harness import running_app
+from devtools.stack import ROOT, free_port
 
-PROBE = """
-import json, resource, sys, time
-started = time.perf_counter()
-import {module}
-elapsed = time.perf_counter() - started
-print(json.dumps({{"seconds": elapsed, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                   "lazy": [m for m in ("azure.communication.email", "azure.identity") if m in sys.modules]}}))
-"""
-ENV = {
-    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
-    "FACE_ENDPOINT": "http://127.0.0.1:7081",
-    "SESSION_SEALING_KEY": "cold-start-probe-key-0123456789abcdef",
-    "ACS_CONNECTION_STRING": "endpoint=https://127.0.0.1:7082/;accesskey=a2V5",
-    "EMAIL_SENDER_ADDRESS": "DoNotReply@bench.test",
-}
+MINIMAL = ROOT / "bench" / "minimal_app"
 
 
-def probe(module: str) -> dict:
-    env = {**os.environ, **ENV}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE.format(module=module)],
+def first_response(script_root: Path, key: str, guid: str, timeout: float = 60) -> float:
+    """Seconds from starting a host process until it answered the first session request with 201."""
+    port = free_port()
+    started = time.perf_counter()
+    host = subprocess.Popen(
+        [sys.executable, "-m", "devtools.localhost", "--script-root", str(script_root), "--port", str(port)],
         cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-FIRST_CALL = """
-import json, time
-import function_app
-started = time.perf_counter()
-from shared.bootstrap import build  # imported while indexing: nothing is left for the first request
-print(json.dumps({{"seconds": time.perf_counter() - started}}))
-"""
-
-
-def first_call() -> float:
-    """What the first request of an instance pays on top: importing its handler and the services."""
-    env = {**os.environ, **ENV}
-    out = subprocess.run([sys.executable, "-c", FIRST_CALL.format()], cwd=ROOT, env=env, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+    try:
+        while time.perf_counter() - started < timeout:
+            try:
+                answer = requests.post(
+                    f"http://127.0.0.1:{port}/api/v1/sessions",
+                    json={"correlationId": guid},
+                    headers={"x-api-key": key},
+                    timeout=30,
+                )
+            except requests.ConnectionError:
+                time.sleep(0.005)
+                continue
+            if answer.status_code != 201:
+                raise RuntimeError(f"{script_root.name}: {answer.status_code} {answer.text[:300]}")
+            return time.perf_counter() - started
+        raise TimeoutError(f"{script_root} did not answer within {timeout} s")
+    finally:
+        host.kill()  # measured; nothing of it is kept
+        host.wait(timeout=30)
 
 
 def run(runs: int) -> dict[str, float]:
-    base, app, first = [], [], []
-    for _ in range(runs):  # interleaved, so both see the same machine load
-        base.append(probe("azure.functions"))
-        app.append(probe("function_app"))
-        first.append(first_call())
-    result = {
-        "base_seconds": statistics.median(p["seconds"] for p in base),
-        "app_seconds": statistics.median(p["seconds"] for p in app),
-        "base_rss_mb": statistics.median(p["max_rss_kb"] for p in base) / 1024,
-        "app_rss_mb": statistics.median(p["max_rss_kb"] for p in app) / 1024,
-    }
-    result["time_ratio"] = result["app_seconds"] / result["base_seconds"]
-    result["memory_ratio"] = result["app_rss_mb"] / result["base_rss_mb"]
-    result["lazy_sdks_loaded"] = float(len(app[-1]["lazy"]))
-    result["first_request_import_seconds"] = statistics.median(first)
+    app, floor = [], []
+    with running_app() as bench:
+        key = bench.customer()
+        for _ in range(runs):  # interleaved, so both see the same machine load
+            app.append(first_response(ROOT, key, bench.consented(key)))
+            floor.append(first_response(MINIMAL, key, bench.consented(key)))
+    result = {"app_seconds": statistics.median(app), "minimal_app_seconds": statistics.median(floor)}
+    result["first_response_ratio"] = result["app_seconds"] / result["minimal_app_seconds"]
     return result
 
 
@@ -86,12 +77,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     r = run(args.runs)
-    print(f"import azure.functions: {r['base_seconds'] * 1000:6.0f} ms, peak RSS {r['base_rss_mb']:5.1f} MB")
-    print(f"import function_app:    {r['app_seconds'] * 1000:6.0f} ms, peak RSS {r['app_rss_mb']:5.1f} MB")
-    print(f"ratio function_app/azure.functions: time {r['time_ratio']:.2f}x, memory {r['memory_ratio']:.2f}x")
-    print(f"email/identity SDKs loaded at import: {int(r['lazy_sdks_loaded'])} (they load on first use)")
-    deferred = r["first_request_import_seconds"] * 1000
-    print(f"paid by the first request instead (its handler and the services): {deferred:.0f} ms")
+    print(f"runs: {args.runs} (median), each a fresh host process")
+    print(f"app, start to first answered POST /sessions:         {r['app_seconds'] * 1000:6.0f} ms")
+    print(f"minimal app (the floor), start to first answer:      {r['minimal_app_seconds'] * 1000:6.0f} ms")
+    print(f"first_response_ratio app/minimal: {r['first_response_ratio']:.2f}")
     print_figures("cold_start", r)
     return r
 

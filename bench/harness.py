@@ -14,6 +14,7 @@ from typing import Any
 
 from azure.core.pipeline import PipelineRequest
 
+from bench.floor import Floor
 from devtools.inprocess import ApiClient
 from devtools.stack import ROOT, Azurite, EmailSink, FaceEmulator
 
@@ -54,8 +55,12 @@ class Bench:
         )
         return response.json["apiKey"]
 
-    def consented(self, key: str) -> str:
-        guid = str(uuid.uuid4())
+    def floor(self) -> Floor:
+        """The floor operations on the same storage and Face emulator (bench/floor.py)."""
+        return Floor(self.azurite.connection_string, os.environ["TABLE_NAME_PREFIX"], self.face.endpoint, self.face.key)
+
+    def consented(self, key: str, guid: str | None = None) -> str:
+        guid = guid or str(uuid.uuid4())
         self.api.post(
             "/api/v1/consents", json={"correlationId": guid, "policyVersion": "v1"}, headers={"x-api-key": key}
         )

@@ -2,10 +2,10 @@
 
     python -m bench.session_throughput [--sessions 200]
 
-Both run in one process against the same Azurite: the handler path (api-key check, policy,
-Face emulator call, ETag-guarded transaction) and a script doing only the minimal reads and
-writes with the same SDK on the same rows: the 2-call floor of a session at steady state (subject
-read, one transaction; the api key's customer row comes from the per-instance cache).
+Both run in one process against the same Azurite and Face emulator: the handler path (api-key
+check, policy, Face create, sealing, ETag-guarded transaction) and the floor (bench/floor.py):
+one subject read, one Face create, one transaction with the same SDKs (the api key's customer
+row comes from the per-instance cache, so the floor has no read for it).
 
 Each measured session is the next of a visit (the end user's previous session was read to the
 end). `ratio` is for a request that lands on the instance that served the visit's last one (it
@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import time
-import uuid
-
-from azure.core import MatchConditions
-from azure.data.tables import UpdateMode
 
 from bench.figures import print_figures
+from bench.floor import Floor
 from bench.harness import running_app
 
 
@@ -39,27 +36,10 @@ def handler_path(bench, key: str, guids: list[str], other_instance: bool = False
     return len(guids) / (time.perf_counter() - started)
 
 
-def bare_floor(tables, customer_id: str, guids: list[str]) -> float:
-    subjects = tables.client("subjects")
+def bare_floor(floor: Floor, customer_id: str, guids: list[str]) -> float:
     started = time.perf_counter()
     for guid in guids:
-        subject = subjects.get_entity(f"{customer_id}_{guid}", "subject")
-        subject["sessions_total"] = subject.get("sessions_total", 0) + 1
-        session = {"PartitionKey": subject["PartitionKey"], "RowKey": f"session_{uuid.uuid4()}", "token_hash": "x" * 64}
-        subjects.submit_transaction(
-            [
-                (
-                    "update",
-                    subject,
-                    {
-                        "mode": UpdateMode.REPLACE,
-                        "etag": subject.metadata["etag"],
-                        "match_condition": MatchConditions.IfNotModified,
-                    },
-                ),
-                ("create", session),
-            ]
-        )
+        floor.session(f"{customer_id}_{guid}", guid)
     return len(guids) / (time.perf_counter() - started)
 
 
@@ -81,15 +61,13 @@ def _finished_session(bench, key: str, guid: str) -> None:
 
 def run(sessions: int) -> dict[str, float]:
     with running_app() as bench:
-        from shared.bootstrap import services
-
         key = bench.customer()
         customer_id = key.split(".")[1]
         handler_guids = [bench.consented(key) for _ in range(sessions)]
         for guid in handler_guids:  # each end user's first session of the visit (it files the retention check)
             _finished_session(bench, key, guid)
         floor_guids = [bench.consented(key) for _ in range(sessions)]
-        floor = bare_floor(services().tables, customer_id, floor_guids)
+        floor = bare_floor(bench.floor(), customer_id, floor_guids)
         elsewhere_guids = [bench.consented(key) for _ in range(sessions)]
         for guid in elsewhere_guids:
             _finished_session(bench, key, guid)
@@ -110,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     result = run(args.sessions)
     print(f"sessions: {args.sessions}, one at a time")
-    print(f"bare floor (2 storage calls):        {result['floor']:7.1f} sessions/s")
+    print(f"floor (read, Face create, commit):   {result['floor']:7.1f} sessions/s")
     print(f"handlers (+ Face, policy, sealing):  {result['handler']:7.1f} sessions/s")
     print(f"handlers, on another instance:       {result['handler_other_instance']:7.1f} sessions/s")
     print(f"ratio handlers/floor: {result['ratio']:.2f} (another instance: {result['ratio_other_instance']:.2f})")

@@ -33,6 +33,7 @@ from azure.core.pipeline.policies import (
 from azure.core.rest import HttpRequest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.adapters.http_transport import http_transport
 from shared.errors import UpstreamUnavailable
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class _FaceRetryPolicy(RetryPolicy):
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", populate_by_name=True)
 
 
 class FaceRectangle(_Wire):
@@ -285,6 +286,7 @@ class FaceRestClient:
             base_url=self._base,
             # DistributedTracingPolicy: each call is a dependency span (azure-core's OpenTelemetry tracing)
             policies=[HeadersPolicy({"Accept": "application/json"}), retry, auth, DistributedTracingPolicy()],
+            transport=http_transport(),
         )
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

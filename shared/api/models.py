@@ -37,7 +37,9 @@ T = TypeVar("T")
 class ApiModel(BaseModel):
     """camelCase on the wire, unknown fields refused, strict types (no "5" for 5)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True
+    )
 
 
 class Page(ApiModel, Generic[T]):
@@ -248,7 +250,7 @@ class DecisionResponse(ApiModel):
 
 
 class AuditEntry(ApiModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="allow")
 
     at: datetime
     actor: str

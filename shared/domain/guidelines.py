@@ -17,7 +17,7 @@ DEFAULTS = Path(__file__).resolve().parents[1] / "review_guidelines.json"
 
 
 class Guideline(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -26,7 +26,9 @@ class NotificationKind(StrEnum):
 class Notification(BaseModel):
     """A message asking the notification function to email a customer."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
 
     schema_version: Literal[1] = SCHEMA_VERSION
     notification_id: str

@@ -47,7 +47,9 @@ Tally = Counter[str]  # stat_key → count, for one UTC day
 
 
 class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
 
 
 class OverviewDay(_Camel):

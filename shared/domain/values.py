@@ -8,4 +8,4 @@ from pydantic import BaseModel, ConfigDict
 class Value(BaseModel):
     """An immutable value: compared by content, changed only by `model_copy(update=...)`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)

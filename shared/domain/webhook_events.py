@@ -35,7 +35,9 @@ _NAMESPACE = uuid.UUID("0c4f2a6e-5d7b-4b8e-9a53-3e1f6d2c8b70")
 class WebhookEvent(BaseModel):
     """One event for one customer, as queued for delivery (with its delivery bookkeeping)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
 
     event_id: str
     type: str
