@@ -58,6 +58,7 @@ bench: deps
 	$(PY) -m bench.session_throughput
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.flow_cpu --profile
+	$(PY) -m bench.policy_evaluation
 	$(PY) -m bench.sweep_throughput
 	$(PY) -m bench.sweep_scale
 	$(PY) -m bench.concurrency

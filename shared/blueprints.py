@@ -15,6 +15,7 @@ MODULES = (
     "shared.api.docs_routes",
     "shared.api.determination_routes",
     "shared.api.webhook_routes",
+    "shared.api.policy_routes",
     "shared.triggers.notifications",
     "shared.triggers.retention",
     "shared.triggers.webhooks",

@@ -29,10 +29,11 @@ def test_sweep_throughput_benchmark_runs_on_a_small_size(capsys):
         (("bench.session_throughput", "--sessions", "5"), '"bench": "session_throughput", '),
         (("bench.cold_start", "--runs", "1"), '"first_response_ratio": '),
         (("bench.flow_cpu", "--flows", "4", "--profile"), '"cpu_ratio": '),
+        (("bench.policy_evaluation", "--runs", "1"), '"budget_ratio": '),
         (("bench.concurrency", "--clients", "3", "--rounds", "1"), '"errors": 0'),
         (("bench.sweep_scale", "--not-due", "400", "--due", "60"), '"full_table_scans": '),
     ],
-    ids=["round_trips", "session_throughput", "cold_start", "flow_cpu", "concurrency", "sweep_scale"],
+    ids=["round_trips", "session_throughput", "cold_start", "flow_cpu", "policy_evaluation", "concurrency", "sweep_scale"],
 )
 def test_benchmark_runs_on_a_small_size(args, expected):
     """Each benchmark ends with one JSON line of its figures (a ratio missing from it fails here)."""
