@@ -18,9 +18,10 @@ from shared.api.models import (
     SessionRequest,
     SessionResponse,
 )
-from shared.api.openapi import CONTENDED, UPSTREAM
+from shared.api.openapi import BAD_QUERY, CONTENDED, UPSTREAM
 from shared.api.router import Api, Needs
 from shared.bootstrap import services
+from shared.errors import InvalidRequest
 
 SESSION_REFUSALS = {
     403: ("customer_suspended", "customer_terminated", "consent_required", "correlation_id_blocked"),
@@ -96,10 +97,10 @@ def create_session(req: func.HttpRequest, s: Services) -> func.HttpResponse:
     "client",
     security=("sessionToken",),
     responses={200: ResultResponse},
-    errors=[TOKEN_REFUSALS, UPSTREAM],
+    errors=[TOKEN_REFUSALS, UPSTREAM, BAD_QUERY],
 )
 def get_session_result(req: func.HttpRequest, s: Services) -> func.HttpResponse:
-    result = s.sessions.get_result(req.route_params.get("sessionId", ""), bearer_token(req))
+    result = s.sessions.get_result(req.route_params.get("sessionId", ""), bearer_token(req), _digest(req))
     return json_response(
         ResultResponse(
             session_id=result.session_id,
@@ -142,3 +143,16 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
             face_abuse_monitoring=s.face_settings.monitoring_for_health(),
         )
     )
+
+
+def _digest(req: func.HttpRequest) -> str | None:
+    """The `x-liveness-digest` header: what the device SDK returned for its attempt (400 when malformed)."""
+    raw = req.headers.get("x-liveness-digest")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if not 1 <= len(value) <= 256 or not all(33 <= ord(ch) < 127 for ch in value):
+        raise InvalidRequest(
+            "x-liveness-digest must be the digest the device SDK returned (1-256 printable characters)."
+        )
+    return value

@@ -46,6 +46,7 @@ class SeenAttempt:
     decision: LivenessDecision | None
     abuse_detected: bool = False  # Face v1.3 abuse monitoring flagged this attempt
     flagged: tuple[FlaggedRef, ...] = ()  # the other sessions it named
+    digest: str | None = None  # what Face computed for the attempt's result (the device reports its own)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class FaceReading:
     status: str | None
     attempts: tuple[SeenAttempt, ...] = ()
     gone: bool = False
+
+    def latest_digest(self) -> str | None:
+        """Face's digest of the newest final attempt that has a result (None when none has)."""
+        final = [a for a in self.attempts if a.final and a.digest]
+        return max(final, key=lambda a: a.attempt_id).digest if final else None
 
     @property
     def running(self) -> bool:

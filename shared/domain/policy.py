@@ -57,6 +57,7 @@ class IssuedSession(Value):
 
 
 FACE_ABUSE_REASON = "face_abuse_detected"
+DIGEST_MISMATCH_REASON = "digest_mismatch"  # the device's digest of an attempt is not the one Face computed
 MAX_FACE_EVIDENCE = 20
 MAX_FLAGGED_REFS = 5  # other sessions kept per piece of evidence (Face may name many)
 MAX_STATE_CHARS = 30_000  # a string property holds 32K characters; keep room for growth
@@ -200,6 +201,13 @@ def record_face_abuse(state: SubjectState, evidence: FaceEvidence, now: datetime
     evidence = evidence.model_copy(update={"others": evidence.others[:MAX_FLAGGED_REFS]})
     kept = (*state.face_evidence, evidence)[-MAX_FACE_EVIDENCE:]
     return _flag(state.model_copy(update={"face_evidence": kept}), now, FACE_ABUSE_REASON)
+
+
+def record_digest_mismatch(state: SubjectState, now: datetime, policy: Policy) -> SubjectState:
+    """The digest the device reported for an attempt differs from the one Face computed: the result
+    is not to be trusted, so it counts as a failed check and flags the subject at once."""
+    counted = record_decision(state, LivenessDecision.UNCERTAIN, now, now, policy)
+    return _flag(counted, now, DIGEST_MISMATCH_REASON)
 
 
 def record_decision(

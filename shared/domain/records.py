@@ -132,6 +132,7 @@ class Session(Record):
     recorded_attempts: tuple[int, ...] = ()
     face_status: str | None = None
     last_decision: str | None = None
+    last_digest: str | None = None  # Face's digest of the newest final attempt (the device's is checked against it)
     settled: bool = False  # read after its expiry with every attempt final (or gone at Face): nothing more to count
     ip_ref: str | None = None  # keyed hash of (customer, end-user IP) the session was issued for
     attempts_allowed: int = 1  # attempts the device may make in this session (FACE_CLIENT_ATTEMPTS)

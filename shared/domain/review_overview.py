@@ -16,12 +16,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from shared.domain.policy import FACE_ABUSE_REASON
+from shared.domain.policy import DIGEST_MISMATCH_REASON, FACE_ABUSE_REASON
 
 StatKind = Literal["flag", "confirm", "override", "reset", "feedback"]
 STAT_KINDS: tuple[StatKind, ...] = ("flag", "confirm", "override", "reset", "feedback")
 DECISIONS = ("confirm", "override", "reset")
-REASON_KINDS = ("timeouts", "spoofface", "face_abuse", "other")
+REASON_KINDS = ("timeouts", "spoofface", "face_abuse", "digest_mismatch", "other")
 MAX_DAYS = 366
 
 
@@ -32,6 +32,8 @@ def reason_kind(flag_reason: str | None) -> str:
         return "none"
     if flag_reason.strip() == FACE_ABUSE_REASON:
         return "face_abuse"
+    if flag_reason.strip() == DIGEST_MISMATCH_REASON:
+        return "digest_mismatch"
     for kind in ("timeouts", "spoofface"):
         if f" {kind} " in f" {flag_reason} ":
             return kind

@@ -25,6 +25,7 @@ def reading_of(result: FaceSessionResult) -> FaceReading:
                 flagged=tuple(
                     FlaggedRef(session_id=f.session_id, attempt_id=f.attempt_id) for f in a.abuse.flagged_sessions
                 ),
+                digest=a.result.digest if a.result else None,
             )
             for a in result.results.attempts
         ),

@@ -3,13 +3,14 @@ token spent, Face read, new final attempts recorded and the policy run, in one u
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from shared.adapters.repositories import SubjectRepository
 from shared.domain.attempts import FaceReading, absorb
 from shared.domain.clock import Clock
-from shared.domain.policy import Policy, SubjectStatus
+from shared.domain.policy import Policy, SubjectStatus, record_digest_mismatch
 from shared.domain.records import Session
 from shared.domain.secrets import secret_matches, session_token_address
 from shared.errors import CorrelationIdBlocked, TokenExhausted, TokenExpired, TokenInvalid, TokenRevoked
@@ -43,11 +44,13 @@ class SessionResults:
     clock: Clock
     refuse_customer: Callable[[str], None]  # raises for a suspended or terminated customer
 
-    def get_result(self, session_id: str, token: str | None) -> ResultView:
+    def get_result(self, session_id: str, token: str | None, digest: str | None = None) -> ResultView:
         """Spend one call of the token: read the Face result, record new final attempts, run the policy.
 
         A subject that is not active gets no decision (403), except in the call whose own attempt
-        flagged it (200 with `subjectStatus: flagged`); a revoked session answers 401 token_revoked."""
+        flagged it (200 with `subjectStatus: flagged`); a revoked session answers 401 token_revoked.
+        `digest`: what the device SDK reported for its attempt; one that differs from Face's is not
+        trusted (docs/abuse-policy.md, "Signals beyond the counts"): a failed check and a flag."""
         address = session_token_address(token or "")
         if address is None or not _valid_session_id(session_id):
             raise TokenInvalid("A valid session token is required (Authorization: Bearer <token>).")
@@ -68,9 +71,12 @@ class SessionResults:
             reading = self.reads.read(session_id, pulled, session.record.face_deleted)
             result = absorb(subject.record.state, session.record, reading, now, self.policy)
             self.address.count([(session, result)], now, pulled)
-            spent = replace(
-                result, session=result.session.model_copy(update={"calls_used": session.record.calls_used + 1})
-            )
+            faces = reading.latest_digest() or session.record.last_digest
+            untrusted = digest is not None and faces is not None and not hmac.compare_digest(digest, faces)
+            if untrusted:
+                result = replace(result, state=record_digest_mismatch(result.state, now, self.policy))
+            used = {"calls_used": session.record.calls_used + 1, "last_digest": faces}
+            spent = replace(result, session=result.session.model_copy(update=used))
             if not self.endings.commit(subject, subject.record, result.state, [(session, spent)], (), now, pulled):
                 self.endings.forget_finished([(session, spent)])
             if subject.record.state.status is not SubjectStatus.ACTIVE:  # counted above, answered with nothing
@@ -78,7 +84,7 @@ class SessionResults:
             return ResultView(
                 session_id,
                 reading.status or session.record.face_status or "NotStarted",
-                _latest(reading, result.session),
+                None if untrusted else _latest(reading, result.session),
                 len(reading.attempts) if not reading.gone else len(result.session.recorded_attempts),
                 result.state.status,
             )

@@ -72,9 +72,10 @@ class SessionService:
         """Issue a liveness session for a subject, or replay the one issued for clientRequestId."""
         return self.issuer.create_session(customer, correlation_id, mode, client_request_id, end_user_ip)
 
-    def get_result(self, session_id: str, token: str | None) -> ResultView:
-        """Spend one call of the token: read the Face result, record new final attempts, run the policy."""
-        return self.results.get_result(session_id, token)
+    def get_result(self, session_id: str, token: str | None, digest: str | None = None) -> ResultView:
+        """Spend one call of the token: read the Face result, record new final attempts, run the policy
+        (a device digest that differs from Face's flags the subject)."""
+        return self.results.get_result(session_id, token, digest)
 
     def revoke(
         self, customer_id: str, correlation_id: str, reason: RevokeReason, pulled: Readings | None = None
