@@ -33,7 +33,15 @@ def test_sweep_throughput_benchmark_runs_on_a_small_size(capsys):
         (("bench.concurrency", "--clients", "3", "--rounds", "1"), '"errors": 0'),
         (("bench.sweep_scale", "--not-due", "400", "--due", "60"), '"full_table_scans": '),
     ],
-    ids=["round_trips", "session_throughput", "cold_start", "flow_cpu", "policy_evaluation", "concurrency", "sweep_scale"],
+    ids=[
+        "round_trips",
+        "session_throughput",
+        "cold_start",
+        "flow_cpu",
+        "policy_evaluation",
+        "concurrency",
+        "sweep_scale",
+    ],
 )
 def test_benchmark_runs_on_a_small_size(args, expected):
     """Each benchmark ends with one JSON line of its figures (a ratio missing from it fails here)."""

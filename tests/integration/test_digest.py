@@ -44,14 +44,14 @@ def test_the_digest_face_computed_changes_nothing(api, attempted):
 
 
 def test_no_digest_changes_nothing(api, attempted):
-    _, key, guid, session = attempted
+    session = attempted[3]
     answer = _result(api, session, None)
     assert (answer.json["livenessDecision"], answer.json["subjectStatus"]) == ("realface", "active")
 
 
 def test_a_wrong_digest_on_a_later_call_is_caught_after_face_forgot_the_session(api, attempted):
     """The first read of a final result deletes the session at Face; its digest stays on the row."""
-    _, key, guid, session = attempted
+    session = attempted[3]
     assert _result(api, session, None).json["livenessDecision"] == "realface"
     later = _result(api, session, "f" * 64)
     assert (later.status, later.json["subjectStatus"]) == (200, "flagged")
