@@ -45,6 +45,7 @@ from shared.services.face_cleanup import FaceCleanup
 from shared.services.face_reads import FaceReads
 from shared.services.face_settings import FaceSettingsService
 from shared.services.feedback import FeedbackService
+from shared.services.lineage import Lineage
 from shared.services.notifier import Notifier
 from shared.services.operations import Operations
 from shared.services.retention import RetentionSweep, retention_from
@@ -254,7 +255,10 @@ def session_service(
     address = AddressRule(ip_counters, ip_policy_from(settings), reads, settings.face_pull_limit, grace)
     cleanup = FaceCleanup(face, subjects, face_ledger, clock)
     commits = SubjectCommits(uow, keys, stats)
-    endings = SessionEndings(subjects, uow, commits, reads, address, face_ledger, cleanup, clock, keys, policy, grace)
+    lineage = Lineage(subjects, face_ledger)
+    endings = SessionEndings(
+        subjects, uow, commits, reads, address, face_ledger, cleanup, lineage, clock, keys, policy, grace
+    )
     ttl = timedelta(seconds=settings.session_ttl_seconds)
     tokens = SessionTokens(subjects, uow, keys, ttl, settings.session_call_budget, settings.face_client_attempts)
     issuer = SessionIssuer(

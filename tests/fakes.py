@@ -135,15 +135,18 @@ class MemoryAddresses:
 class MemoryOwners:
     """`FaceSessionOwners` in memory."""
 
-    owners: dict[str, tuple[str, str]] = field(default_factory=dict)
+    by_session: dict[str, tuple[str, str]] = field(default_factory=dict)
     owed: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
     def record_owner(self, session_id: str, customer_id: str, correlation_id: str, at: datetime) -> None:
-        self.owners[session_id] = (customer_id, correlation_id)
+        self.by_session[session_id] = (customer_id, correlation_id)
 
     def forget(self, session_ids: Iterable[str]) -> None:
         for session_id in session_ids:
-            self.owners.pop(session_id, None)
+            self.by_session.pop(session_id, None)
+
+    def owners(self, session_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        return {s: self.by_session[s] for s in session_ids if s in self.by_session}
 
     def owe_deletion(self, session_id: str, at: datetime, subject: tuple[str, str] | None = None) -> None:
         self.owed[session_id] = subject

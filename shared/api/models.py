@@ -217,6 +217,9 @@ class FaceMatchView(ApiModel):
     other_flagged_sessions_unlinked: int = Field(
         description="Flagged sessions this app no longer knows, or of another customer (never named)"
     )
+    lineage_match: bool = Field(
+        False, description="Every session Face named is this subject's own lineage (reset or override): no flag"
+    )
 
 
 class SubjectDetailView(FlagItem):

@@ -85,6 +85,7 @@ def detail_view(
                 at=m.at,
                 same_face_correlation_ids=list(m.correlation_ids),
                 other_flagged_sessions_unlinked=m.unlinked,
+                lineage_match=m.lineage,
             )
             for m in detail.face_matches
         ],

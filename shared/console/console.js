@@ -248,6 +248,7 @@
       if (m.otherFlaggedSessionsUnlinked) {
         li.append(` (and ${m.otherFlaggedSessionsUnlinked} session(s) not known here or of another customer)`);
       }
+      if (m.lineageMatch) li.append(" — lineage match: only this person's own earlier IDs (reset or override); not flagged");
       evidence.append(li);
     }
     if (!evidence.children.length) evidence.append(el("li", "None."));

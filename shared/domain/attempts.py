@@ -32,6 +32,7 @@ from shared.domain.policy import (
     SubjectState,
     record_decision,
     record_face_abuse,
+    record_lineage_match,
 )
 from shared.domain.records import Attempt, Session
 
@@ -95,29 +96,41 @@ def is_open(session: Session, now: datetime, grace: timedelta) -> bool:
     return not session.settled and not session.face_deleted and session.expires_at + grace > now
 
 
-def absorb(state: SubjectState, session: Session, reading: FaceReading, now: datetime, policy: Policy) -> Absorbed:
-    """Record the reading's new final attempts (each once) and run the policy on their decisions."""
+def _record(session: Session, attempt: SeenAttempt, now: datetime) -> Attempt:
+    return Attempt(
+        session_id=session.session_id,
+        attempt_id=attempt.attempt_id,
+        attempt_status=attempt.status,
+        liveness_decision=attempt.decision.value if attempt.decision else None,
+        recorded_at=now,
+        abuse_detected=attempt.abuse_detected,
+    )
+
+
+def absorb(
+    state: SubjectState,
+    session: Session,
+    reading: FaceReading,
+    now: datetime,
+    policy: Policy,
+    lineage: frozenset[str] = frozenset(),
+) -> Absorbed:
+    """Record the reading's new final attempts (each once) and run the policy on their decisions.
+    `lineage`: the sessions Face named that are the subject's own lineage (a verdict naming only
+    those is kept as evidence and flags nothing)."""
     known = set(session.recorded_attempts)
     ordered = sorted(reading.attempts, key=lambda a: a.attempt_id)  # Face may list the newest first
     new = [a for a in ordered if a.final and a.attempt_id not in known]
     records: list[Attempt] = []
     failed: list[str] = []
     for attempt in new:
-        records.append(
-            Attempt(
-                session_id=session.session_id,
-                attempt_id=attempt.attempt_id,
-                attempt_status=attempt.status,
-                liveness_decision=attempt.decision.value if attempt.decision else None,
-                recorded_at=now,
-                abuse_detected=attempt.abuse_detected,
-            )
-        )
+        records.append(_record(session, attempt, now))
         if attempt.abuse_detected:
             evidence = FaceEvidence(
                 session_id=session.session_id, attempt_id=attempt.attempt_id, at=now, others=attempt.flagged
             )
-            state = record_face_abuse(state, evidence, now)
+            own = bool(attempt.flagged) and all(f.session_id in lineage for f in attempt.flagged)
+            state = record_lineage_match(state, evidence) if own else record_face_abuse(state, evidence, now)
         if attempt.decision is not None:
             state = record_decision(state, attempt.decision, now, now, policy)
             if attempt.decision in FAILED_DECISIONS:

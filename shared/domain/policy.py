@@ -77,6 +77,7 @@ class FaceEvidence(Value):
     attempt_id: int
     at: AwareDatetime
     others: tuple[FlaggedRef, ...] = ()
+    lineage: bool = False  # every session named is the subject's own lineage (a lineage_match: no flag)
 
 
 class SubjectState(Value):
@@ -208,6 +209,13 @@ def record_digest_mismatch(state: SubjectState, now: datetime, policy: Policy) -
     is not to be trusted, so it counts as a failed check and flags the subject at once."""
     counted = record_decision(state, LivenessDecision.UNCERTAIN, now, now, policy)
     return _flag(counted, now, DIGEST_MISMATCH_REASON)
+
+
+def record_lineage_match(state: SubjectState, evidence: FaceEvidence) -> SubjectState:
+    """Face's verdict named only sessions of the subject's own lineage (the GUIDs a reviewer handed
+    out for this person): kept as `lineage_match` evidence for the reviewer, no flag."""
+    evidence = evidence.model_copy(update={"others": evidence.others[:MAX_FLAGGED_REFS], "lineage": True})
+    return state.model_copy(update={"face_evidence": (*state.face_evidence, evidence)[-MAX_FACE_EVIDENCE:]})
 
 
 def record_decision(

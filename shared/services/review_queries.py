@@ -25,6 +25,7 @@ class FaceMatch:
     at: datetime
     correlation_ids: tuple[str, ...]  # other GUIDs of the same customer this app knows
     unlinked: int  # flagged sessions not (or no longer) known here, or another customer's: counted only
+    lineage: bool = False  # every session named was the subject's own lineage: kept, not flagged
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class ReviewQueries:
                     at=e.at,
                     correlation_ids=tuple(dict.fromkeys(guids)),
                     unlinked=len(e.others) - len(guids) - own,
+                    lineage=e.lineage,
                 )
             )
         return matches

@@ -18,7 +18,7 @@ from enum import StrEnum
 from shared import telemetry
 from shared.adapters.repositories import FaceSessionOwners, SubjectRepository
 from shared.adapters.stores import Versioned
-from shared.domain.attempts import Absorbed, absorb
+from shared.domain.attempts import Absorbed, FaceReading, absorb
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
 from shared.domain.policy import Policy, SubjectState
@@ -28,6 +28,7 @@ from shared.errors import Contended, UpstreamUnavailable
 from shared.services.address_rule import AddressRule
 from shared.services.face_cleanup import FaceCleanup
 from shared.services.face_reads import FaceReads, Readings
+from shared.services.lineage import Lineage
 from shared.services.subject_commits import SubjectCommits
 from shared.unit_of_work import UnitOfWork
 
@@ -55,10 +56,18 @@ class SessionEndings:
     address: AddressRule
     ledger: FaceSessionOwners
     cleanup: FaceCleanup
+    lineage: Lineage
     clock: Clock
     keys: Keyring
     policy: Policy
     pull_grace: timedelta
+
+    def absorb(
+        self, subject: Subject, state: SubjectState, session: Session, reading: FaceReading, now: datetime
+    ) -> Absorbed:
+        """The policy run on a reading's new attempts (`absorb`), with the subject's lineage resolved
+        when Face's abuse monitoring named other sessions (docs/abuse-policy.md)."""
+        return absorb(state, session, reading, now, self.policy, self.lineage.sessions_of(subject, reading))
 
     def commit(
         self,
@@ -111,7 +120,7 @@ class SessionEndings:
                 reading = self.reads.read(session_id, pulled)
             except UpstreamUnavailable:
                 return False
-            result = absorb(subject.record.state, session.record, reading, now, self.policy)
+            result = self.absorb(subject.record, subject.record.state, session.record, reading, now)
             self.address.count([(session, result)], now, pulled)
             self.commit(subject, subject.record, result.state, [(session, result)], (), now)
             return True
@@ -137,7 +146,7 @@ class SessionEndings:
             live = [s for s in sessions if revocable(s.record, now, self.pull_grace)]
             if current is None or not live:
                 return []
-            state, revoked, unread = self._revoking(current.record.state, live, pulled, now)
+            state, revoked, unread = self._revoking(current.record, live, pulled, now)
             self.commit(current, current.record, state, revoked, (), now)
             return [(r.session, r.session.session_id not in unread) for _, r in revoked]
 
@@ -148,13 +157,14 @@ class SessionEndings:
         return len(revoked)
 
     def _revoking(
-        self, state: SubjectState, live: list[Versioned[Session]], pulled: Readings, now: datetime
+        self, subject: Subject, live: list[Versioned[Session]], pulled: Readings, now: datetime
     ) -> tuple[SubjectState, list[tuple[Versioned[Session], Absorbed]], set[str]]:
         """Read each session from Face, absorb its final attempts and mark it revoked. A session Face
         cannot be read now is revoked all the same; its deletion is owed, and the sweep counts it
         first. Returns the state, the revoked sessions and the ids of those left unread."""
         out: list[tuple[Versioned[Session], Absorbed]] = []
         unread: set[str] = set()
+        state = subject.state
         for session in live:
             try:
                 reading = self.reads.read(session.record.session_id, pulled, session.record.face_deleted)
@@ -162,7 +172,7 @@ class SessionEndings:
                 unread.add(session.record.session_id)
                 out.append((session, Absorbed(state, session.record.model_copy(update={"revoked": True}), (), ())))
                 continue
-            result = absorb(state, session.record, reading, now, self.policy)
+            result = self.absorb(subject, state, session.record, reading, now)
             state = result.state
             out.append((session, replace(result, session=result.session.model_copy(update=REVOKED))))
         counted = [entry for entry in out if entry[0].record.session_id not in unread]
@@ -233,7 +243,7 @@ class SessionEndings:
                 reading = self.reads.read(session_id, pulled, session.record.face_deleted)
             except UpstreamUnavailable:
                 return False
-            result = absorb(subject.record.state, session.record, reading, now, self.policy)
+            result = self.absorb(subject.record, subject.record.state, session.record, reading, now)
             self.address.count([(session, result)], now, pulled)
             if not result.attempts and not result.session.settled:
                 return False
@@ -262,7 +272,7 @@ class SessionEndings:
                 read[:] = [s.record for s in sessions]
                 return
             live = [s for s in sessions if revocable(s.record, now, self.pull_grace)]
-            state, revoked, _ = self._revoking(current.record.state, live, pulled, now)
+            state, revoked, _ = self._revoking(current.record, live, pulled, now)
             closing = current.record.model_copy(update={"erasing": True})
             self.commit(current, closing, state, revoked, (), now)
             done = {s.record.session_id for s in live}

@@ -17,7 +17,7 @@ from shared import telemetry
 from shared.adapters.face import CreatedFaceSession, FaceClient, NewFaceSession
 from shared.adapters.repositories import FaceSessionOwners, SubjectRepository
 from shared.adapters.tables import Versioned
-from shared.domain.attempts import Absorbed, absorb, is_open
+from shared.domain.attempts import Absorbed, is_open
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_refusal
 from shared.domain.ip_policy import ip_ref, refuse_from_ip
@@ -131,7 +131,7 @@ class SessionIssuer:
                 return view
             subject = self._through_gate(current.record, now)
             own = sorted((s for s in sessions if is_open(s.record, now, self.pull_grace)), key=_created)
-            absorbed = self._pull_own(subject.state, own[: self.pull_limit], issue.pulled, now)
+            absorbed = self._pull_own(subject, own[: self.pull_limit], issue.pulled, now)
             state = absorbed[-1][1].state if absorbed else subject.state
             ip_state = self.address.count(absorbed, now, issue.pulled, ip, self.address.state(ip) if ip else None, own)
             refusal = (
@@ -275,13 +275,13 @@ class SessionIssuer:
         return subject.model_copy(update={"gated": False})
 
     def _pull_own(
-        self, state: SubjectState, own: list[Versioned[Session]], pulled: Readings, now: datetime
+        self, subject: Subject, own: list[Versioned[Session]], pulled: Readings, now: datetime
     ) -> list[tuple[Versioned[Session], Absorbed]]:
         """Read the subject's open sessions from Face and absorb their final attempts, in order."""
-        out = []
+        out, state = [], subject.state
         for session in own:
             reading = self.reads.read(session.record.session_id, pulled, session.record.face_deleted)
-            absorbed = absorb(state, session.record, reading, now, self.policy)
+            absorbed = self.endings.absorb(subject, state, session.record, reading, now)
             state = absorbed.state
             if absorbed.session != session.record or absorbed.attempts:
                 out.append((session, absorbed))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from shared.adapters.repositories import SubjectRepository
-from shared.domain.attempts import FaceReading, absorb
+from shared.domain.attempts import FaceReading
 from shared.domain.clock import Clock
 from shared.domain.policy import Policy, SubjectStatus, record_digest_mismatch
 from shared.domain.records import Session
@@ -69,7 +69,7 @@ class SessionResults:
             if session.record.calls_used >= session.record.calls_allowed:
                 raise TokenExhausted("The session token has no calls left.", retry_after=None)
             reading = self.reads.read(session_id, pulled, session.record.face_deleted)
-            result = absorb(subject.record.state, session.record, reading, now, self.policy)
+            result = self.endings.absorb(subject.record, subject.record.state, session.record, reading, now)
             self.address.count([(session, result)], now, pulled)
             faces = reading.latest_digest() or session.record.last_digest
             untrusted = digest is not None and faces is not None and not hmac.compare_digest(digest, faces)

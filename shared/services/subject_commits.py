@@ -67,6 +67,10 @@ class SubjectCommits:
         """Count and log what a committed change did: attempts read, a timeout begun, a flag raised."""
         for a in attempts:
             telemetry.count("attempts", decision=a.liveness_decision or a.attempt_status or "none")
+        if lineage := sum(e.lineage for e in after.state.face_evidence) - sum(
+            e.lineage for e in before.state.face_evidence
+        ):
+            telemetry.count("face.lineage_matches", max(0, lineage))
         timed_out = after.state.timed_out_until and after.state.timed_out_until != before.state.timed_out_until
         if not (timed_out or flagged):
             return  # the common case: no pseudonym to compute
