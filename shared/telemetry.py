@@ -316,6 +316,7 @@ COUNTERS = {
     "terminated, or a newer session replaced it), by reason",
     "sessions.revoke_failed": "Revocations that failed after the change that called for them (retried by the sweep)",
     "face.deletions_owed": "Face session deletions owed to the retention sweep because Face failed",
+    "attempts.ip_mismatch": "Attempts Face saw from outside the address expected for their session (v1.3)",
     "face.lineage_matches": "Face abuse verdicts naming only the subject's own lineage (kept as evidence, no flag)",
 }
 GAUGES = {

@@ -14,7 +14,7 @@ from shared.api.models import (
     TimelineEvent,
 )
 from shared.domain.policy import Policy, prune
-from shared.domain.records import CustomerStatus, Subject
+from shared.domain.records import Attempt, CustomerStatus, Subject
 from shared.services.review_queries import SubjectDetail
 
 
@@ -54,7 +54,7 @@ def timeline(detail: SubjectDetail) -> list[TimelineEvent]:
             session_id=a.session_id,
             attempt_id=a.attempt_id,
             decision=a.liveness_decision,
-            detail=f"{a.attempt_status}; Face abuse monitoring flagged it" if a.abuse_detected else a.attempt_status,
+            detail=_attempt_detail(a),
         )
         for a in detail.attempts
     ]
@@ -91,3 +91,13 @@ def detail_view(
         ],
         gate=GateState(gated=detail.gate.gated, reason=detail.gate.reason, until=detail.gate.until),
     )
+
+
+def _attempt_detail(a: Attempt) -> str | None:
+    """An attempt's status with its evidence: Face's abuse verdict, an address other than expected."""
+    notes = [a.attempt_status or ""]
+    if a.abuse_detected:
+        notes.append("Face abuse monitoring flagged it")
+    if a.ip_mismatch:
+        notes.append("ip_mismatch: made from another address than the one expected")
+    return "; ".join(n for n in notes if n) or None

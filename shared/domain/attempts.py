@@ -48,6 +48,7 @@ class SeenAttempt:
     abuse_detected: bool = False  # Face v1.3 abuse monitoring flagged this attempt
     flagged: tuple[FlaggedRef, ...] = ()  # the other sessions it named
     digest: str | None = None  # what Face computed for the attempt's result (the device reports its own)
+    ip_mismatch: bool = False  # v1.3: the attempt came from outside the address expected for the session
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def _record(session: Session, attempt: SeenAttempt, now: datetime) -> Attempt:
         liveness_decision=attempt.decision.value if attempt.decision else None,
         recorded_at=now,
         abuse_detected=attempt.abuse_detected,
+        ip_mismatch=attempt.ip_mismatch,
     )
 
 

@@ -150,6 +150,7 @@ class Attempt(Record):
     liveness_decision: str | None = None
     recorded_at: AwareDatetime
     abuse_detected: bool = False  # Face v1.3 abuse monitoring flagged this attempt
+    ip_mismatch: bool = False  # v1.3: attempted from outside the address expected (evidence, no raw IP)
 
 
 class OutboxEntry(Record):

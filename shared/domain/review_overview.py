@@ -18,8 +18,8 @@ from pydantic.alias_generators import to_camel
 
 from shared.domain.policy import DIGEST_MISMATCH_REASON, FACE_ABUSE_REASON
 
-StatKind = Literal["flag", "confirm", "override", "reset", "feedback"]
-STAT_KINDS: tuple[StatKind, ...] = ("flag", "confirm", "override", "reset", "feedback")
+StatKind = Literal["flag", "confirm", "override", "reset", "feedback", "ip_mismatch"]
+STAT_KINDS: tuple[StatKind, ...] = ("flag", "confirm", "override", "reset", "feedback", "ip_mismatch")
 DECISIONS = ("confirm", "override", "reset")
 REASON_KINDS = ("timeouts", "spoofface", "face_abuse", "digest_mismatch", "other")
 MAX_DAYS = 366
@@ -72,6 +72,7 @@ class Overview(_Camel):
     decisions: dict[str, int]
     override_rate_by_reason: dict[str, float]
     feedback_by_category: dict[str, int]
+    ip_mismatches_by_customer: dict[str, int] = {}  # v1.3 attempts from outside the expected address
     days: list[OverviewDay]
 
 
@@ -104,6 +105,7 @@ def overview(
         decisions={kind: sum(by[kind].values()) for kind in DECISIONS},
         override_rate_by_reason=rates,
         feedback_by_category=dict(sorted(by["feedback"].items())),
+        ip_mismatches_by_customer=dict(sorted(by["ip_mismatch"].items())),
         days=[_day(day, tallies.get(day, Counter())) for day in days],
     )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from shared.adapters.face import FaceClient, FaceSessionGone, FaceSessionResult
 from shared.domain.attempts import GONE, FaceReading, SeenAttempt
+from shared.domain.ip_policy import normalise_ip
 from shared.domain.policy import FlaggedRef, LivenessDecision
 
 Readings = dict[str, FaceReading]  # one request's Face reads by session id, kept across lost races
@@ -26,10 +27,23 @@ def reading_of(result: FaceSessionResult) -> FaceReading:
                     FlaggedRef(session_id=f.session_id, attempt_id=f.attempt_id) for f in a.abuse.flagged_sessions
                 ),
                 digest=a.result.digest if a.result else None,
+                ip_mismatch=_elsewhere(result.expected_client_ip, [c.ip for c in a.client_information]),
             )
             for a in result.results.attempts
         ),
     )
+
+
+def _elsewhere(expected: str | None, seen: list[str]) -> bool:
+    """Whether an attempt came from outside the address expected for its session (an IPv6 address
+    by its /64, as the per-address rule counts it); unreadable addresses are no evidence."""
+    if not expected:
+        return False
+    try:
+        want = normalise_ip(expected)
+        return any(normalise_ip(ip) != want for ip in seen)
+    except ValueError:
+        return False
 
 
 def _decision(raw: str | None) -> LivenessDecision | None:

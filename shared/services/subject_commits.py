@@ -67,6 +67,9 @@ class SubjectCommits:
         """Count and log what a committed change did: attempts read, a timeout begun, a flag raised."""
         for a in attempts:
             telemetry.count("attempts", decision=a.liveness_decision or a.attempt_status or "none")
+            if a.ip_mismatch:  # evidence for the reviewer, counted per customer in the overview
+                telemetry.count("attempts.ip_mismatch")
+                self.stats.record("ip_mismatch", after.customer_id, now, f"{a.session_id}|{a.attempt_id}")
         if lineage := sum(e.lineage for e in after.state.face_evidence) - sum(
             e.lineage for e in before.state.face_evidence
         ):
