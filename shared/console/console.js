@@ -101,6 +101,7 @@
       const view = button.dataset.view;
       if (view === "flags") loadFlags(currentStatus);
       if (view === "overview") loadOverview();
+      if (view === "policy") loadPolicy();
       if (view === "determinations") loadDeterminations(currentDStatus);
       if (view === "feedback") loadFeedback();
       if (view === "audit") loadAudit();
@@ -566,6 +567,120 @@
       axes: [{ values: (u, splits) => splits.map((v) => rules[v] ?? ""), splits: () => rules.map((_, i) => i) }, {}],
       series: [{}, { label: "Flags", stroke: "#0b5cad", fill: "#0b5cad99", paths: uPlot.paths.bars({ size: [0.5] }) }],
     }, [rules.map((_, i) => i), rules.map((r) => flagsByReason[r] || 0)], rulesBox));
+  }
+
+  // --- policy evaluation ---------------------------------------------------------------
+  const POLICY_FIELDS = [
+    ["POLICY_SPOOFS_TO_FLAG", "Spoofface decisions that flag", 1, 50],
+    ["POLICY_FAILED_CHECKS_LIMIT", "Failed checks that time out", 1, 100],
+    ["POLICY_TIMEOUTS_TO_FLAG", "Timeouts that flag", 1, 50],
+    ["POLICY_SESSIONS_PER_HOUR", "Sessions per hour", 1, 60],
+    ["POLICY_OPEN_SESSIONS", "Open sessions per subject", 1, 5],
+    ["POLICY_IP_FAILED_CHECKS_LIMIT", "Failed checks per address that time it out", 1, 200],
+    ["FACE_CLIENT_ATTEMPTS", "Attempts per session", 1, 3],
+  ];
+  let policyCharts = [];
+  let livePolicy = null;
+  const fields = $("#policy-form .policy-fields");
+  for (const [name, label, min, max] of POLICY_FIELDS) {
+    const id = `policy-${name.toLowerCase()}`;
+    // no max here: the server validates exactly as start-up does, and names what it refuses
+    const input = el("input", "", { id, name, type: "number", min: String(min), inputmode: "numeric", title: `${min}-${max}` });
+    fields.append(el("label", `${label} (${name})`, { for: id }), input);
+  }
+  const show1 = (v) => (v === null || v === undefined ? "—" : String(v));
+  const pair = (live, candidate, fmt = show1) => (candidate === undefined ? fmt(live) : `${fmt(live)} → ${fmt(candidate)}`);
+
+  async function loadPolicy() {
+    show("policy");
+    say("Evaluating…");
+    try {
+      livePolicy = await call("GET", "/review/policy-evaluation");
+    } catch (error) {
+      say(`Could not load: ${error.message}`);
+      return;
+    }
+    renderPolicy(livePolicy, null);
+    say("The live settings, evaluated.");
+  }
+
+  $("#policy-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const settings = {};
+    for (const input of fields.querySelectorAll("input")) if (input.value !== "") settings[input.name] = input.value;
+    $("#policy-error").textContent = "";
+    say("Evaluating…");
+    try {
+      const both = await call("POST", "/review/policy-evaluation", { settings });
+      livePolicy = both.live;
+      renderPolicy(both.live, both.candidate);
+      say("Candidate settings evaluated beside the live ones.");
+    } catch (error) {
+      $("#policy-error").textContent = error.message;
+      say("");
+    }
+  });
+
+  function renderPolicy(live, candidate) {
+    const other = (rows, i) => (candidate ? candidate[rows][i] : undefined);
+    rows("policy-honest", live.honest.map((h, i) => {
+      const c = other("honest", i);
+      return [percent(h.failRate), pair(h.timedOutPer10000, c?.timedOutPer10000),
+        pair(h.flaggedPer10000, c?.flaggedPer10000), pair(h.blockedPer10000, c?.blockedPer10000)];
+    }));
+    rows("policy-attack", live.attackers.map((a, i) => {
+      const c = other("attackers", i);
+      return [a.strategy, percent(a.passRate), pair(a.attemptsBeforeFirstRefusal, c?.attemptsBeforeFirstRefusal),
+        pair(a.attemptsBeforeFlag, c?.attemptsBeforeFlag), pair(a.neverFlagged, c?.neverFlagged, percent),
+        pair(a.passesBeforeStopped, c?.passesBeforeStopped, percent)];
+    }));
+    const list = $("#policy-assumptions");
+    list.replaceChildren(...live.assumptions.map((a) => el("li", a)));
+    drawPolicy(live, candidate);
+  }
+
+  function drawPolicy(live, candidate) {
+    for (const c of policyCharts) c.destroy();
+    policyCharts = [];
+    const honestBox = $("#policy-honest-chart");
+    const attackBox = $("#policy-attack-chart");
+    honestBox.replaceChildren();
+    attackBox.replaceChildren();
+    const strategies = [...new Set(live.attackers.map((a) => a.strategy))];
+    honestBox.dataset.points = String(live.honest.length);
+    attackBox.dataset.points = String(strategies.length);
+    honestBox.setAttribute("aria-label", `Chart of honest people flagged per 10,000 for ${live.honest.length} failure rates; the table below has every number.`);
+    attackBox.setAttribute("aria-label", `Chart of the share of attackers whose attack passed first, for ${strategies.length} strategies; the table below has every number.`);
+    if (typeof uPlot === "undefined") return;
+    const width = Math.min(900, honestBox.clientWidth || 900);
+    const line = (label, stroke, dash) => ({ label, stroke, width: 2, dash, points: { show: true, size: 7 } });
+    const categories = (labels) => [{ values: (u, splits) => splits.map((v) => labels[v] ?? ""), splits: () => labels.map((_, i) => i) }, {}];
+    const rates = live.honest.map((h) => percent(h.failRate));
+    const honestSeries = [{}, line("Flagged (live)", "#0b5cad"), line("Timed out (live)", "#6f42c1", [2, 3])];
+    const honestData = [rates.map((_, i) => i), live.honest.map((h) => h.flaggedPer10000), live.honest.map((h) => h.timedOutPer10000)];
+    if (candidate) {
+      honestSeries.push(line("Flagged (candidate)", "#a4000f", [6, 3]));
+      honestData.push(candidate.honest.map((h) => h.flaggedPer10000));
+    }
+    policyCharts.push(new uPlot({
+      width, height: 220, legend: { show: true },
+      scales: { x: { time: false, range: [-0.5, rates.length - 0.5] }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
+      axes: categories(rates), series: honestSeries,
+    }, honestData, honestBox));
+    const passRates = [...new Set(live.attackers.map((a) => a.passRate))];
+    const colours = ["#0b5cad", "#1a7f37", "#a4000f"];
+    const share = (e, s, r) => e.attackers.find((a) => a.strategy === s && a.passRate === r).passesBeforeStopped;
+    const attackSeries = [{}, ...passRates.map((r, i) => line(`${percent(r)} passing (live)`, colours[i % 3]))];
+    const attackData = [strategies.map((_, i) => i), ...passRates.map((r) => strategies.map((s) => share(live, s, r)))];
+    if (candidate) {
+      attackSeries.push(line(`${percent(passRates[0])} passing (candidate)`, "#6f42c1", [6, 3]));
+      attackData.push(strategies.map((s) => share(candidate, s, passRates[0])));
+    }
+    policyCharts.push(new uPlot({
+      width, height: 240, legend: { show: true },
+      scales: { x: { time: false, range: [-0.5, strategies.length - 0.5] }, y: { range: [0, 1] } },
+      axes: categories(strategies), series: attackSeries,
+    }, attackData, attackBox));
   }
 
   // --- feedback and audit ----------------------------------------------------------------

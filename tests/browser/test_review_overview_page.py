@@ -89,7 +89,32 @@ def test_the_overview_page_shows_the_same_numbers_as_charts_and_tables(stack, br
     page.close()
 
 
-@pytest.mark.parametrize("view", ["Overview", "Flags", "Determinations"])
+def test_the_policy_view_charts_the_evaluation_with_every_number_and_tries_a_candidate(stack, browser):
+    live = requests.get(f"{stack.base_url}/v1/review/policy-evaluation", headers=stack.admin_headers, timeout=60)
+    assert live.status_code == 200, live.text
+    page = open_view(browser, stack, "Policy", height=2200)
+    page.locator("#policy-attack-chart[data-points]").wait_for()
+    assert page.locator("#policy-honest-chart canvas").count() == 1
+    assert page.locator("#policy-attack-chart canvas").count() == 1
+    honest = [row.inner_text().split("\t") for row in page.locator("#policy-honest tbody tr").all()]
+    assert [h[2] for h in honest] == [str(h["flaggedPer10000"]) for h in live.json()["honest"]]
+    attacks = page.locator("#policy-attack tbody tr")
+    assert attacks.count() == len(live.json()["attackers"])
+
+    page.get_by_label("Spoofface decisions that flag (POLICY_SPOOFS_TO_FLAG)").fill("5")
+    page.get_by_role("button", name="Evaluate beside the live settings").click()
+    page.get_by_text("Candidate settings evaluated beside the live ones.").wait_for()
+    first = page.locator("#policy-attack tbody tr").first.inner_text().split("\t")
+    assert first[0] == "one_guid" and first[3] == "3 → 5"  # attempts to the flag, live then candidate
+    page.get_by_label("Spoofface decisions that flag (POLICY_SPOOFS_TO_FLAG)").fill("99")
+    page.get_by_role("button", name="Evaluate beside the live settings").click()
+    page.locator("#policy-error:has-text('POLICY_SPOOFS_TO_FLAG')").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review-console-policy.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize("view", ["Overview", "Flags", "Determinations", "Policy"])
 def test_the_console_views_have_no_accessibility_violations(stack, browser, scenario, view):
     assert axe_violations(browser, stack, view) == []  # axe-core's WCAG 2 A/AA rules
 
