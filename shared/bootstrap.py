@@ -29,7 +29,7 @@ from shared.adapters.repositories import AddressCounters, FaceSessionOwners, Rev
 from shared.adapters.retention_rows import RetentionRows
 from shared.adapters.review_stats import ReviewStats
 from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
-from shared.adapters.tables import Tables, at_once
+from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
 from shared.domain.ip_policy import IpPolicy
@@ -177,7 +177,8 @@ def storage(settings: Settings, clock: Clock, storage_hook: Callable[[Any], None
     tables = Tables.from_settings(settings, storage_hook)
     queue = NotificationQueue.from_settings(settings, storage_hook)
     webhook_queue = WebhookQueue.from_settings(settings, storage_hook)
-    at_once(lambda ensure: ensure(), (tables.ensure, queue.ensure, webhook_queue.ensure))
+    for ensure in (tables.ensure, queue.ensure, webhook_queue.ensure):
+        ensure()
     keys = settings.keyring()
     expiry = ExpiryIndex(tables, keys)
     idle = retention_from(settings).idle_subject

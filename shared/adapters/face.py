@@ -286,7 +286,7 @@ class FaceRestClient:
             base_url=self._base,
             # DistributedTracingPolicy: each call is a dependency span (azure-core's OpenTelemetry tracing)
             policies=[HeadersPolicy({"Accept": "application/json"}), retry, auth, DistributedTracingPolicy()],
-            transport=http_transport(),
+            transport=http_transport(timeout_seconds, timeout_seconds),
         )
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -8,8 +8,7 @@ listed in a model's `json_fields` become JSON text columns.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -72,7 +71,7 @@ def is_storage_outage(exc: BaseException) -> bool:
 def client_options(settings: Settings) -> dict[str, Any]:
     """Bounded SDK retries and per-call timeouts, so a hung or throttled account answers within seconds."""
     return {
-        "transport": http_transport(),
+        "transport": http_transport(settings.storage_timeout_seconds, settings.storage_timeout_seconds),
         "retry_total": settings.storage_max_retries,
         "retry_backoff_factor": 0.2,
         "retry_backoff_max": 1,
@@ -113,17 +112,10 @@ class Tables:
         return self._service.get_table_client(self.name(table))
 
     def ensure(self) -> None:
-        """Create every table the app uses if it is missing, all at once (a cold start waits for
-        the slowest call, not for their sum)."""
-        at_once(lambda table: self._service.create_table_if_not_exists(self.name(table)), TABLES)
-
-
-def at_once(call: Callable[[Any], Any], items: Iterable[Any]) -> None:
-    """Run `call` on every item concurrently; the first failure is raised once all are done."""
-    items = list(items)
-    with ThreadPoolExecutor(max_workers=len(items) or 1) as pool:
-        for future in [pool.submit(call, item) for item in items]:
-            future.result()
+        """Create every table the app uses if it is missing, one after the other: storage that is
+        down answers the first call and is not asked again (docs/scale.md, "Cold start")."""
+        for table in TABLES:
+            self._service.create_table_if_not_exists(self.name(table))
 
 
 def utc(value: datetime) -> datetime:
