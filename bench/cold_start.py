@@ -24,6 +24,7 @@ import requests
 from bench.figures import print_figures
 from bench.harness import running_app
 from devtools.stack import ROOT, free_port
+from shared.settings_catalog import sample
 
 MINIMAL = ROOT / "bench" / "minimal_app"
 
@@ -35,7 +36,8 @@ def first_response(script_root: Path, key: str, guid: str, timeout: float = 60) 
     host = subprocess.Popen(
         [sys.executable, "-m", "devtools.localhost", "--script-root", str(script_root), "--port", str(port)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        # the sample's settings (the queue and schedule names its bindings reference), then this run's
+        env={**sample()["Values"], **os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
