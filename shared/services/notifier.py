@@ -58,9 +58,9 @@ class Notifier:
     sender_address: str
     support_contact: str
     window_days: int
-    escalation: CustomerEscalation | None = None  # counts an abuse confirmation against its customer
-    stats: ReviewStats | None = None  # counts each confirmation for the review overview
-    names: SubjectNames | None = None  # names a subject erased since the message was queued by its pseudonym
+    escalation: CustomerEscalation  # counts an abuse confirmation against its customer
+    stats: ReviewStats  # counts each confirmation for the review overview
+    names: SubjectNames  # names a subject erased since the message was queued by its pseudonym
     send_attempts: int = 3
     poll_interval: float = 2.0
     max_dequeue: int = 5
@@ -75,14 +75,14 @@ class Notifier:
                 body, f"rejected-{message_id}", "malformed", f"not a notification message: {_fields(exc)}"
             )
         guid = note.correlation_id
-        if self.names is not None and guid:  # erased since it was queued: the pseudonym, never the GUID
+        if guid:  # erased since it was queued: the pseudonym, never the GUID
             note = note.model_copy(update={"correlation_id": self.names.current(note.customer_id, guid)})
-        if note.kind is NotificationKind.ABUSE_CONFIRMED and self.escalation is not None:
+        if note.kind is NotificationKind.ABUSE_CONFIRMED:
             self.escalation.confirmed(note)  # idempotent: a redelivery counts nothing twice
-            if self.names is not None and guid and (named := self.names.current(note.customer_id, guid)) != guid:
+            if guid and (named := self.names.current(note.customer_id, guid)) != guid:
                 self.names.pseudonymise_determinations(note.customer_id, guid)  # erased while we wrote it
                 note = note.model_copy(update={"correlation_id": named})
-        if note.kind is NotificationKind.ABUSE_CONFIRMED and self.stats is not None:  # once per notification id
+        if note.kind is NotificationKind.ABUSE_CONFIRMED:  # counted once per notification id
             self.stats.record("confirm", reason_kind(note.reason), note.determined_at, note.notification_id)
         found = self.customers.get(note.customer_id)
         if found is None:

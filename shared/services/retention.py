@@ -77,10 +77,10 @@ class RetentionSweep:
     audit: AuditLog
     clock: Clock
     policy: RetentionPolicy
-    delete_owed: Callable[[str], bool] | None = None  # deletes at Face a session erasure could not
-    sweep_determinations: Callable[[str, datetime], dict[str, int]] | None = None  # overdue, and long closed
-    publish_events: Callable[[str], int] | None = None  # queues webhook events a crash left behind
-    review_stats: ReviewStats | None = None  # folds settled days into summaries, drops expired days
+    delete_owed: Callable[[str], bool]  # deletes at Face a session erasure could not
+    sweep_determinations: Callable[[str, datetime], dict[str, int]]  # overdue, and long closed
+    publish_events: Callable[[str], int]  # queues webhook events a crash left behind
+    review_stats: ReviewStats  # folds settled days into summaries, drops expired days
     on_batch: Callable[[int], None] | None = None  # observes progress (tests use it to stop a sweep half-way)
     last: Tally = field(default_factory=Tally)
 
@@ -104,9 +104,8 @@ class RetentionSweep:
                     "feedback", self._delete_days("feedback", "created_at", now - self.policy.feedback, tally)
                 ),
             ),
+            ("reviewStats", lambda: self._review_stats(now, tally)),
         ]
-        if self.review_stats is not None:
-            steps.append(("reviewStats", lambda: self._review_stats(now, tally)))
         for name, step in steps:
             try:
                 step()
@@ -147,11 +146,9 @@ class RetentionSweep:
     def _check_customer(self, partition: str, now: datetime, tally: Tally) -> None:
         """Expire the customer's determinations past respondBy (suspending it), and relay audit
         entries a customer change left waiting (its relay failed at the time)."""
-        if self.sweep_determinations is not None:
-            for kind, n in self.sweep_determinations(partition, now).items():
-                tally.add(kind, n)
-        if self.publish_events is not None:
-            tally.add("webhookEventsQueued", self.publish_events(partition))
+        for kind, n in self.sweep_determinations(partition, now).items():
+            tally.add(kind, n)
+        tally.add("webhookEventsQueued", self.publish_events(partition))
         waiting = self.rows.audit_waiting(partition)
         tally.rows_read += len(waiting)
         self.audit.relay("customers", partition, waiting)
@@ -184,7 +181,7 @@ class RetentionSweep:
         tally.rows_read += len(rows)
         for row in rows:
             if row["RowKey"] == OWED_ROW:
-                if self.delete_owed is not None and self.delete_owed(partition):
+                if self.delete_owed(partition):
                     tally.add("faceSessionsOwed", 1)
                 else:
                     tally.add("faceDeletionsStillOwed", 1)  # the backlog an operator watches
@@ -213,7 +210,6 @@ class RetentionSweep:
     # --- day-partitioned tables ------------------------------------------------------------
     def _review_stats(self, now: datetime, tally: Tally) -> None:
         """Fold settled days' events into their summaries; drop days past their retention."""
-        assert self.review_stats is not None
         tally.add("statsFolded", self.review_stats.compact(now.date()))
         tally.add("reviewStats", self.review_stats.delete_before((now - self.policy.review_stats).date()))
 

@@ -60,11 +60,11 @@ class SubjectRetention:
     audit: AuditLog
     expiry: ExpiryIndex
     policy: RetentionPolicy
-    settle: Callable[[str, str, str], bool] | None = None  # counts a session's last attempts before it goes
-    face_ledger: FaceSessionLedger | None = None
-    on_batch: Callable[[int], None] | None = None
-    webhooks: WebhookService | None = None  # queues webhook events a crash left beside their change
-    revoke: Callable[[str, str], int] | None = None  # revokes what a stopped subject still holds (a crash left it)
+    settle: Callable[[str, str, str], bool]  # counts a session's last attempts before it goes
+    face_ledger: FaceSessionLedger
+    webhooks: WebhookService  # queues webhook events a crash left beside their change
+    revoke: Callable[[str, str], int]  # revokes what a stopped subject still holds (a crash left it)
+    on_batch: Callable[[int], None] | None = None  # observes progress (tests stop a sweep half-way)
 
     def check(self, partition: str, now: datetime, tally: Tally) -> None:
         """Remove what is due in one subject partition and file its next check."""
@@ -77,22 +77,21 @@ class SubjectRetention:
         unfinished = self._finish_decision(partition, customer_id, correlation_id, rows, subject, tally)
 
         sessions = [r for r in rows if r["RowKey"].startswith("session_")]
-        if self._left_open(subject, sessions, now) and self.revoke is not None:
+        if self._left_open(subject, sessions, now):
             tally.add("sessionsRevoked", self.revoke(customer_id, correlation_id))
         due = [r for r in sessions if r["expires_at"] + self.policy.session_grace < now]
         ready, settled = self._settled(customer_id, correlation_id, due)
         tally.add("sessions", deleter.delete(ready))
         gone = {r["RowKey"] for r in ready}
         left = [r["expires_at"] for r in sessions if r["RowKey"] not in gone]
-        if self.face_ledger is not None:  # no attempt row names these: their ledger rows go with them
+        if ready:  # no attempt row names these: their ledger rows go with them
             unread = [r for r in ready if not json.loads(r.get("recorded_attempts") or "[]")]
             self.face_ledger.forget(r["RowKey"].removeprefix("session_") for r in unread)
 
         attempts = [r for r in rows if r["RowKey"].startswith("attempt_")]
         if attempts and (subject is None or subject.state.status is not SubjectStatus.FLAGGED):
             tally.add("attempts", deleter.delete(attempts))
-            if self.face_ledger is not None:  # the owner rows live as long as the attempts
-                self.face_ledger.forget({r["RowKey"].split("_")[1] for r in attempts})
+            self.face_ledger.forget({r["RowKey"].split("_")[1] for r in attempts})  # they live as long
 
         if subject is not None and subject_row is not None:
             subject = self._apply_fate(subject, subject_row, now, tally, deleter)
@@ -148,8 +147,6 @@ class SubjectRetention:
         """The due session rows ready to go, each settled first (its last final attempts counted,
         docs/abuse-policy.md); one Face cannot read now stays for the next check. Also whether any was
         settled here (it may have recorded attempts just now)."""
-        if self.settle is None:
-            return due, False
         ready: list[Any] = []
         settled = False
         for row in due:
@@ -184,7 +181,7 @@ class SubjectRetention:
                 tally.add("failedChecks", 1)
                 finished = False
         events = [event_of(r) for r in rows if is_event_row(r)]
-        if events and self.webhooks is not None:
+        if events:
             self.webhooks.publish(customer_id, events, "subjects", partition)
         waiting = [from_entity(AuditEntry, r) for r in rows if r["RowKey"].startswith(AUDIT_ROW_PREFIX)]
         if waiting and self.audit.relay("subjects", partition, waiting) < len(waiting):

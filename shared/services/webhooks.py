@@ -55,6 +55,11 @@ class Registration:
     secret: str
 
 
+def as_is(customer_id: str, correlation_id: str | None) -> str | None:
+    """Until the bootstrap wires `SubjectNames.current`: the GUID as given."""
+    return correlation_id
+
+
 @dataclass
 class WebhookService:
     registrations: WebhookRegistrations
@@ -70,7 +75,7 @@ class WebhookService:
     resolve: Resolve = resolve_host
     send: Callable[[Target, bytes, dict[str, str], float], int] = webhook_http.post
     _slow: dict[str, float] = field(default_factory=dict)  # customer → until when its deliveries wait (monotonic)
-    names: Callable[[str, str | None], str | None] | None = None  # a GUID as of now: its pseudonym once erased
+    names: Callable[[str, str | None], str | None] = as_is  # a GUID as of now: its pseudonym once erased (wired after)
 
     # --- registration ---------------------------------------------------------------------
     def register(self, customer_id: str, url: str, events: list[str] | None) -> Registration:
@@ -159,7 +164,7 @@ class WebhookService:
     def _named_now(self, event: WebhookEvent) -> WebhookEvent:
         """The event as sent now: a subject erased since it was queued appears by its pseudonym."""
         guid = event.data.get("correlationId")
-        if self.names is None or not isinstance(guid, str):
+        if not isinstance(guid, str):
             return event
         named = self.names(event.customer_id, guid)
         return event if named == guid else event.model_copy(update={"data": {**event.data, "correlationId": named}})
