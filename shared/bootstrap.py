@@ -50,6 +50,7 @@ from shared.services.notifier import Notifier
 from shared.services.operations import Operations
 from shared.services.retention import RetentionSweep, retention_from
 from shared.services.review import ReviewService
+from shared.services.review_claims import ReviewClaims
 from shared.services.review_overview import ReviewOverviewService
 from shared.services.review_queries import ReviewQueries
 from shared.services.session_endings import SessionEndings
@@ -90,6 +91,7 @@ class Services:
     sessions: SessionService
     review: ReviewService
     review_queries: ReviewQueries
+    claims: ReviewClaims
     feedback: FeedbackService
     erasure: ErasureService
     retention: RetentionSweep
@@ -431,6 +433,7 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
         subject_access=SubjectAccess(st.subjects, keys, clock),
         keys=keys,
         review_queries=queries,
+        claims=ReviewClaims(st.subjects, uow, st.audit, clock, keys, timedelta(seconds=settings.review_claim_seconds)),
         overview=ReviewOverviewService(st.stats, queries, clock, sla),
         operations=Operations(queries, queues, clock, sla),
         clock=clock,

@@ -124,3 +124,9 @@ class UnsupportedMediaType(DomainError):
 
 class FaceVersionUnsupported(DomainError):
     status, code = 409, "face_version_unsupported"
+
+
+class Claimed(DomainError):
+    """Another reviewer holds a claim on this flag (docs/api.md, claims)."""
+
+    status, code = 409, "claimed"

@@ -105,6 +105,7 @@ class Settings(BaseModel):
     remediation_response_days: int = Field(14, alias="REMEDIATION_RESPONSE_DAYS", ge=1, le=365)
     review_guidelines_json: str | None = Field(None, alias="REVIEW_GUIDELINES_JSON")
     review_sla_seconds: int = Field(86400, alias="REVIEW_SLA_SECONDS", ge=60)
+    review_claim_seconds: int = Field(900, alias="REVIEW_CLAIM_SECONDS", ge=60, le=86400)
 
     @field_validator("review_guidelines_json")
     @classmethod

@@ -142,6 +142,10 @@ ROWS: tuple[Row, ...] = (
         "how long a flag may wait for a reviewer; `GET /review/overview` counts the ones past it as `overdue`, and the Bicep alerts on the oldest",
     ),
     Row(
+        ("REVIEW_CLAIM_SECONDS",),
+        "how long a reviewer's claim on a pending flag lasts (60-86400); meanwhile another reviewer's decision on it is a 409 `claimed` (an Administrator may take it over)",
+    ),
+    Row(
         ("REMEDIATION_RESPONSE_DAYS",),
         "days a customer has to answer a standard determination (`respondBy`); without an accepted response by then the sweep expires it and suspends the customer",
     ),

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from pydantic import Field
 
-from shared.api.auth import decider_name
 from shared.api.models import ApiModel
 from shared.domain.policy import SubjectStatus
 from shared.domain.records import ReviewDecision, Session
+from shared.domain.review_people import decider_name
 from shared.services.subject_access import SubjectRecords
 
 

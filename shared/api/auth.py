@@ -18,12 +18,12 @@ from shared.adapters.audit_log import AuditLog
 from shared.api.http import STATE_CHANGING, client_network
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
+from shared.domain.review_people import ADMIN_KEY_ACTOR, ADMIN_KEY_NAME, Decider
 from shared.domain.secrets import address_ref, subject_ref
 from shared.errors import Forbidden, Unauthorized
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
 ADMIN_KEY_HEADER = "x-admin-key"
-ADMIN_KEY_ACTOR = "admin-key"
 
 
 class Role(StrEnum):
@@ -31,19 +31,22 @@ class Role(StrEnum):
     ADMINISTRATOR = "Administrator"
 
 
+OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+
+
 @dataclass(frozen=True)
 class Principal:
     name: str
     roles: frozenset[str]
+    object_id: str = ADMIN_KEY_NAME  # the Entra object id of a signed-in person
 
     def has(self, role: Role) -> bool:
         """Administrator can do everything Reviewer can."""
         return role in self.roles or Role.ADMINISTRATOR in self.roles
 
-
-def decider_name(actor: str) -> str:
-    """How a decision names who made it: the signed-in person's name, or `administrator key`."""
-    return "administrator key" if actor == ADMIN_KEY_ACTOR else actor.removeprefix("user:")
+    def decider(self) -> Decider:
+        """The person, as decisions, claims and second reviews record them."""
+        return Decider(self.name, self.object_id, Role.ADMINISTRATOR in self.roles)
 
 
 def _admin_key_matches(presented: str, configured: str | None) -> bool:
@@ -61,9 +64,10 @@ def _decode_principal(header: str) -> Principal | None:
         name_type = data.get("name_typ") or "name"
         roles = frozenset(str(c.get("val")) for c in claims if c.get("typ") in (role_type, "roles"))
         name = next((str(c.get("val")) for c in claims if c.get("typ") == name_type), None) or "unknown"
+        oid = next((str(c.get("val")) for c in claims if c.get("typ") in OBJECT_ID_CLAIMS), None)
     except (ValueError, binascii.Error, TypeError, AttributeError):
         return None
-    return Principal(name=f"user:{name}", roles=roles)
+    return Principal(name=f"user:{name}", roles=roles, object_id=oid or f"name:{name}")
 
 
 @dataclass

@@ -181,6 +181,21 @@ class FlagItem(ApiModel):
     reason: str | None = None
     decided_at: datetime | None = None
     counters: Counters
+    claimed_by: str | None = Field(None, description="Who is working on this flag (a live claim)")
+    claimed_until: datetime | None = None
+
+
+class ClaimRequest(ApiModel):
+    """`takeOver`: an Administrator takes another reviewer's claim (audited)."""
+
+    take_over: bool = False
+
+
+class ClaimView(ApiModel):
+    """Who holds the claim on a pending flag, and until when."""
+
+    claimed_by: str
+    claimed_until: datetime
 
 
 class TimelineEvent(ApiModel):
@@ -197,6 +212,7 @@ class DecisionView(ApiModel):
     reason: str
     by: str
     at: datetime
+    by_id: str | None = Field(None, description="The decider's Entra object id, or `administrator key`")
     new_correlation_id: str | None = None
     guideline_id: str | None = None
 

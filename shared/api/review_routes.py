@@ -106,7 +106,9 @@ def get_subject(req: func.HttpRequest, s: Services, staff: Principal) -> func.Ht
 def decide_subject(req: func.HttpRequest, s: Services, reviewer: Principal) -> func.HttpResponse:
     body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
     severity = body.severity or Severity.STANDARD
-    decided = s.review.decide(*_address(req), body.decision, body.reason, reviewer.name, severity, body.guideline_id)
+    decided = s.review.decide(
+        *_address(req), body.decision, body.reason, reviewer.decider(), severity, body.guideline_id
+    )
     return _decision(decided)
 
 
@@ -163,7 +165,7 @@ def review_overview(req: func.HttpRequest, s: Services, staff: Principal) -> fun
 )
 def reset_subject(req: func.HttpRequest, s: Services, reviewer: Principal) -> func.HttpResponse:
     body = parse_body(req, ResetRequest, s.settings.max_body_bytes)
-    return _decision(s.review.reset(*_address(req), body.reason, reviewer.name))
+    return _decision(s.review.reset(*_address(req), body.reason, reviewer.decider()))
 
 
 @api.route(

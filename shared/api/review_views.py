@@ -40,6 +40,8 @@ def flag_item(subject: Subject, policy: Policy, now: datetime) -> FlagItem:
         reason=subject.state.flag_reason,
         decided_at=subject.decided_at,
         counters=counters(subject, policy, now),
+        claimed_by=subject.claim.by if subject.claim and subject.claim.until > now else None,
+        claimed_until=subject.claim.until if subject.claim and subject.claim.until > now else None,
     )
 
 

@@ -161,6 +161,7 @@
       tr.append(ageCell, el("td", item.reason || ""));
       tr.append(el("td", item.counters.failedChecksInWindow), el("td", item.counters.spooffaceInWindow));
       tr.append(el("td", item.counters.timeoutsInWindow));
+      tr.append(el("td", item.claimedBy ? `${item.claimedBy} until ${utc(item.claimedUntil)}` : ""));
       tbody.append(tr);
     }
     $("#flags-empty").hidden = rows.length > 0;

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pydantic import AwareDatetime
 
 from shared.domain.policy import SubjectState
+from shared.domain.review_people import Claim
 from shared.domain.secrets import ERASED_PREFIX
 from shared.domain.values import Value
 
@@ -58,6 +59,7 @@ class ReviewDecision(Value):
     reason: str
     by: str
     at: AwareDatetime
+    by_id: str | None = None  # the decider's object id (`administrator key` for the key); absent on older decisions
     new_correlation_id: str | None = None
     notification_id: str | None = None  # the email it caused (erasure scrubs the GUID from its ledger entry)
     guideline_id: str | None = None  # the reviewer guideline it followed
@@ -83,7 +85,7 @@ class Customer(Record):
 class Subject(Record):
     """One correlation GUID under one customer: consent, policy state and links."""
 
-    json_fields: ClassVar[frozenset[str]] = frozenset({"state", "decisions", "attempt_hours"})
+    json_fields: ClassVar[frozenset[str]] = frozenset({"state", "decisions", "attempt_hours", "claim"})
 
     customer_id: str
     correlation_id: str
@@ -106,6 +108,7 @@ class Subject(Record):
     gate_until: AwareDatetime | None = None  # on a gate record (`erased-<pseudonym>`): when it lets the GUID go
     sweep_at: AwareDatetime | None = None  # the hour a retention check of this partition was filed for
     attempt_hours: tuple[AwareDatetime, ...] = ()  # hours attempt decisions were recorded in (when they fall due)
+    claim: Claim | None = None  # a reviewer working on the flag (docs/abuse-policy.md, "Claims")
 
     @property
     def erased(self) -> bool:

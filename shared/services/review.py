@@ -36,11 +36,13 @@ from shared.domain.records import (
     Subject,
 )
 from shared.domain.review_overview import reason_kind
+from shared.domain.review_people import Decider
 from shared.domain.secrets import subject_ref, subject_refs
 from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.services.customers import no_revocation
 from shared.services.escalation import CustomerEscalation
+from shared.services.review_claims import refuse_if_claimed
 from shared.unit_of_work import Listing, SubjectChange, SubjectKey, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ class ReviewService:
         correlation_id: str,
         decision: DecisionKind,
         reason: str,
-        reviewer: str,
+        decider: Decider,
         severity: Severity = Severity.STANDARD,
         guideline_id: str | None = None,
     ) -> Subject:
@@ -96,15 +98,15 @@ class ReviewService:
         if guideline_id is not None and guideline_id not in {g.id for g in self.guidelines}:
             raise InvalidRequest("guidelineId is not one of GET /review/guidelines.")
         if decision is DecisionKind.CONFIRM:
-            return self.confirm(customer_id, correlation_id, reason, reviewer, severity, guideline_id)
-        return self.override(customer_id, correlation_id, reason, reviewer, guideline_id)
+            return self.confirm(customer_id, correlation_id, reason, decider, severity, guideline_id)
+        return self.override(customer_id, correlation_id, reason, decider, guideline_id)
 
     def confirm(
         self,
         customer_id: str,
         correlation_id: str,
         reason: str,
-        reviewer: str,
+        decider: Decider,
         severity: Severity = Severity.STANDARD,
         guideline_id: str | None = None,
     ) -> Subject:
@@ -132,13 +134,13 @@ class ReviewService:
             )
             return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,), guideline_id=guideline_id)
 
-        decided = self._decide(customer_id, correlation_id, DecisionKind.CONFIRM, reason, reviewer, change)
+        decided = self._decide(customer_id, correlation_id, DecisionKind.CONFIRM, reason, decider, change)
         if severity is Severity.SEVERE and notes:
             self.escalation.confirmed(notes[0])  # at once; the consumer later finds it done
         return decided
 
     def override(
-        self, customer_id: str, correlation_id: str, reason: str, reviewer: str, guideline_id: str | None = None
+        self, customer_id: str, correlation_id: str, reason: str, decider: Decider, guideline_id: str | None = None
     ) -> Subject:
         """A pending flag was wrong: the GUID is retired and a fresh one handed out."""
 
@@ -146,9 +148,9 @@ class ReviewService:
             _require_pending(subject)
             return Decided(SubjectStatus.RETIRED, successor=_successor(subject), guideline_id=guideline_id)
 
-        return self._decide(customer_id, correlation_id, DecisionKind.OVERRIDE, reason, reviewer, change)
+        return self._decide(customer_id, correlation_id, DecisionKind.OVERRIDE, reason, decider, change)
 
-    def reset(self, customer_id: str, correlation_id: str, reason: str, reviewer: str) -> Subject:
+    def reset(self, customer_id: str, correlation_id: str, reason: str, decider: Decider) -> Subject:
         """Retire a GUID and hand out a fresh one (consent carried over, counters fresh)."""
 
         def change(subject: Subject, now: datetime) -> Decided:
@@ -158,7 +160,7 @@ class ReviewService:
                 self.subjects.file_check(customer_id, correlation_id, now)  # finishes what a crash leaves
             return Decided(SubjectStatus.RETIRED, successor=_successor(subject))
 
-        return self._decide(customer_id, correlation_id, DecisionKind.RESET, reason, reviewer, change)
+        return self._decide(customer_id, correlation_id, DecisionKind.RESET, reason, decider, change)
 
     def _decide(
         self,
@@ -166,7 +168,7 @@ class ReviewService:
         correlation_id: str,
         kind: DecisionKind,
         reason: str,
-        reviewer: str,
+        decider: Decider,
         change: Callable[[Subject, datetime], Decided],
     ) -> Subject:
         """Commit a decision with its outbox and audit entry in one ETag-guarded transaction, then
@@ -182,9 +184,10 @@ class ReviewService:
             still_open[0] = any(not s.record.revoked and not s.record.face_deleted for s in sessions)
             subject, now = current.record, self.clock()
             flagged_by[:] = [reason_kind(subject.state.flag_reason)]
+            refuse_if_claimed(subject, decider, now)
             decided = change(subject, now)
-            updated = _decided(subject, decided, kind, reason, reviewer, now, self.tombstone)
-            entry = self._entry(updated, decided, kind, reason, reviewer, now)
+            updated = _decided(subject, decided, kind, reason, decider, now, self.tombstone)
+            entry = self._entry(updated, decided, kind, reason, decider, now)
             listing = ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason)
             events = _retired_event(updated, now) if decided.status is SubjectStatus.RETIRED else []
             self.uow.commit(
@@ -231,21 +234,22 @@ class ReviewService:
         self._deliver(customer_id, correlation_id, list(decided.outbox), done=logged)
 
     def _entry(
-        self, subject: Subject, decided: Decided, kind: DecisionKind, reason: str, reviewer: str, now: datetime
+        self, subject: Subject, decided: Decided, kind: DecisionKind, reason: str, decider: Decider, now: datetime
     ) -> AuditEntry:
         """The decision's audit entry (the subject and its successor named by pseudonym)."""
         customer_id = subject.customer_id
         detail = {
+            "deciderId": decider.object_id,
             **({"successor": self.ref(customer_id, decided.successor)} if decided.successor else {}),
             **({"guideline": decided.guideline_id} if decided.guideline_id else {}),
         }
         return self.audit.entry(
             at=now,
-            actor=reviewer,
+            actor=decider.actor,
             action=f"subject.{kind}",
             target=self.ref(customer_id, subject.correlation_id),
             reason=reason,
-            detail=detail or None,
+            detail=detail,
         )
 
     def ensure_successor(self, old: Subject) -> bool:
@@ -331,13 +335,14 @@ def _decided(
     decided: Decided,
     kind: DecisionKind,
     reason: str,
-    reviewer: str,
+    decider: Decider,
     now: datetime,
     tombstone: timedelta,
 ) -> Subject:
     """The subject row after a decision."""
     return subject.model_copy(
         update={
+            "claim": None,  # decided: nothing left to claim
             "state": subject.state.model_copy(update={"status": decided.status}),
             "status": decided.status.value,
             "decided_at": now,
@@ -349,7 +354,8 @@ def _decided(
                 ReviewDecision(
                     decision=kind,
                     reason=reason,
-                    by=reviewer,
+                    by=decider.actor,
+                    by_id=decider.object_id,
                     at=now,
                     new_correlation_id=decided.successor,
                     notification_id=decided.outbox[0].notification_id if decided.outbox else None,

@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from shared.domain.review_people import Decider
 from shared.errors import RetryLimited
 from tests.integration.helpers import checked_attempt, consented_subject, device_attempt, new_customer, new_session
 from tests.support import ApiClient
@@ -73,7 +74,9 @@ def test_a_reviewer_blocking_the_subject_is_seen_at_once(two_instances, face):
     guid = consented_subject(api, key)
     first = new_session(api, key, guid).json
     checked_attempt(api, face.endpoint, first, "realface")
-    other.review.reset(customer_id, guid, "reviewed elsewhere", "reviewer@contoso.example")  # retired by B
+    other.review.reset(
+        customer_id, guid, "reviewed elsewhere", Decider("user:reviewer@contoso.example", "oid-1")
+    )  # retired by B
 
     refused = new_session(api, key, guid)
     assert (refused.status, refused.error_code) == (403, "correlation_id_blocked")
