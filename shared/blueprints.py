@@ -11,6 +11,7 @@ MODULES = (
     "shared.api.manage_routes",
     "shared.api.review_routes",
     "shared.api.claim_routes",
+    "shared.api.second_review_routes",
     "shared.api.privacy_routes",
     "shared.api.console_routes",
     "shared.api.docs_routes",

@@ -53,6 +53,7 @@ from shared.services.review import ReviewService
 from shared.services.review_claims import ReviewClaims
 from shared.services.review_overview import ReviewOverviewService
 from shared.services.review_queries import ReviewQueries
+from shared.services.second_reviews import SecondReviews
 from shared.services.session_endings import SessionEndings
 from shared.services.session_issuing import SessionIssuer
 from shared.services.session_results import SessionResults
@@ -92,6 +93,7 @@ class Services:
     review: ReviewService
     review_queries: ReviewQueries
     claims: ReviewClaims
+    second_reviews: SecondReviews
     feedback: FeedbackService
     erasure: ErasureService
     retention: RetentionSweep
@@ -433,6 +435,9 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
         subject_access=SubjectAccess(st.subjects, keys, clock),
         keys=keys,
         review_queries=queries,
+        second_reviews=SecondReviews(
+            st.subjects, uow, st.index, parts["review"], st.audit, clock, keys, settings.four_eyes
+        ),
         claims=ReviewClaims(st.subjects, uow, st.audit, clock, keys, timedelta(seconds=settings.review_claim_seconds)),
         overview=ReviewOverviewService(st.stats, queries, clock, sla),
         operations=Operations(queries, queues, clock, sla),

@@ -106,6 +106,12 @@ class Settings(BaseModel):
     review_guidelines_json: str | None = Field(None, alias="REVIEW_GUIDELINES_JSON")
     review_sla_seconds: int = Field(86400, alias="REVIEW_SLA_SECONDS", ge=60)
     review_claim_seconds: int = Field(900, alias="REVIEW_CLAIM_SECONDS", ge=60, le=86400)
+    review_four_eyes: bool | None = Field(None, alias="REVIEW_FOUR_EYES")  # unset: on exactly when people sign in
+
+    @property
+    def four_eyes(self) -> bool:
+        """Whether a severe confirmation waits for a second person (default: with App Service Authentication)."""
+        return self.easy_auth_enabled if self.review_four_eyes is None else self.review_four_eyes
 
     @field_validator("review_guidelines_json")
     @classmethod

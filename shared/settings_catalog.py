@@ -142,6 +142,11 @@ ROWS: tuple[Row, ...] = (
         "how long a flag may wait for a reviewer; `GET /review/overview` counts the ones past it as `overdue`, and the Bicep alerts on the oldest",
     ),
     Row(
+        ("REVIEW_FOUR_EYES",),
+        "a severe confirmation (it suspends the customer at once) waits, 202, until a second, different person agrees in `/review/second-reviews`; unset, it is on exactly when people sign in (`EASY_AUTH_ENABLED=true`) and off for a local run where the administrator key is the only identity",
+        shown="(follows `EASY_AUTH_ENABLED`)",
+    ),
+    Row(
         ("REVIEW_CLAIM_SECONDS",),
         "how long a reviewer's claim on a pending flag lasts (60-86400); meanwhile another reviewer's decision on it is a 409 `claimed` (an Administrator may take it over)",
     ),

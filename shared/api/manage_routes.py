@@ -30,6 +30,7 @@ from shared.api.openapi import (
 )
 from shared.api.router import Api
 from shared.domain.records import Customer
+from shared.services import review_repair
 
 if TYPE_CHECKING:
     from shared.bootstrap import Services
@@ -164,7 +165,7 @@ def terminate_customer(req: func.HttpRequest, s: Services, admin: Principal) -> 
 def repair(req: func.HttpRequest, s: Services, admin: Principal) -> func.HttpResponse:
     """Finish interrupted work: queue left-behind notifications, create missing successor subjects,
     relay audit entries still waiting beside their change."""
-    done = s.review.repair()
+    done = review_repair.repair(s.review)
     s.audit.append(at=s.clock(), actor=admin.name, action="system.repair", detail=done)
     return json_response(
         RepairResponse(

@@ -185,6 +185,25 @@ class FlagItem(ApiModel):
     claimed_until: datetime | None = None
 
 
+class SecondReviewView(ApiModel):
+    """A severe confirmation waiting for a second, different person (four eyes)."""
+
+    review_id: str
+    customer_id: str
+    correlation_id: str
+    requested_by: str
+    requested_by_id: str
+    requested_at: datetime
+    reason: str
+    guideline_id: str | None = None
+    disagreed_by: str | None = Field(None, description="The second person disagreed: an Administrator decides")
+
+
+class SecondReviewAnswer(ApiModel):
+    agree: bool
+    reason: Reason
+
+
 class ClaimRequest(ApiModel):
     """`takeOver`: an Administrator takes another reviewer's claim (audited)."""
 

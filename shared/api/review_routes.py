@@ -18,6 +18,7 @@ from shared.api.models import (
     GuidelineView,
     Page,
     ResetRequest,
+    SecondReviewView,
     SubjectDetailView,
 )
 from shared.api.openapi import (
@@ -29,7 +30,7 @@ from shared.api.openapi import (
     STAFF_SCHEMES,
     Query,
 )
-from shared.api.review_views import detail_view, flag_item
+from shared.api.review_views import detail_view, flag_item, second_review_view
 from shared.api.router import Api
 from shared.domain.determinations import Severity
 from shared.domain.policy import SubjectStatus
@@ -98,18 +99,22 @@ def get_subject(req: func.HttpRequest, s: Services, staff: Principal) -> func.Ht
     "Confirm or override a pending flag",
     "review",
     request=DecisionRequest,
-    responses={200: DecisionResponse},
-    errors=[NOT_FOUND, CONFLICT, CONTENDED],
+    responses={200: DecisionResponse, 202: SecondReviewView},
+    errors=[NOT_FOUND, {409: ("conflict", "claimed"), 403: ("forbidden",)}, CONTENDED],
     role=Role.REVIEWER,
     action="subject.decide",
 )
 def decide_subject(req: func.HttpRequest, s: Services, reviewer: Principal) -> func.HttpResponse:
+    """With four eyes (REVIEW_FOUR_EYES), a severe confirmation answers 202: it waits for a second,
+    different person in /review/second-reviews, the subject stays flagged, the customer unchanged."""
     body = parse_body(req, DecisionRequest, s.settings.max_body_bytes)
     severity = body.severity or Severity.STANDARD
-    decided = s.review.decide(
+    decided, pending = s.second_reviews.decide(
         *_address(req), body.decision, body.reason, reviewer.decider(), severity, body.guideline_id
     )
-    return _decision(decided)
+    if pending is not None:
+        return json_response(second_review_view(pending), 202)
+    return decision_response(decided)
 
 
 @api.route(
@@ -165,7 +170,7 @@ def review_overview(req: func.HttpRequest, s: Services, staff: Principal) -> fun
 )
 def reset_subject(req: func.HttpRequest, s: Services, reviewer: Principal) -> func.HttpResponse:
     body = parse_body(req, ResetRequest, s.settings.max_body_bytes)
-    return _decision(s.review.reset(*_address(req), body.reason, reviewer.decider()))
+    return decision_response(s.review.reset(*_address(req), body.reason, reviewer.decider()))
 
 
 @api.route(
@@ -199,7 +204,7 @@ def read_audit(req: func.HttpRequest, s: Services, staff: Principal) -> func.Htt
     return page_response([AuditEntry(**e) for e in entries], token)
 
 
-def _decision(subject: Subject) -> func.HttpResponse:
+def decision_response(subject: Subject) -> func.HttpResponse:
     """The outcome of a decision or reset: the new status and, when retired, the new GUID."""
     retired = subject.state.status is SubjectStatus.RETIRED
     return json_response(

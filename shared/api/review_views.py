@@ -10,12 +10,15 @@ from shared.api.models import (
     FaceMatchView,
     FlagItem,
     GateState,
+    SecondReviewView,
     SubjectDetailView,
     TimelineEvent,
 )
 from shared.domain.policy import Policy, prune
 from shared.domain.records import Attempt, CustomerStatus, Subject
+from shared.domain.review_people import decider_name
 from shared.services.review_queries import SubjectDetail
+from shared.services.second_reviews import Pending
 
 
 def counters(subject: Subject, policy: Policy, now: datetime) -> Counters:
@@ -103,3 +106,18 @@ def _attempt_detail(a: Attempt) -> str | None:
     if a.ip_mismatch:
         notes.append("ip_mismatch: made from another address than the one expected")
     return "; ".join(n for n in notes if n) or None
+
+
+def second_review_view(pending: Pending) -> SecondReviewView:
+    asked = pending.review
+    return SecondReviewView(
+        review_id=pending.review_id,
+        customer_id=pending.subject.customer_id,
+        correlation_id=pending.subject.correlation_id,
+        requested_by=decider_name(asked.by),
+        requested_by_id=asked.by_id,
+        requested_at=asked.at,
+        reason=asked.reason,
+        guideline_id=asked.guideline_id,
+        disagreed_by=decider_name(asked.disagreed_by) if asked.disagreed_by else None,
+    )

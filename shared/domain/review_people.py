@@ -50,3 +50,21 @@ class Claim(Value):
 
 def new_claim(decider: Decider, now: datetime, lease: timedelta) -> Claim:
     return Claim(by=decider.name, by_id=decider.object_id, until=now + lease)
+
+
+class SecondReview(Value):
+    """A severe confirmation waiting for a second, different person (four eyes), or the disagreement
+    that leaves it to an Administrator."""
+
+    review_id: str
+    by: str  # the first person's actor
+    by_id: str
+    reason: str
+    guideline_id: str | None = None
+    at: AwareDatetime
+    disagreed_by: str | None = None  # the second person's actor, when they did not agree
+    disagreed_by_id: str | None = None
+    disagreed_reason: str | None = None
+
+    def first(self) -> Decider:
+        return Decider(self.by, self.by_id)

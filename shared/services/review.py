@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from shared import telemetry
 from shared.adapters.audit_log import AuditLog, audit_row
@@ -42,7 +41,7 @@ from shared.domain.webhook_events import WebhookEvent, webhook_event
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.services.customers import no_revocation
 from shared.services.escalation import CustomerEscalation
-from shared.services.review_claims import refuse_if_claimed
+from shared.services.review_claims import refuse_if_claimed, refuse_while_awaiting
 from shared.unit_of_work import Listing, SubjectChange, SubjectKey, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -109,6 +108,7 @@ class ReviewService:
         decider: Decider,
         severity: Severity = Severity.STANDARD,
         guideline_id: str | None = None,
+        second: Decider | None = None,
     ) -> Subject:
         """A pending flag is abuse: the subject is blocked and the customer told (outbox, same
         transaction), which opens a determination; a severe one suspends the customer at once."""
@@ -134,7 +134,7 @@ class ReviewService:
             )
             return Decided(SubjectStatus.BLOCKED, successor=None, outbox=(outbox,), guideline_id=guideline_id)
 
-        decided = self._decide(customer_id, correlation_id, DecisionKind.CONFIRM, reason, decider, change)
+        decided = self._decide(customer_id, correlation_id, DecisionKind.CONFIRM, reason, decider, change, second)
         if severity is Severity.SEVERE and notes:
             self.escalation.confirmed(notes[0])  # at once; the consumer later finds it done
         return decided
@@ -170,9 +170,11 @@ class ReviewService:
         reason: str,
         decider: Decider,
         change: Callable[[Subject, datetime], Decided],
+        second: Decider | None = None,
     ) -> Subject:
         """Commit a decision with its outbox and audit entry in one ETag-guarded transaction, then
-        deliver what it caused (index, successor, notification, audit log)."""
+        deliver what it caused (index, successor, notification, audit log). `second`: the person
+        who agreed to a severe confirmation (four eyes)."""
         check_address(customer_id, correlation_id)
         flagged_by: list[str] = []  # the rule that flagged the subject, as the committed attempt read it
         still_open: list[bool] = [False]  # a session not yet revoked (a reset of an active subject, say)
@@ -185,9 +187,10 @@ class ReviewService:
             subject, now = current.record, self.clock()
             flagged_by[:] = [reason_kind(subject.state.flag_reason)]
             refuse_if_claimed(subject, decider, now)
+            refuse_while_awaiting(subject, decider, second is not None)
             decided = change(subject, now)
             updated = _decided(subject, decided, kind, reason, decider, now, self.tombstone)
-            entry = self._entry(updated, decided, kind, reason, decider, now)
+            entry = self._entry(updated, decided, kind, reason, decider, now, second)
             listing = ReviewIndexEntry(customer_id=customer_id, correlation_id=correlation_id, since=now, reason=reason)
             events = _retired_event(updated, now) if decided.status is SubjectStatus.RETIRED else []
             self.uow.commit(
@@ -234,12 +237,21 @@ class ReviewService:
         self._deliver(customer_id, correlation_id, list(decided.outbox), done=logged)
 
     def _entry(
-        self, subject: Subject, decided: Decided, kind: DecisionKind, reason: str, decider: Decider, now: datetime
+        self,
+        subject: Subject,
+        decided: Decided,
+        kind: DecisionKind,
+        reason: str,
+        decider: Decider,
+        now: datetime,
+        second: Decider | None = None,
     ) -> AuditEntry:
-        """The decision's audit entry (the subject and its successor named by pseudonym)."""
+        """The decision's audit entry (the subject and its successor named by pseudonym; with four
+        eyes, the second person too)."""
         customer_id = subject.customer_id
         detail = {
             "deciderId": decider.object_id,
+            **({"secondReviewer": second.name, "secondReviewerId": second.object_id} if second else {}),
             **({"successor": self.ref(customer_id, decided.successor)} if decided.successor else {}),
             **({"guideline": decided.guideline_id} if decided.guideline_id else {}),
         }
@@ -288,27 +300,6 @@ class ReviewService:
         )
         return len(entries)
 
-    def repair(self) -> dict[str, Any]:
-        """Finish what an interrupted decision left, everywhere at once: queue outbox rows, create
-        successors never created, relay audit entries. An operator's call after an incident (it reads
-        whole tables); the retention sweep finishes the same per partition as each check comes up.
-        One subject that cannot be repaired does not stop the others."""
-        flushed = failed = 0
-        for partition in self.subjects.outbox_partitions():
-            try:
-                flushed += self.flush_outbox(*partition.split("_", 1))
-            except Exception:
-                log.exception("repair could not flush an outbox; the others go on")
-                failed += 1
-        successors = sum(
-            1
-            for old in self.subjects.with_status(SubjectStatus.RETIRED.value)
-            if old.replaced_by and not old.successor_created and self.ensure_successor(old)
-        )
-        if failed:
-            log.warning("repair left %d outbox partitions for next time", failed)
-        return {"notificationsQueued": flushed, "successorsCreated": successors, "auditRelayed": self.audit.relay_all()}
-
 
 @dataclass(frozen=True)
 class Decided:
@@ -343,6 +334,7 @@ def _decided(
     return subject.model_copy(
         update={
             "claim": None,  # decided: nothing left to claim
+            "second_review": None,
             "state": subject.state.model_copy(update={"status": decided.status}),
             "status": decided.status.value,
             "decided_at": now,

@@ -17,7 +17,7 @@ from shared.domain.policy import SubjectStatus
 from shared.domain.records import Subject
 from shared.domain.review_people import Claim, Decider, new_claim
 from shared.domain.secrets import subject_ref
-from shared.errors import Claimed, Conflict, NotFound
+from shared.errors import Claimed, Conflict, Forbidden, NotFound
 from shared.unit_of_work import SubjectChange, SubjectKey, UnitOfWork
 
 ClaimChange = Callable[[Subject, datetime], tuple[Claim | None, str]]  # the new claim, and the audited action
@@ -28,6 +28,17 @@ def refuse_if_claimed(subject: Subject, decider: Decider, now: datetime) -> None
     claim = subject.claim
     if claim is not None and claim.held_by_other(decider, now):
         raise Claimed(f"{claim.by} is working on this flag until {claim.until.isoformat()}; it is theirs to decide.")
+
+
+def refuse_while_awaiting(subject: Subject, decider: Decider, answering: bool) -> None:
+    """While a severe confirmation awaits its second person, only that answer (or an Administrator)
+    decides the subject; after a disagreement, only an Administrator does."""
+    pending = subject.second_review
+    if pending is None or answering or decider.administrator:
+        return
+    if pending.disagreed_by:
+        raise Forbidden("The second reviewer disagreed with this severe confirmation: an Administrator decides it.")
+    raise Conflict("A severe confirmation of this subject awaits its second review (GET /review/second-reviews).")
 
 
 @dataclass
