@@ -88,6 +88,7 @@ def running_app(**settings: str) -> Iterator[Bench]:
                 "ADMIN_API_KEY": ADMIN_KEY,
                 "TABLE_NAME_PREFIX": "b" + uuid.uuid4().hex[:10],
                 "POLICY_SESSIONS_PER_HOUR": "60",  # the largest cap (a subject's state must fit one row)
+                "REVIEW_SECOND_OPINION_RATE": "0",  # a decision asked for one makes one write more
                 **settings,
             }
         )

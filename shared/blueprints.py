@@ -12,6 +12,7 @@ MODULES = (
     "shared.api.review_routes",
     "shared.api.claim_routes",
     "shared.api.second_review_routes",
+    "shared.api.second_opinion_routes",
     "shared.api.privacy_routes",
     "shared.api.console_routes",
     "shared.api.docs_routes",

@@ -22,6 +22,7 @@ from shared.adapters.feedback_store import FeedbackStore
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
+from shared.adapters.opinion_store import OpinionStore
 from shared.adapters.outbox import Outbox, WebhookRegistrations
 from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.recent_subjects import RecentSubjects
@@ -53,6 +54,7 @@ from shared.services.review import ReviewService
 from shared.services.review_claims import ReviewClaims
 from shared.services.review_overview import ReviewOverviewService
 from shared.services.review_queries import ReviewQueries
+from shared.services.second_opinions import SecondOpinions
 from shared.services.second_reviews import SecondReviews
 from shared.services.session_endings import SessionEndings
 from shared.services.session_issuing import SessionIssuer
@@ -94,6 +96,7 @@ class Services:
     review_queries: ReviewQueries
     claims: ReviewClaims
     second_reviews: SecondReviews
+    second_opinions: SecondOpinions
     feedback: FeedbackService
     erasure: ErasureService
     retention: RetentionSweep
@@ -422,6 +425,9 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
         suspender.revoke_customer = sessions.revoke_customer
     sla = timedelta(seconds=settings.review_sla_seconds)
     queries = ReviewQueries(st.subjects, st.index, st.face_ledger, keys, clock)
+    opinions = SecondOpinions(
+        st.subjects, uow, st.index, queries, OpinionStore(st.tables), clock, keys, settings.review_second_opinion_rate
+    )
     queues = {"notifications": st.queue, "webhooks": st.webhook_queue}
     return Services(
         settings=settings,
@@ -436,8 +442,9 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
         keys=keys,
         review_queries=queries,
         second_reviews=SecondReviews(
-            st.subjects, uow, st.index, parts["review"], st.audit, clock, keys, settings.four_eyes
+            st.subjects, uow, st.index, parts["review"], st.audit, clock, keys, opinions, settings.four_eyes
         ),
+        second_opinions=opinions,
         claims=ReviewClaims(st.subjects, uow, st.audit, clock, keys, timedelta(seconds=settings.review_claim_seconds)),
         overview=ReviewOverviewService(st.stats, queries, clock, sla),
         operations=Operations(queries, queues, clock, sla),

@@ -106,6 +106,7 @@ class Settings(BaseModel):
     review_guidelines_json: str | None = Field(None, alias="REVIEW_GUIDELINES_JSON")
     review_sla_seconds: int = Field(86400, alias="REVIEW_SLA_SECONDS", ge=60)
     review_claim_seconds: int = Field(900, alias="REVIEW_CLAIM_SECONDS", ge=60, le=86400)
+    review_second_opinion_rate: float = Field(0.1, alias="REVIEW_SECOND_OPINION_RATE", ge=0, le=1)
     review_four_eyes: bool | None = Field(None, alias="REVIEW_FOUR_EYES")  # unset: on exactly when people sign in
 
     @property

@@ -142,6 +142,10 @@ ROWS: tuple[Row, ...] = (
         "how long a flag may wait for a reviewer; `GET /review/overview` counts the ones past it as `overdue`, and the Bicep alerts on the oldest",
     ),
     Row(
+        ("REVIEW_SECOND_OPINION_RATE",),
+        "the share (0-1) of standard confirmations and overrides sent, without the first decision, to a different reviewer for a blind second opinion; `GET /review/calibration` compares the two (a second opinion never changes the first decision)",
+    ),
+    Row(
         ("REVIEW_FOUR_EYES",),
         "a severe confirmation (it suspends the customer at once) waits, 202, until a second, different person agrees in `/review/second-reviews`; unset, it is on exactly when people sign in (`EASY_AUTH_ENABLED=true`) and off for a local run where the administrator key is the only identity",
         shown="(follows `EASY_AUTH_ENABLED`)",

@@ -29,6 +29,7 @@ BASE_SETTINGS = {
     "FACE_TIMEOUT_SECONDS": "3",
     "FACE_MAX_RETRIES": "1",
     "FACE_CLIENT_ATTEMPTS": "3",  # the scenarios make up to 3 attempts in one session
+    "REVIEW_SECOND_OPINION_RATE": "0",  # no decision is asked for a second opinion unless a test says so
 }
 FACE_API_VERSIONS = ("v1.2", "v1.3-preview.1")
 

@@ -25,6 +25,7 @@ from shared.adapters.paging import read_page
 from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
+from shared.domain.calibration import Opinion
 from shared.domain.keys import Keyring
 from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
 from shared.domain.secrets import erased_ids
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound=Record)
 
 CUSTOMER_ROW = "customer"
+OPINION_PREFIX = "opinion_"
 SUBJECT_ROW = "subject"
 
 
@@ -66,6 +68,8 @@ def row_key_of(record: Record) -> str:
         return outbox_row(record.notification_id)
     if isinstance(record, AuditEntry):
         return audit_row(record.entry_id)
+    if isinstance(record, Opinion):  # a blind second opinion waiting beside its subject
+        return f"{OPINION_PREFIX}{record.opinion_id}"
     raise TypeError(f"{type(record).__name__} is not stored in a subject partition")
 
 
@@ -321,6 +325,10 @@ class SubjectStore:
             elif key.startswith("attempt_"):
                 attempts.append(from_entity(Attempt, row))
         return subject, sessions, attempts
+
+    def opinion_rows(self, customer_id: str, correlation_id: str) -> list[dict[str, Any]]:
+        """The blind second opinions waiting beside a subject."""
+        return [r for r in self.partition(customer_id, correlation_id) if r["RowKey"].startswith(OPINION_PREFIX)]
 
     def outbox(self, customer_id: str, correlation_id: str) -> list[OutboxEntry]:
         rows = self._table.query_entities(

@@ -48,6 +48,7 @@ TABLES = (
     "facesessions",
     "expiry",
     "reviewstats",
+    "opinions",
 )
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_BATCH = 100  # entity-group transactions hold at most 100 operations

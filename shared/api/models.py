@@ -204,6 +204,50 @@ class SecondReviewAnswer(ApiModel):
     reason: Reason
 
 
+class OpinionItem(ApiModel):
+    """A decision waiting for your blind second opinion (the decision itself is not shown)."""
+
+    opinion_id: str
+    customer_id: str
+    correlation_id: str
+    asked_at: datetime
+
+
+class OpinionAnswer(ApiModel):
+    decision: DecisionKind
+    guideline_id: str
+    reason: Reason
+
+
+class AgreementView(ApiModel):
+    key: str = Field(description="The guideline, the reviewer, or `all`")
+    pairs: int
+    agreement: float | None
+    kappa: float | None = Field(description="Cohen's kappa; null when undefined (no pairs, or one label only)")
+
+
+class DisagreementView(ApiModel):
+    customer_id: str
+    subject: str = Field(description="The subject's pseudonym")
+    first: DecisionKind
+    first_by: str
+    first_guideline: str | None = None
+    second: DecisionKind
+    second_by: str
+    reason: str | None = None
+    answered_at: datetime
+
+
+class CalibrationView(ApiModel):
+    """How well reviewers agree: blind second opinions against the first decisions."""
+
+    since: datetime
+    overall: AgreementView
+    by_guideline: list[AgreementView]
+    by_reviewer: list[AgreementView]
+    disagreements: list[DisagreementView] | None = Field(None, description="For Administrators only")
+
+
 class ClaimRequest(ApiModel):
     """`takeOver`: an Administrator takes another reviewer's claim (audited)."""
 

@@ -126,6 +126,7 @@ PATH_SCHEMAS: dict[str, dict[str, Any]] = {  # as strictly as the routes check t
     "customerId": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
     "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$"},  # a static file (anything else: 404)
     "determinationId": {"type": "string", "pattern": "^[0-9a-f]{32}\\.[A-Za-z0-9_-]{1,64}$"},
+    "opinionId": {"type": "string", "pattern": "^[0-9a-f]{32}\\.[0-9a-f-]{36}\\.[0-9a-f]{32}$"},
     "reviewId": {"type": "string", "pattern": "^[0-9a-f]{32}\\.[0-9a-zA-Z.-]{36,48}\\.[0-9a-f]{32}$"},
 }
 MEDIA_TYPE = {415: ("unsupported_media_type",)}

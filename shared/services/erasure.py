@@ -68,7 +68,7 @@ class ErasureService:
         self.names.pseudonymise_determinations(customer_id, correlation_id)  # their facts stay, under the pseudonym
         if erased.subject is None and erased.removed == 0:
             return
-        for status in ("pending", "blocked", "retired"):
+        for status in ("pending", "blocked", "retired", "second", "opinion"):  # every listing that names it
             self.index.remove(status, customer_id, correlation_id)
         if erased.subject is not None:
             self._unlink(customer_id, erased.subject)

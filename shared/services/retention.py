@@ -49,6 +49,7 @@ KINDS = (  # reported by every run, 0 when nothing of the kind was due
     "determinations",
     "statsFolded",
     "reviewStats",
+    "opinions",
     "checks",
     "failedChecks",
 )
@@ -105,6 +106,12 @@ class RetentionSweep:
                 ),
             ),
             ("reviewStats", lambda: self._review_stats(now, tally)),
+            (
+                "opinions",
+                lambda: tally.add(
+                    "opinions", self._delete_days("opinions", "answered_at", now - self.policy.review_stats, tally)
+                ),
+            ),
         ]
         for name, step in steps:
             try:

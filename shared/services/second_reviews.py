@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shared.adapters.audit_log import AuditLog, audit_row
 from shared.adapters.stores import ReviewIndex, SubjectStore, Versioned
@@ -24,6 +25,9 @@ from shared.domain.secrets import subject_ref
 from shared.errors import Conflict, DomainError, InvalidRequest, NotFound
 from shared.services.review import ReviewService, check_address
 from shared.services.review_claims import refuse_if_claimed
+
+if TYPE_CHECKING:
+    from shared.services.second_opinions import SecondOpinions
 from shared.unit_of_work import Listing, SubjectChange, SubjectKey, UnitOfWork
 
 Change = Callable[[Subject, datetime], tuple[Subject, str]]  # the changed subject, and the audited action
@@ -58,6 +62,7 @@ class SecondReviews:
     audit: AuditLog
     clock: Clock
     keys: Keyring
+    opinions: SecondOpinions
     enabled: bool  # REVIEW_FOUR_EYES
 
     def decide(
@@ -77,6 +82,8 @@ class SecondReviews:
             pending = self.request(customer_id, correlation_id, reason, decider, guideline_id)
             return pending.subject, pending
         decided = self.review.decide(customer_id, correlation_id, decision, reason, decider, severity, guideline_id)
+        if decision is not DecisionKind.CONFIRM or severity is not Severity.SEVERE:
+            self.opinions.maybe_ask(decided)  # best kept: a failure here leaves the decision as it is
         return decided, None
 
     def _settles_disagreement(self, customer_id: str, correlation_id: str, decider: Decider) -> bool:
