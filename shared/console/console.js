@@ -102,6 +102,7 @@
       if (view === "flags") loadFlags(currentStatus);
       if (view === "overview") loadOverview();
       if (view === "policy") loadPolicy();
+      if (view === "calibration") loadCalibration();
       if (view === "determinations") loadDeterminations(currentDStatus);
       if (view === "feedback") loadFeedback();
       if (view === "audit") loadAudit();
@@ -682,6 +683,52 @@
       scales: { x: { time: false, range: [-0.5, strategies.length - 0.5] }, y: { range: [0, 1] } },
       axes: categories(strategies), series: attackSeries,
     }, attackData, attackBox));
+  }
+
+  // --- calibration -----------------------------------------------------------------------
+  let calibrationChart = null;
+  const maybe = (v, fmt = String) => (v === null || v === undefined ? "—" : fmt(v));
+
+  async function loadCalibration() {
+    show("calibration");
+    say("Loading…");
+    let c;
+    try {
+      c = await call("GET", "/review/calibration?days=90");
+    } catch (error) {
+      say(`Could not load: ${error.message}`);
+      return;
+    }
+    const facts = $("#calibration-facts");
+    facts.replaceChildren(
+      el("dt", "Pairs"), el("dd", String(c.overall.pairs)),
+      el("dt", "Agreement"), el("dd", maybe(c.overall.agreement, percent)),
+      el("dt", "Kappa"), el("dd", maybe(c.overall.kappa, (k) => k.toFixed(2))),
+    );
+    const line = (a) => [a.key, a.pairs, maybe(a.agreement, percent), maybe(a.kappa, (k) => k.toFixed(2))];
+    rows("calibration-guidelines", c.byGuideline.map(line));
+    rows("calibration-reviewers", c.byReviewer.map(line));
+    rows("calibration-disagreements", (c.disagreements || []).map((d) => [utc(d.answeredAt), d.subject,
+      `${d.first} (${d.firstBy})`, `${d.second} (${d.secondBy})`, d.reason || ""]));
+    drawCalibration(c.byGuideline);
+    say(`${c.overall.pairs} pairs.`);
+  }
+
+  function drawCalibration(groups) {
+    if (calibrationChart) calibrationChart.destroy();
+    calibrationChart = null;
+    const box = $("#calibration-chart");
+    box.replaceChildren();
+    box.dataset.points = String(groups.length);
+    box.setAttribute("aria-label", `Bar chart of agreement per guideline for ${groups.length} guidelines; the table below has every number.`);
+    if (typeof uPlot === "undefined" || !groups.length) return;
+    const keys = groups.map((g) => g.key);
+    calibrationChart = new uPlot({
+      width: Math.min(900, box.clientWidth || 900), height: 200, legend: { show: true },
+      scales: { x: { time: false, range: [-0.5, keys.length - 0.5] }, y: { range: [0, 1] } },
+      axes: [{ values: (u, splits) => splits.map((v) => keys[v] ?? ""), splits: () => keys.map((_, i) => i) }, {}],
+      series: [{}, { label: "Agreement", stroke: "#0b5cad", fill: "#0b5cad99", paths: uPlot.paths.bars({ size: [0.5] }) }],
+    }, [keys.map((_, i) => i), groups.map((g) => g.agreement ?? 0)], box);
   }
 
   // --- feedback and audit ----------------------------------------------------------------

@@ -114,7 +114,51 @@ def test_the_policy_view_charts_the_evaluation_with_every_number_and_tries_a_can
     page.close()
 
 
-@pytest.mark.parametrize("view", ["Overview", "Flags", "Determinations", "Policy"])
+def _seed_opinions(stack) -> None:
+    """Three answered second opinions, written as the app writes them (the browser stack's only
+    identity is the administrator key, which cannot be its own second reviewer)."""
+    from shared.adapters.opinion_store import OpinionStore
+    from shared.adapters.tables import Tables
+    from shared.domain.calibration import Opinion
+    from shared.settings import load_settings
+
+    store = OpinionStore(Tables.from_settings(load_settings(stack.environment())))
+    now = datetime.now(UTC)
+    for n, (first, second) in enumerate((("confirm", "confirm"), ("override", "override"), ("confirm", "override"))):
+        store.keep(
+            Opinion(
+                opinion_id=f"{n + 1:032x}",
+                customer_id="c" * 32,
+                correlation_id=f"subject:{n}",
+                asked_at=now,
+                first=first,
+                first_guideline="repeated-spoof",
+                first_by="ana@contoso.example",
+                first_by_id="oid-ana",
+                second=second,
+                second_by="ben@contoso.example",
+                second_by_id="oid-ben",
+                answered_at=now,
+                reason="seen differently" if first != second else None,
+            )
+        )
+
+
+def test_the_calibration_view_shows_agreement_and_kappa_as_the_api_reports_them(stack, browser):
+    _seed_opinions(stack)
+    api = requests.get(f"{stack.base_url}/v1/review/calibration?days=90", headers=stack.admin_headers, timeout=30)
+    assert api.status_code == 200 and api.json()["overall"]["kappa"] == 0.4
+    page = open_view(browser, stack, "Calibration", height=1400)
+    page.locator("#calibration-chart[data-points='1']").wait_for()
+    assert page.locator("#calibration-chart canvas").count() == 1
+    guidelines = [row.inner_text().split("\t") for row in page.locator("#calibration-guidelines tbody tr").all()]
+    assert guidelines == [["repeated-spoof", "3", "66.7%", "0.40"]]
+    assert page.locator("#calibration-disagreements tbody tr").count() == 1  # the administrator key sees it
+    assert "Kappa\n0.40" in page.locator("#calibration-facts").inner_text()
+    page.close()
+
+
+@pytest.mark.parametrize("view", ["Overview", "Flags", "Determinations", "Policy", "Calibration"])
 def test_the_console_views_have_no_accessibility_violations(stack, browser, scenario, view):
     assert axe_violations(browser, stack, view) == []  # axe-core's WCAG 2 A/AA rules
 
