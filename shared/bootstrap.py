@@ -37,6 +37,7 @@ from shared.domain.ip_policy import IpPolicy
 from shared.domain.keys import Keyring
 from shared.domain.secrets import subject_ref
 from shared.services.address_rule import AddressRule
+from shared.services.appeals import Appeals
 from shared.services.consent import ConsentService
 from shared.services.customers import CustomerService
 from shared.services.determinations import DeterminationService
@@ -97,6 +98,7 @@ class Services:
     claims: ReviewClaims
     second_reviews: SecondReviews
     second_opinions: SecondOpinions
+    appeals: Appeals
     feedback: FeedbackService
     erasure: ErasureService
     retention: RetentionSweep
@@ -445,6 +447,7 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
             st.subjects, uow, st.index, parts["review"], st.audit, clock, keys, opinions, settings.four_eyes
         ),
         second_opinions=opinions,
+        appeals=Appeals(st.subjects, uow, st.audit, clock, keys),
         claims=ReviewClaims(st.subjects, uow, st.audit, clock, keys, timedelta(seconds=settings.review_claim_seconds)),
         overview=ReviewOverviewService(st.stats, queries, clock, sla),
         operations=Operations(queries, queues, clock, sla),

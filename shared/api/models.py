@@ -357,6 +357,10 @@ class FeedbackRequest(ApiModel):
 
 class FeedbackAccepted(ApiModel):
     feedback_id: str
+    appeal_opened: bool = Field(
+        False,
+        description="A false_rejection naming a blocked GUID, sent with its customer's api key, reopened it",
+    )
 
 
 class FeedbackView(ApiModel):

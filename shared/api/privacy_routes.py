@@ -107,7 +107,10 @@ def submit_feedback(req: func.HttpRequest, s: Services) -> func.HttpResponse:
         customer_id=customer_id,
         client_address=client_network(req),  # an IPv6 caller counts by its /64
     )
-    return json_response(FeedbackAccepted(feedback_id=feedback.feedback_id), 202)
+    appealed = False  # only with the customer's api key is a named GUID the caller's to appeal for
+    if customer_id and body.correlation_id and body.category == "false_rejection":
+        appealed = s.appeals.open(customer_id, body.correlation_id, feedback.feedback_id)
+    return json_response(FeedbackAccepted(feedback_id=feedback.feedback_id, appeal_opened=appealed), 202)
 
 
 @api.route(

@@ -16,7 +16,7 @@ from shared.api.models import (
 )
 from shared.domain.policy import Policy, prune
 from shared.domain.records import Attempt, CustomerStatus, Subject
-from shared.domain.review_people import decider_name
+from shared.domain.review_people import APPEAL_REASON, decider_name
 from shared.services.review_queries import SubjectDetail
 from shared.services.second_reviews import Pending
 
@@ -40,7 +40,7 @@ def flag_item(subject: Subject, policy: Policy, now: datetime) -> FlagItem:
         correlation_id=subject.correlation_id,
         status=subject.state.status,
         flagged_at=subject.state.flagged_at,
-        reason=subject.state.flag_reason,
+        reason=APPEAL_REASON if subject.appeal else subject.state.flag_reason,
         decided_at=subject.decided_at,
         counters=counters(subject, policy, now),
         claimed_by=subject.claim.by if subject.claim and subject.claim.until > now else None,

@@ -36,6 +36,10 @@ YOUR_CHOICES = {
     "reasons, linked IDs).",
     "feedback": "Report a false rejection, an accessibility barrier or a privacy concern with "
     "POST /api/v1/feedback (no account needed).",
+    "appeal": "If your correlation ID was blocked and you think wrongly, ask the application you used to "
+    "appeal: it reports a false rejection naming your correlation ID with its own key, and a person at "
+    "Liveness Guard reviews the block again (the same service level as any flag). They either lift it (you get a "
+    "new correlation ID) or keep it and say why, and the application can tell you that reason.",
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from pydantic import AwareDatetime
 
 from shared.domain.policy import SubjectState
-from shared.domain.review_people import Claim, SecondReview
+from shared.domain.review_people import Appeal, Claim, SecondReview
 from shared.domain.secrets import ERASED_PREFIX
 from shared.domain.values import Value
 
@@ -85,7 +85,9 @@ class Customer(Record):
 class Subject(Record):
     """One correlation GUID under one customer: consent, policy state and links."""
 
-    json_fields: ClassVar[frozenset[str]] = frozenset({"state", "decisions", "attempt_hours", "claim", "second_review"})
+    json_fields: ClassVar[frozenset[str]] = frozenset(
+        {"state", "decisions", "attempt_hours", "claim", "second_review", "appeal"}
+    )
 
     customer_id: str
     correlation_id: str
@@ -110,6 +112,7 @@ class Subject(Record):
     attempt_hours: tuple[AwareDatetime, ...] = ()  # hours attempt decisions were recorded in (when they fall due)
     claim: Claim | None = None  # a reviewer working on the flag (docs/abuse-policy.md, "Claims")
     second_review: SecondReview | None = None  # a severe confirmation awaiting its second person (four eyes)
+    appeal: Appeal | None = None  # the end user contests the block: reopened for review
 
     @property
     def erased(self) -> bool:

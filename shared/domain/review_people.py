@@ -68,3 +68,14 @@ class SecondReview(Value):
 
     def first(self) -> Decider:
         return Decider(self.by, self.by_id)
+
+
+class Appeal(Value):
+    """An end user contests a block (GDPR Art. 22(3)): their `false_rejection` feedback, sent with the
+    customer's api key, reopened the blocked subject for review."""
+
+    feedback_id: str
+    opened_at: AwareDatetime
+
+
+APPEAL_REASON = "appeal"

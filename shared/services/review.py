@@ -116,6 +116,8 @@ class ReviewService:
 
         def change(subject: Subject, now: datetime) -> Decided:
             _require_pending(subject)
+            if subject.appeal is not None:  # an appeal rejected: it stays blocked; nothing new to tell or count
+                return Decided(SubjectStatus.BLOCKED, successor=None, guideline_id=guideline_id)
             note = abuse_confirmed(
                 customer_id,
                 correlation_id,
@@ -312,7 +314,7 @@ class Decided:
 
 
 def _require_pending(subject: Subject) -> None:
-    if subject.state.status is not SubjectStatus.FLAGGED:
+    if subject.state.status is not SubjectStatus.FLAGGED and subject.appeal is None:
         raise Conflict(f"This subject is {subject.state.status.value}; only a pending flag can be decided.")
 
 
@@ -335,6 +337,7 @@ def _decided(
         update={
             "claim": None,  # decided: nothing left to claim
             "second_review": None,
+            "appeal": None,
             "state": subject.state.model_copy(update={"status": decided.status}),
             "status": decided.status.value,
             "decided_at": now,

@@ -56,7 +56,8 @@ class ReviewQueries:
         listed = []
         for entry in entries:
             found = self.subjects.get(entry.record.customer_id, entry.record.correlation_id)
-            if found is None or found.record.state.status is not expected:
+            appealed = index_status == "pending" and found is not None and found.record.appeal is not None
+            if found is None or (found.record.state.status is not expected and not appealed):
                 self.index.remove(
                     index_status, entry.record.customer_id, entry.record.correlation_id, entry.etag, entry.partition
                 )
@@ -70,7 +71,7 @@ class ReviewQueries:
         since, token = [], None
         while True:
             subjects, token = self.list_flags("pending", 1000, token)
-            since += [s.state.flagged_at or s.created_at for s in subjects]
+            since += [s.appeal.opened_at if s.appeal else s.state.flagged_at or s.created_at for s in subjects]
             if token is None:
                 return since
 

@@ -37,6 +37,7 @@ def test_a_severe_confirmation_waits_for_a_second_person_then_applies_naming_bot
     assert new_session(api, key, guid).error_code == "correlation_id_blocked"
     [queued] = api.get("/api/v1/review/second-reviews", headers=BEN).json["items"]
     assert queued["reviewId"] == asked.json["reviewId"]
+    assert api.get("/api/v1/review/overview", headers=ADMIN).json["pending"] == 1  # it counts toward the SLA
 
     own = api.post(
         f"/api/v1/review/second-reviews/{queued['reviewId']}", json={"agree": True, "reason": "ok"}, headers=ANA
