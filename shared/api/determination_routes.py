@@ -126,6 +126,6 @@ def resolve_determination(req: func.HttpRequest, s: Services, reviewer: Principa
     if not customer_id:
         raise NotFound("No such determination.")
     done = s.determinations.resolve(
-        customer_id, determination_id, body.outcome is ResolutionOutcome.ACCEPTED, body.reason, reviewer.name
+        customer_id, determination_id, body.outcome is ResolutionOutcome.ACCEPTED, body.reason, reviewer.decider()
     )
     return json_response(determination_view(s.determinations.shown(done), with_customer=True))

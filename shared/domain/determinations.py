@@ -56,6 +56,7 @@ class Resolution(Value):
     reason: str
     by: str
     at: AwareDatetime
+    by_id: str | None = None  # the reviewer's object id (`administrator key` for the key)
 
 
 class Determination(Record):
@@ -121,12 +122,14 @@ def archived(before: Determination, after: Determination) -> list[tuple[int, Cus
     return list(enumerate(before.responses[-moved:], start=before.earlier_responses)) if moved > 0 else []
 
 
-def resolve(d: Determination, accepted: bool, reason: str, by: str, now: datetime) -> Determination:
+def resolve(
+    d: Determination, accepted: bool, reason: str, by: str, now: datetime, by_id: str | None = None
+) -> Determination:
     """A reviewer's verdict on the response received: remediated, or rejected (expired when too late)."""
     if d.status is not DeterminationStatus.RESPONSE_RECEIVED:
         raise Conflict(f"This determination is {d.status.value}; only a received response can be resolved.")
     outcome = ResolutionOutcome.ACCEPTED if accepted else ResolutionOutcome.REJECTED
-    resolution = Resolution(outcome=outcome, reason=reason, by=by, at=now)
+    resolution = Resolution(outcome=outcome, reason=reason, by=by, at=now, by_id=by_id)
     if accepted:
         status, closed = DeterminationStatus.REMEDIATED, now
     elif d.respond_by is not None and now >= d.respond_by:

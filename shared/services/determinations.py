@@ -32,6 +32,7 @@ from shared.domain.determinations import (
 )
 from shared.domain.notifications import customer_suspended
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
+from shared.domain.review_people import Decider
 from shared.domain.webhook_events import customer_event, determination_resolved
 from shared.errors import NotFound
 from shared.services.customers import no_revocation
@@ -88,16 +89,18 @@ class DeterminationService:
         return listed, next_token
 
     def resolve(
-        self, customer_id: str, determination_id: str, accepted: bool, reason: str, reviewer: str
+        self, customer_id: str, determination_id: str, accepted: bool, reason: str, reviewer: Decider
     ) -> Determination:
-        """Accept (remediated) or reject a received response; a rejection after respondBy expires it."""
+        """Accept (remediated) or reject a received response; a rejection after respondBy expires it.
+        The reviewer is recorded by name and object id."""
         return self._change(
             customer_id,
             determination_id,
-            lambda d, now: resolve(d, accepted, reason, reviewer, now),
-            actor=reviewer,
+            lambda d, now: resolve(d, accepted, reason, reviewer.actor, now, reviewer.object_id),
+            actor=reviewer.actor,
             action="determination.resolve",
             reason=reason,
+            decider_id=reviewer.object_id,
         )
 
     # --- the timer ----------------------------------------------------------------------
@@ -139,6 +142,7 @@ class DeterminationService:
         actor: str,
         action: str,
         reason: str | None = None,
+        decider_id: str | None = None,
     ) -> Determination:
         def attempt() -> tuple[Determination, Customer | None, list[AuditEntry]]:
             customer, found = self.store.with_customer(customer_id, determination_id)
@@ -149,15 +153,10 @@ class DeterminationService:
             after = change(before, now)
             if after == before:
                 return after, None, []
+            detail = {"status": after.status.value, **({"deciderId": decider_id} if decider_id else {})}
+            target = f"determination:{determination_id}"
             entries = [
-                self.audit.entry(
-                    at=now,
-                    actor=actor,
-                    action=action,
-                    target=f"determination:{determination_id}",
-                    reason=reason,
-                    detail={"status": after.status.value},
-                )
+                self.audit.entry(at=now, actor=actor, action=action, target=target, reason=reason, detail=detail)
             ]
             suspended = self._suspension(customer, after, now, entries)
             events = [determination_resolved(after, now)] if after.status in RESOLVED else []
