@@ -311,6 +311,7 @@ class SubjectDetailView(FlagItem):
     face_evidence: list[FaceMatchView] = []
     customer_status: CustomerStatus | None = None
     gate: GateState
+    second_review: SecondReviewView | None = Field(None, description="A severe confirmation awaiting its second person")
 
 
 class GateState(ApiModel):

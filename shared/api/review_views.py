@@ -95,6 +95,7 @@ def detail_view(
             for m in detail.face_matches
         ],
         gate=GateState(gated=detail.gate.gated, reason=detail.gate.reason, until=detail.gate.until),
+        second_review=second_review_view(Pending(subject, subject.second_review)) if subject.second_review else None,
     )
 
 

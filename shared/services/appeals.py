@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.adapters.audit_log import AuditLog, audit_row
+from shared.adapters.audit_log import AuditLog
 from shared.adapters.stores import SubjectStore, Versioned
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
@@ -54,8 +54,8 @@ class Appeals:
                 listings=(Listing("pending", listing),),
             )
             self.uow.commit(change)
-            if self.audit.try_write(entry):
-                self.subjects.delete_rows(customer_id, correlation_id, [audit_row(entry.entry_id)])
+            # into the log; its row beside the change goes
+            self.audit.relay("subjects", SubjectKey(customer_id, correlation_id).partition, [entry])
             return True
 
         return self.uow.run(attempt, "The subject")

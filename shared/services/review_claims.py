@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.adapters.audit_log import AuditLog, audit_row
+from shared.adapters.audit_log import AuditLog
 from shared.adapters.stores import SubjectStore, Versioned
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
@@ -96,6 +96,6 @@ class ReviewClaims:
             return claim, entry
 
         claim, entry = self.uow.run(attempt, "The subject")
-        if self.audit.try_write(entry):  # in the log now: its row beside the change can go
-            self.subjects.delete_rows(customer_id, correlation_id, [audit_row(entry.entry_id)])
+        # into the log; its row beside the change goes
+        self.audit.relay("subjects", SubjectKey(customer_id, correlation_id).partition, [entry])
         return claim

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from shared.adapters.audit_log import AuditLog, audit_row
+from shared.adapters.audit_log import AuditLog
 from shared.adapters.stores import ReviewIndex, SubjectStore, Versioned
 from shared.domain.clock import Clock
 from shared.domain.determinations import Severity
@@ -189,8 +189,8 @@ class SecondReviews:
                     listings=(Listing(LISTED, listing),) if listed else (),
                 )
             )
-            if self.audit.try_write(entry):
-                self.subjects.delete_rows(customer_id, correlation_id, [audit_row(entry.entry_id)])
+            # into the log; its row beside the change goes
+            self.audit.relay("subjects", SubjectKey(customer_id, correlation_id).partition, [entry])
             return updated
 
         return self.uow.run(attempt, "The subject")

@@ -34,6 +34,7 @@ def test_a_severe_confirmation_waits_for_a_second_person_then_applies_naming_bot
     assert (asked.json["requestedBy"], asked.json["requestedById"]) == ("ana@contoso.example", "oid-ana")
     detail = api.get(f"/api/v1/review/subjects/{customer_id}/{guid}", headers=BEN).json
     assert detail["status"] == "flagged" and _customer_status(api, customer_id) == "active"
+    assert detail["secondReview"]["requestedBy"] == "ana@contoso.example"  # the subject view names who asked
     assert new_session(api, key, guid).error_code == "correlation_id_blocked"
     [queued] = api.get("/api/v1/review/second-reviews", headers=BEN).json["items"]
     assert queued["reviewId"] == asked.json["reviewId"]
