@@ -1,0 +1,68 @@
+"""The Bicep against the resource providers' own models (devtools/schema_check, offline): the real
+infra/ passes, and a copy with a misspelled property or a value the provider's enum lacks fails."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from devtools.infra_check import ROOT
+from devtools.schema_check import MODELS, check, resources
+
+INFRA = ROOT / "infra"
+
+
+def test_every_raw_resource_in_infra_matches_its_providers_model():
+    problems, _ = check(INFRA)
+    assert problems == []
+
+
+def test_every_raw_resource_type_has_a_model_and_its_properties_are_walked():
+    found = resources(INFRA)
+    assert {r.type for r in found} <= set(MODELS)
+    assert {"Microsoft.Web/sites", "Microsoft.CognitiveServices/accounts", "Microsoft.KeyVault/vaults"} <= {
+        r.type for r in found
+    }
+
+
+def test_a_differing_api_version_is_said_not_hidden():
+    _, notes = check(INFRA)
+    assert any("Microsoft.Web/sites: the Bicep uses 2024-04-01, the SDK's model is of" in n for n in notes)
+
+
+BREAKAGES = [
+    (
+        "app/face.bicep",
+        "publicNetworkAccess:",
+        "publicNetworkAcess:",
+        "face (Microsoft.CognitiveServices/accounts@2024-10-01): properties.publicNetworkAcess is not a property",
+    ),
+    (
+        "app/api.bicep",
+        "ftpsState: 'Disabled'",
+        "ftpsState: 'Off'",
+        "properties.siteConfig.ftpsState = 'Off' is not one of AllAllowed, Disabled, FtpsOnly",
+    ),
+    (
+        "app/api.bicep",
+        "unauthenticatedClientAction: 'AllowAnonymous'",
+        "unauthenticatedClientAction: 'Allow'",
+        "globalValidation.unauthenticatedClientAction = 'Allow' is not one of",
+    ),
+    ("app/keyvault.bicep", "enableRbacAuthorization:", "enableRbacAuthorisation:", "enableRbacAuthorisation is not"),
+    ("app/alerts.bicep", "autoMitigate:", "autoMitigated:", "autoMitigated is not a property"),
+    ("app/rbac.bicep", "principalType:", "principleType:", "principleType is not a property"),
+    ("app/communication.bicep", "dataLocation:", "dataLocale:", "dataLocale is not a property"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES, ids=[b[2] for b in BREAKAGES])
+def test_a_broken_copy_is_reported(tmp_path: Path, file: str, old: str, new: str, expected: str):
+    copy = tmp_path / "infra"
+    shutil.copytree(INFRA, copy)
+    path = copy / file
+    text = path.read_text()
+    assert old in text, f"{file} no longer has {old!r}: update the breakage"
+    path.write_text(text.replace(old, new, 1))
+    problems, _ = check(copy)
+    assert any(expected in p for p in problems), problems
