@@ -5,8 +5,8 @@
 Parses every .bicep file with pycep-parser and reports what a deployment of Liveness Guard must
 not lack: identity-based storage with shared keys off and TLS 1.2, the tables and queues the app
 uses, Flex Consumption on Python 3.11, exactly the roles the identity needs (named with guid()),
-Entra-only Face, ACS and Application Insights, no secret in outputs or parameters, and app settings
-in step with local.settings.sample.json.
+Entra-only Face, ACS and Application Insights, no secret in outputs or parameters, app settings
+in step with local.settings.sample.json, and both shapes of the vnetEnabled switch (network_check).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pycep import BicepParser
+
+from devtools import network_check
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = {
@@ -89,6 +91,7 @@ def check(infra: Path = ROOT / "infra", sample: Path = ROOT / "local.settings.sa
     for name, parsed in files.items():
         problems += _check_outputs(name, parsed)
     problems += _check_parameters(infra / "main.parameters.json")
+    problems += network_check.check(files)
     return problems
 
 

@@ -1,8 +1,8 @@
 """Every property set on a raw `resource` in infra/ checked against the resource provider's own
 model: the Python management SDKs (`azure-mgmt-web`, `-communication`, `-cognitiveservices`,
-`-keyvault`, `-monitor`, `-authorization`; test dependencies only) name every property and enum of
-their API version. A property path the model does not have, or a literal enum value it does not
-allow, is a problem; where the SDK's API version differs from the Bicep's, the report says so.
+`-keyvault`, `-monitor`, `-authorization`, `-network`, `-privatedns`; test dependencies only) name
+every property and enum of their API version. A property path the model does not have, or a literal
+enum value it does not allow, is a problem; where the SDK's API version differs from the Bicep's, the report says so.
 
     python -m devtools.schema_check [infra]
 
@@ -45,6 +45,16 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
         "_scheduled_query_rules_operations",
     ),
     "Microsoft.Insights/actionGroups": ("azure.mgmt.monitor", "ActionGroupResource", "_action_groups_operations"),
+    "Microsoft.Network/virtualNetworks": ("azure.mgmt.network", "VirtualNetwork", "_operations"),
+    "Microsoft.Network/networkSecurityGroups": ("azure.mgmt.network", "NetworkSecurityGroup", "_operations"),
+    "Microsoft.Network/privateEndpoints": ("azure.mgmt.network", "PrivateEndpoint", "_operations"),
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": (
+        "azure.mgmt.network",
+        "PrivateDnsZoneGroup",
+        "_operations",
+    ),
+    "Microsoft.Network/privateDnsZones": ("azure.mgmt.privatedns", "PrivateZone", None),
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": ("azure.mgmt.privatedns", "VirtualNetworkLink", None),
     "Microsoft.Authorization/roleAssignments": (
         "azure.mgmt.authorization",
         "RoleAssignmentCreateParameters",
@@ -59,7 +69,7 @@ SKIPPED_TYPES = frozenset({"Microsoft.Resources/resourceGroups"})  # a deploymen
 class Node:
     """A model's properties by wire name: each a child model, a list of one, a map, or a leaf."""
 
-    children: dict[str, Node | None] = field(default_factory=dict)  # None: a leaf or free-form value
+    children: dict[str, Node | type | None] = field(default_factory=dict)  # None: a leaf or free value
     enums: dict[str, frozenset[str]] = field(default_factory=dict)  # leaf -> allowed values
     free: bool = False  # a dictionary with free keys (tags, userAssignedIdentities)
 
@@ -110,9 +120,8 @@ def schema(cls: type) -> Node:
             at = child
         model, is_map, allowed = _type_of(hint)
         leaf = parts[-1]
-        if model is not None:
-            child = schema(model)
-            at.children[leaf] = Node(free=True, children={"*": child}) if is_map else child
+        if model is not None:  # resolved when walked: models refer to each other in cycles
+            at.children[leaf] = Node(free=True, children={"*": model}) if is_map else model
         else:
             at.children[leaf] = Node(free=True) if is_map else None
             if allowed:
@@ -159,6 +168,10 @@ def _literal(value: Any, text: str) -> str | None:
     return None
 
 
+def _resolved(child: Node | type | None) -> Node | None:
+    return schema(child) if isinstance(child, type) else child
+
+
 def _allowed(literal: str | None, values: frozenset[str]) -> bool:
     """A parameter reference is not judged; a literal is compared as the providers do, ignoring case."""
     return literal is None or literal.lower() in {v.lower() for v in values}
@@ -173,14 +186,14 @@ def _walk(body: Any, node: Node, path: str, r: Resource, problems: list[str]) ->
         if path == "" and key in BICEP_ONLY:
             continue
         if node.free:
-            inner = node.children.get("*")
+            inner = _resolved(node.children.get("*"))
             if inner is not None:
                 _walk(value, inner, f"{path}.{key}", r, problems)
             continue
         if key not in node.children:
             problems.append(f"{r.where}: {path + '.' if path else ''}{key} is not a property of the model")
             continue
-        child = node.children[key]
+        child = _resolved(node.children[key])
         if isinstance(value, list):
             for item in value:
                 if child is not None:

@@ -49,6 +49,9 @@ param alertEmail string
 @minValue(60)
 param reviewSlaSeconds int = 86400
 
+@description('Network isolation: a virtual network, the app integrated with it, and storage, Face and Key Vault reachable only through private endpoints (docs/deploy.md).')
+param vnetEnabled bool = false
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-lg-${resourceToken}'
@@ -57,6 +60,22 @@ var tablePrefix = 'lg'
 var notificationQueue = 'abuse-notifications'
 var webhookQueue = 'webhook-deliveries'
 var easyAuthEnabled = !empty(authClientId)
+var publicNetworkAccess = vnetEnabled ? 'Disabled' : 'Enabled'
+var storageOpen = {
+  defaultAction: 'Allow'
+  bypass: 'AzureServices'
+}
+var storagePrivate = {
+  defaultAction: 'Deny'
+  bypass: 'None'
+}
+var storageNetworkAcls = vnetEnabled ? storagePrivate : storageOpen
+var storageServices = [
+  'blob'
+  'queue'
+  'table'
+]
+var privateStorageServices = vnetEnabled ? storageServices : [] // a loop cannot carry a condition in pycep's subset
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -86,11 +105,8 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     dnsEndpointType: 'Standard'
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: storageNetworkAcls
     blobServices: {
       containers: [
         { name: deploymentContainerName }
@@ -169,6 +185,7 @@ module face 'app/face.bicep' = {
     location: location
     tags: tags
     skuName: faceSkuName
+    privateOnly: vnetEnabled
   }
 }
 
@@ -190,6 +207,62 @@ module vault 'app/keyvault.bicep' = {
     location: location
     tags: tags
     sessionSealingKey: sessionSealingKey
+    privateOnly: vnetEnabled
+  }
+}
+
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-lg-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storageEndpoints 'app/private-endpoint.bicep' = [for service in privateStorageServices: {
+  name: 'pe-storage-${service}'
+  scope: rg
+  params: {
+    name: 'pe-st-${service}-${resourceToken}'
+    location: location
+    tags: tags
+    vnetId: network.outputs.id
+    subnetId: network.outputs.privateEndpointSubnetId
+    targetId: storage.outputs.resourceId
+    groupId: service
+    dnsZoneName: 'privatelink.${service}.${environment().suffixes.storage}'
+  }
+}]
+
+module faceEndpoint 'app/private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'pe-face'
+  scope: rg
+  params: {
+    name: 'pe-face-${resourceToken}'
+    location: location
+    tags: tags
+    vnetId: network.outputs.id
+    subnetId: network.outputs.privateEndpointSubnetId
+    targetId: face.outputs.id
+    groupId: 'account'
+    dnsZoneName: 'privatelink.cognitiveservices.azure.com'
+  }
+}
+
+module vaultEndpoint 'app/private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'pe-vault'
+  scope: rg
+  params: {
+    name: 'pe-kv-${resourceToken}'
+    location: location
+    tags: tags
+    vnetId: network.outputs.id
+    subnetId: network.outputs.privateEndpointSubnetId
+    targetId: vault.outputs.id
+    groupId: 'vault'
+    dnsZoneName: 'privatelink.vaultcore.azure.net'
   }
 }
 
@@ -234,6 +307,7 @@ module api 'app/api.bicep' = {
     deploymentContainerName: deploymentContainerName
     authClientId: authClientId
     authTenantId: authTenantId
+    subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     // The settings the app reads with their defaults come from the settings model (python -m shared.settings_catalog
     // writes app/app-settings.json); what follows is what this deployment computes.
     appSettings: union(loadJsonContent('app/app-settings.json'), {
@@ -273,3 +347,4 @@ output SERVICE_API_URI string = api.outputs.uri
 output FACE_ENDPOINT string = face.outputs.endpoint
 output EMAIL_SENDER_ADDRESS string = email.outputs.senderAddress
 output EASY_AUTH_ENABLED bool = easyAuthEnabled
+output VNET_ENABLED bool = vnetEnabled

@@ -12,6 +12,8 @@ param authClientId string = ''
 param authTenantId string = ''
 param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 40
+@description('The subnet the app integrates with (vnetEnabled); empty: no virtual network.')
+param subnetId string = ''
 
 // With sign-in configured, App Service Authentication uses the managed identity as a federated credential.
 var signInSettings = empty(authClientId) ? {} : { OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId }
@@ -36,6 +38,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: planId
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'

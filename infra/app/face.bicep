@@ -3,6 +3,8 @@ param name string
 param location string
 param tags object
 param skuName string = 'S0'
+@description('Reachable only through its private endpoint (vnetEnabled).')
+param privateOnly bool = false
 
 resource face 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   name: name
@@ -15,9 +17,13 @@ resource face 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   properties: {
     customSubDomainName: name
     disableLocalAuth: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
+    }
   }
 }
 
 output name string = face.name
+output id string = face.id
 output endpoint string = face.properties.endpoint

@@ -4,6 +4,8 @@ param location string
 param tags object
 @secure()
 param sessionSealingKey string
+@description('Reachable only through its private endpoint (vnetEnabled); Azure Resource Manager still writes the secret.')
+param privateOnly bool = false
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -19,7 +21,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
+      bypass: 'AzureServices'
+    }
   }
 }
 
@@ -33,4 +39,5 @@ resource sealingKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
 }
 
 output name string = vault.name
+output id string = vault.id
 output sealingKeySecretUri string = sealingKey.properties.secretUri
