@@ -320,6 +320,7 @@ module api 'app/api.bicep' = {
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
       PYTHON_ENABLE_OPENTELEMETRY: 'true' // the worker streams the app's OpenTelemetry (shared/telemetry.py)
       TABLE_NAME_PREFIX: tablePrefix
+      STORAGE_CREATE_MISSING: 'false' // the storage module above creates every table and queue; a cold start skips 16 calls
       NOTIFICATION_QUEUE: notificationQueue
       WEBHOOK_QUEUE: webhookQueue
       FACE_ENDPOINT: face.outputs.endpoint

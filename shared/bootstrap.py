@@ -182,12 +182,14 @@ class Storage:
 
 
 def storage(settings: Settings, clock: Clock, storage_hook: Callable[[Any], None] | None = None) -> Storage:
-    """The real adapters (tables and queues are created if missing)."""
+    """The real adapters (tables and queues are created if missing, unless the deployment created
+    them: `STORAGE_CREATE_MISSING=false`)."""
     tables = Tables.from_settings(settings, storage_hook)
     queue = NotificationQueue.from_settings(settings, storage_hook)
     webhook_queue = WebhookQueue.from_settings(settings, storage_hook)
-    for ensure in (tables.ensure, queue.ensure, webhook_queue.ensure):
-        ensure()
+    if settings.storage_create_missing:
+        for ensure in (tables.ensure, queue.ensure, webhook_queue.ensure):
+            ensure()
     keys = settings.keyring()
     expiry = ExpiryIndex(tables, keys)
     idle = retention_from(settings).idle_subject

@@ -40,6 +40,7 @@ class Settings(BaseModel):
     storage_timeout_seconds: float = Field(3.0, alias="STORAGE_TIMEOUT_SECONDS", gt=0, le=10)
     storage_max_retries: int = Field(1, alias="STORAGE_MAX_RETRIES", ge=0, le=3)
     table_prefix: str = Field("lg", alias="TABLE_NAME_PREFIX", pattern=r"^[A-Za-z][A-Za-z0-9]{0,20}$")
+    storage_create_missing: bool = Field(True, alias="STORAGE_CREATE_MISSING")
 
     # --- Face ----------------------------------------------------------------------------
     face_endpoint: str = Field(alias="FACE_ENDPOINT")

@@ -59,6 +59,10 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(("TABLE_NAME_PREFIX",), "prefix of every table name"),
     Row(
+        ("STORAGE_CREATE_MISSING",),
+        "create every table and queue the app uses, if missing, on an instance's first request (16 calls, one after the other). The Bicep creates them and sets `false`, so a cold start in Azure skips those calls (docs/scale.md)",
+    ),
+    Row(
         ("FACE_ENDPOINT", "FACE_API_KEY", "FACE_CLIENT_ID"),
         "Face resource; without a key the app uses its managed identity (`FACE_CLIENT_ID`)",
     ),
