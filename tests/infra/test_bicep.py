@@ -1,12 +1,12 @@
 """Offline checks of infra/ (pycep-parser): they pass on the real Bicep and fail on broken copies."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from devtools.infra_check import ROOT, app_settings, check, parse
+from tests.infra.breakage import broken_copy
 
 INFRA = ROOT / "infra"
 SAMPLE = ROOT / "local.settings.sample.json"
@@ -118,13 +118,7 @@ ALL_BREAKAGES = BREAKAGES + ALERT_BREAKAGES
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), ALL_BREAKAGES, ids=[b[3] for b in ALL_BREAKAGES])
 def test_a_deliberately_broken_copy_fails(tmp_path: Path, file, old, new, expected):
-    broken = tmp_path / "infra"
-    shutil.copytree(INFRA, broken)
-    target = broken / file
-    text = target.read_text()
-    assert old in text, f"the breakage no longer applies to {file}"
-    target.write_text(text.replace(old, new, 1))
-    problems = check(broken, SAMPLE)
+    problems = check(broken_copy(tmp_path, file, old, new), SAMPLE)
     assert any(expected in p for p in problems), problems
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from devtools import network_check
 from devtools.infra_check import ROOT, check, parse
+from tests.infra.breakage import broken_copy
 
 INFRA = ROOT / "infra"
 SAMPLE = ROOT / "local.settings.sample.json"
@@ -90,12 +91,7 @@ def _cut_module(text: str, symbol: str) -> str:
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES, ids=[b[3] for b in BREAKAGES])
 def test_a_broken_copy_is_reported(tmp_path: Path, file: str, old: str, new: str, expected: str):
-    copy = tmp_path / "infra"
-    shutil.copytree(INFRA, copy)
-    path = copy / file
-    text = path.read_text()
-    assert old in text, f"{file} no longer has {old!r}: update the breakage"
-    path.write_text(text.replace(old, new, 1))
+    copy = broken_copy(tmp_path, file, old, new)
     problems = check(copy, SAMPLE)
     assert any(expected in p for p in problems), problems
 

@@ -1,13 +1,13 @@
 """The Bicep against the resource providers' own models (devtools/schema_check, offline): the real
 infra/ passes, and a copy with a misspelled property or a value the provider's enum lacks fails."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from devtools.infra_check import ROOT
 from devtools.schema_check import MODELS, check, resources
+from tests.infra.breakage import broken_copy
 
 INFRA = ROOT / "infra"
 
@@ -58,11 +58,6 @@ BREAKAGES = [
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES, ids=[b[2] for b in BREAKAGES])
 def test_a_broken_copy_is_reported(tmp_path: Path, file: str, old: str, new: str, expected: str):
-    copy = tmp_path / "infra"
-    shutil.copytree(INFRA, copy)
-    path = copy / file
-    text = path.read_text()
-    assert old in text, f"{file} no longer has {old!r}: update the breakage"
-    path.write_text(text.replace(old, new, 1))
+    copy = broken_copy(tmp_path, file, old, new)
     problems, _ = check(copy)
     assert any(expected in p for p in problems), problems
