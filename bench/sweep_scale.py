@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlparse
 from bench.figures import print_figures
 from devtools.stack import Azurite, FaceEmulator
 from shared.adapters.shards import day_partition
-from shared.adapters.stores import subject_partition
+from shared.adapters.subject_rows import subject_partition
 from shared.adapters.tables import MAX_BATCH, to_entity
 from shared.domain.policy import SubjectState
 from shared.domain.records import Session, Subject

@@ -13,23 +13,17 @@ from datetime import timedelta
 from typing import Any
 
 from shared.adapters.audit_log import AuditLog
-from shared.adapters.customer_cache import CustomerCache
-from shared.adapters.determination_store import DeterminationIndex, DeterminationStore
+from shared.adapters.clients import Storage, email_client, face_client, storage
 from shared.adapters.expiry_index import ExpiryIndex
-from shared.adapters.face import FaceClient, FaceRestClient
-from shared.adapters.face_ledger import FaceSessionLedger
+from shared.adapters.face import FaceClient
 from shared.adapters.feedback_store import FeedbackStore
 from shared.adapters.ip_counters import IpCounters
 from shared.adapters.ledger import NotificationLedger
-from shared.adapters.notification_queue import NotificationQueue, WebhookQueue
 from shared.adapters.opinion_store import OpinionStore
 from shared.adapters.outbox import Outbox, WebhookRegistrations
 from shared.adapters.rate_limit import RateLimiter
-from shared.adapters.recent_subjects import RecentSubjects
 from shared.adapters.repositories import AddressCounters, FaceSessionOwners, ReviewCounts, SubjectRepository
 from shared.adapters.retention_rows import RetentionRows
-from shared.adapters.review_stats import ReviewStats
-from shared.adapters.stores import CustomerStore, ReviewIndex, SubjectStore
 from shared.adapters.tables import Tables
 from shared.api.auth import StaffAuth
 from shared.domain.clock import Clock, utcnow
@@ -71,19 +65,6 @@ from shared.settings import Settings, load_settings
 from shared.unit_of_work import UnitOfWork
 
 
-def _email_client(settings: Settings):
-    from azure.communication.email import EmailClient  # only the notification function needs it
-
-    options = {"retry_total": 0}  # the notifier retries itself, counting each attempt in its ledger
-    if settings.email_ca_bundle:
-        options["connection_verify"] = settings.email_ca_bundle
-    if settings.acs_connection_string:
-        return EmailClient.from_connection_string(settings.acs_connection_string, **options)
-    from azure.identity import ManagedIdentityCredential
-
-    return EmailClient(settings.acs_endpoint, ManagedIdentityCredential(client_id=settings.acs_client_id), **options)
-
-
 @dataclass
 class Services:
     settings: Settings
@@ -123,7 +104,7 @@ class Services:
                 ),
                 customers=self.customers.store,
                 queue=self.review.queue,
-                email=_email_client(self.settings),
+                email=email_client(self.settings),
                 clock=self.clock,
                 sender_address=self.settings.email_sender,
                 support_contact=self.settings.support_contact,
@@ -147,75 +128,11 @@ def ip_policy_from(settings: Settings) -> IpPolicy:
     )
 
 
-def _face_client(settings: Settings) -> FaceRestClient:
-    credential = None
-    if not settings.face_api_key:
-        from azure.identity import ManagedIdentityCredential  # only when running in Azure
-
-        credential = ManagedIdentityCredential(client_id=settings.face_client_id)
-    return FaceRestClient(
-        settings.face_endpoint,
-        api_key=settings.face_api_key,
-        credential=credential,
-        api_version=settings.face_api_version,
-        timeout_seconds=settings.face_timeout_seconds,
-        max_retries=settings.face_max_retries,
-    )
-
-
-@dataclass
-class Storage:
-    """The storage adapters the services are wired with (Table Storage and queues)."""
-
-    tables: Tables
-    queue: NotificationQueue
-    webhook_queue: WebhookQueue
-    audit: AuditLog
-    expiry: ExpiryIndex
-    subjects: SubjectStore
-    index: ReviewIndex
-    customers: CustomerStore
-    face_ledger: FaceSessionLedger
-    stats: ReviewStats
-    determination_store: DeterminationStore
-    determination_index: DeterminationIndex
-
-
-def storage(settings: Settings, clock: Clock, storage_hook: Callable[[Any], None] | None = None) -> Storage:
-    """The real adapters (tables and queues are created if missing, unless the deployment created
-    them: `STORAGE_CREATE_MISSING=false`)."""
-    tables = Tables.from_settings(settings, storage_hook)
-    queue = NotificationQueue.from_settings(settings, storage_hook)
-    webhook_queue = WebhookQueue.from_settings(settings, storage_hook)
-    if settings.storage_create_missing:
-        for ensure in (tables.ensure, queue.ensure, webhook_queue.ensure):
-            ensure()
-    keys = settings.keyring()
-    expiry = ExpiryIndex(tables, keys)
-    idle = retention_from(settings).idle_subject
-    recent = RecentSubjects(seconds=settings.session_ttl_seconds + settings.retention_session_grace_seconds)
-    customers = CustomerStore(tables, CustomerCache(settings.customer_cache_seconds, clock), expiry)
-    return Storage(
-        tables=tables,
-        queue=queue,
-        webhook_queue=webhook_queue,
-        audit=AuditLog(tables),
-        expiry=expiry,
-        subjects=SubjectStore(tables, expiry, idle, recent),
-        index=ReviewIndex(tables),
-        customers=customers,
-        face_ledger=FaceSessionLedger(tables, expiry),
-        stats=ReviewStats(tables),
-        determination_store=DeterminationStore(tables, customers),
-        determination_index=DeterminationIndex(tables),
-    )
-
-
 def build(settings: Settings, clock: Clock = utcnow, storage_hook: Callable[[Any], None] | None = None) -> Services:
     """Wire real adapters for the given settings (tables are created if missing).
 
     `storage_hook` sees every storage request (benchmarks count round trips with it)."""
-    return wire(settings, storage(settings, clock, storage_hook), _face_client(settings), clock)
+    return wire(settings, storage(settings, clock, storage_hook), face_client(settings), clock)
 
 
 def webhook_service(settings: Settings, st: Storage, keys: Keyring, clock: Clock) -> WebhookService:

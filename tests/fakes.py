@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from shared import bootstrap
 from shared.adapters.face import FaceSessionGone, FaceSessionResult, FaceSettings, NewFaceSession
-from shared.adapters.stores import row_key_of
+from shared.adapters.subject_rows import row_key_of
 from shared.adapters.tables import StaleWrite, Versioned
 from shared.domain.clock import Clock
 from shared.domain.ip_policy import IpState

@@ -11,10 +11,11 @@ from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import audit_row
+from shared.adapters.customer_store import CustomerStore
 from shared.adapters.outbox import event_row
 from shared.adapters.paging import read_page
 from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
-from shared.adapters.stores import CUSTOMER_ROW, CustomerStore, replace_op, split_rows
+from shared.adapters.subject_rows import CUSTOMER_ROW, replace_op, split_rows
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, submit, to_entity
 from shared.domain.determinations import CustomerResponse, Determination
 from shared.domain.records import Customer

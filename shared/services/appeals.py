@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.adapters.audit_log import AuditLog
-from shared.adapters.stores import SubjectStore, Versioned
+from shared.adapters.subject_store import SubjectStore
+from shared.adapters.tables import Versioned
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
 from shared.domain.policy import SubjectStatus

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.adapters.stores import SubjectStore, Versioned
+from shared.adapters.subject_store import SubjectStore
+from shared.adapters.tables import Versioned
 from shared.domain.clock import Clock
 from shared.domain.gate import resumed_state
 from shared.domain.keys import Keyring

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.adapters.audit_log import AuditLog
-from shared.adapters.stores import CustomerStore, Versioned
+from shared.adapters.customer_store import CustomerStore
+from shared.adapters.tables import Versioned
 from shared.domain.clock import Clock
 from shared.domain.records import AuditEntry, Customer, CustomerStatus
 from shared.domain.secrets import api_key_customer, hash_secret, new_api_key, new_id, secret_matches

@@ -19,7 +19,7 @@ from shared.adapters.batch_delete import BatchDeleter
 from shared.adapters.determination_store import DeterminationIndex, DeterminationStore
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.notification_queue import NotificationQueue
-from shared.adapters.stores import Versioned
+from shared.adapters.tables import Versioned
 from shared.domain.clock import Clock
 from shared.domain.determinations import (
     Determination,

@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.ledger import NotificationLedger
-from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectStore, Versioned
-from shared.adapters.tables import from_entity
+from shared.adapters.review_index import ReviewIndex
+from shared.adapters.subject_rows import SUBJECT_ROW
+from shared.adapters.subject_store import SubjectStore
+from shared.adapters.tables import Versioned, from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import gate_of, merge_gates
 from shared.domain.keys import Keyring

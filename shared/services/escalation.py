@@ -18,7 +18,7 @@ from shared.adapters.audit_log import AuditLog
 from shared.adapters.determination_store import DeterminationStore
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.notification_queue import NotificationQueue
-from shared.adapters.stores import Versioned
+from shared.adapters.tables import Versioned
 from shared.domain.clock import Clock
 from shared.domain.determinations import Determination, Severity, determination_id, new_determination
 from shared.domain.escalation import Escalation, EscalationPolicy, escalate, suspend_now

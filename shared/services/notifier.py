@@ -23,10 +23,10 @@ from pydantic import ValidationError
 
 from shared import telemetry
 from shared.adapters.audit_log import clean
+from shared.adapters.customer_store import CustomerStore
 from shared.adapters.ledger import NotificationLedger
 from shared.adapters.notification_queue import NotificationQueue
 from shared.adapters.review_stats import ReviewStats
-from shared.adapters.stores import CustomerStore
 from shared.domain.clock import Clock
 from shared.domain.emails import Email, render
 from shared.domain.notifications import Notification, NotificationKind

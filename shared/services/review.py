@@ -18,8 +18,11 @@ from datetime import datetime, timedelta
 from shared import telemetry
 from shared.adapters.audit_log import AuditLog, audit_row
 from shared.adapters.notification_queue import NotificationQueue
+from shared.adapters.review_index import ReviewIndex
 from shared.adapters.review_stats import ReviewStats
-from shared.adapters.stores import ReviewIndex, SubjectStore, Versioned, outbox_row
+from shared.adapters.subject_rows import outbox_row
+from shared.adapters.subject_store import SubjectStore
+from shared.adapters.tables import Versioned
 from shared.domain.clock import Clock
 from shared.domain.determinations import Severity
 from shared.domain.guidelines import Guideline

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.adapters.face_ledger import FaceSessionLedger
-from shared.adapters.stores import ReviewIndex, SubjectStore
+from shared.adapters.review_index import ReviewIndex
+from shared.adapters.subject_store import SubjectStore
 from shared.domain.clock import Clock
 from shared.domain.gate import GateView, gate_view
 from shared.domain.keys import Keyring

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.adapters.opinion_store import OpinionStore
-from shared.adapters.stores import ReviewIndex, SubjectStore
+from shared.adapters.review_index import ReviewIndex
+from shared.adapters.subject_store import SubjectStore
 from shared.adapters.tables import from_entity
 from shared.domain.calibration import Calibration, Opinion, calibration, chosen
 from shared.domain.clock import Clock

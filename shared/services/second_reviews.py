@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shared.adapters.audit_log import AuditLog
-from shared.adapters.stores import ReviewIndex, SubjectStore, Versioned
+from shared.adapters.review_index import ReviewIndex
+from shared.adapters.subject_store import SubjectStore
+from shared.adapters.tables import Versioned
 from shared.domain.clock import Clock
 from shared.domain.determinations import Severity
 from shared.domain.keys import Keyring

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from shared import telemetry
 from shared.adapters.repositories import FaceSessionOwners, SubjectRepository
-from shared.adapters.stores import Versioned
+from shared.adapters.tables import Versioned
 from shared.domain.attempts import Absorbed, FaceReading, absorb
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring

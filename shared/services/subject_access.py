@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.adapters.stores import SUBJECT_ROW, SubjectStore
+from shared.adapters.subject_rows import SUBJECT_ROW
+from shared.adapters.subject_store import SubjectStore
 from shared.adapters.tables import from_entity
 from shared.domain.clock import Clock
 from shared.domain.gate import GateView, gate_view

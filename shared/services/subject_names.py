@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.adapters.determination_store import DeterminationStore
-from shared.adapters.stores import SubjectStore, Versioned
+from shared.adapters.subject_store import SubjectStore
+from shared.adapters.tables import Versioned
 from shared.domain.keys import Keyring
 from shared.domain.secrets import ERASED_PREFIX, subject_ref
 from shared.unit_of_work import DeterminationChange, UnitOfWork

@@ -21,8 +21,10 @@ from shared.adapters.audit_log import AUDIT_ROW_PREFIX, AuditLog
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.face_ledger import FaceSessionLedger
 from shared.adapters.outbox import event_of, is_event_row
-from shared.adapters.stores import SUBJECT_ROW, ReviewIndex, SubjectStore, Versioned
-from shared.adapters.tables import StaleWrite, etag_of, from_entity
+from shared.adapters.review_index import ReviewIndex
+from shared.adapters.subject_rows import SUBJECT_ROW
+from shared.adapters.subject_store import SubjectStore
+from shared.adapters.tables import StaleWrite, Versioned, etag_of, from_entity
 from shared.domain.policy import SubjectState, SubjectStatus
 from shared.domain.records import AuditEntry, Subject
 from shared.domain.retention_rules import RetentionPolicy, SubjectFate, fate_of, next_check

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.adapters.shards import day_partition
-from shared.adapters.stores import subject_partition
+from shared.adapters.subject_rows import subject_partition
 from shared.adapters.tables import MAX_BATCH, Tables, to_entity
 from shared.domain.policy import SubjectState, SubjectStatus
 from shared.domain.records import Subject

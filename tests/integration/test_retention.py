@@ -86,7 +86,7 @@ def test_a_malformed_outbox_row_or_a_failing_step_does_not_stop_the_sweep(config
     """One bad row used to abort every later sweep before it deleted anything."""
     from datetime import timedelta
 
-    from shared.adapters.stores import subject_partition
+    from shared.adapters.subject_rows import subject_partition
 
     services = configure()
     subjects = services.tables.client("subjects")

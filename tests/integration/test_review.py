@@ -4,7 +4,8 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from shared.adapters.stores import ReviewIndex, subject_partition
+from shared.adapters.review_index import ReviewIndex
+from shared.adapters.subject_rows import subject_partition
 from shared.domain.notifications import abuse_confirmed
 from shared.domain.records import OutboxEntry, ReviewIndexEntry
 from shared.unit_of_work import SubjectChange, SubjectKey

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.adapters.stores import subject_partition
+from shared.adapters.subject_rows import subject_partition
 from shared.adapters.tables import to_entity
 from shared.domain.records import ReviewIndexEntry
 

@@ -14,7 +14,7 @@ from azure.core.exceptions import HttpResponseError
 from devtools.busy_storage import BusyStorage
 from devtools.stack import Azurite
 from shared import bootstrap
-from shared.adapters.stores import subject_partition
+from shared.adapters.subject_rows import subject_partition
 from shared.adapters.tables import StaleWrite, submit
 from tests.conftest import ARTIFACTS
 from tests.integration.helpers import ADMIN, consented_subject, new_customer, new_session

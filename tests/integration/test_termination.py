@@ -1,6 +1,6 @@
 """Terminating a customer (docs/api.md and docs/abuse-policy.md): permanent, audited, every client call refused."""
 
-from shared.adapters.stores import subject_partition
+from shared.adapters.subject_rows import subject_partition
 from tests.integration.helpers import ADMIN, consented_subject, device_attempt, new_customer, new_session
 from tests.support import ApiClient
 

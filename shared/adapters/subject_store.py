@@ -1,173 +1,37 @@
-"""Repositories over the tables: customers and subjects (with their sessions and attempts).
-
-One subject's row, sessions and attempts share the partition `<customerId>_<correlationId>`, so
-every change to a subject is one entity-group transaction guarded by the rows' ETags.
-"""
+"""Subjects with their sessions and attempts (shared/adapters/subject_rows.py names their rows)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.audit_log import AUDIT_ROW_PREFIX, audit_row
 from shared.adapters.batch_delete import BatchDeleter
-from shared.adapters.customer_cache import CustomerCache
 from shared.adapters.expiry_index import ExpiryIndex
 from shared.adapters.outbox import EVENT_PREFIX, event_row
-from shared.adapters.paging import read_page
 from shared.adapters.recent_subjects import RecentSubjects
-from shared.adapters.shards import all_shards, merged_page, shard_of, shard_query
+from shared.adapters.subject_rows import (
+    OPINION_PREFIX,
+    SUBJECT_ROW,
+    if_unchanged,
+    replace_op,
+    row_key_of,
+    session_row,
+    split_rows,
+    subject_partition,
+)
 from shared.adapters.tables import Tables, Versioned, etag_of, from_entity, read_versioned, submit, to_entity
-from shared.domain.calibration import Opinion
 from shared.domain.keys import Keyring
-from shared.domain.records import Attempt, AuditEntry, Customer, OutboxEntry, Record, ReviewIndexEntry, Session, Subject
+from shared.domain.records import Attempt, AuditEntry, OutboxEntry, Session, Subject
 from shared.domain.secrets import erased_ids
 
 if TYPE_CHECKING:
-    from shared.unit_of_work import CustomerChange, SubjectChange
-
-R = TypeVar("R", bound=Record)
-
-CUSTOMER_ROW = "customer"
-OPINION_PREFIX = "opinion_"
-SUBJECT_ROW = "subject"
-
-
-def subject_partition(customer_id: str, correlation_id: str) -> str:
-    return f"{customer_id}_{correlation_id}"
-
-
-def session_row(session_id: str) -> str:
-    return f"session_{session_id}"
-
-
-def attempt_row(session_id: str, attempt_id: int) -> str:
-    return f"attempt_{session_id}_{attempt_id:06d}"
-
-
-def outbox_row(notification_id: str) -> str:
-    return f"outbox_{notification_id}"
-
-
-def row_key_of(record: Record) -> str:
-    """The row key a record is stored under within its subject partition."""
-    if isinstance(record, Subject):
-        return SUBJECT_ROW
-    if isinstance(record, Session):
-        return session_row(record.session_id)
-    if isinstance(record, Attempt):
-        return attempt_row(record.session_id, record.attempt_id)
-    if isinstance(record, OutboxEntry):
-        return outbox_row(record.notification_id)
-    if isinstance(record, AuditEntry):
-        return audit_row(record.entry_id)
-    if isinstance(record, Opinion):  # a blind second opinion waiting beside its subject
-        return f"{OPINION_PREFIX}{record.opinion_id}"
-    raise TypeError(f"{type(record).__name__} is not stored in a subject partition")
-
-
-H = TypeVar("H", bound=Record)
-Rest = TypeVar("Rest", bound=Record)
-
-
-def split_rows(
-    rows: Any, head_row: str, head: type[H], other: type[Rest]
-) -> tuple[Versioned[H] | None, list[Versioned[Rest]]]:
-    """One query's rows of a partition as its head row (subject, customer) and the others."""
-    found: Versioned[H] | None = None
-    others: list[Versioned[Rest]] = []
-    for row in rows:
-        if row["RowKey"] == head_row:
-            found = Versioned(from_entity(head, row), etag_of(row))
-        else:
-            others.append(Versioned(from_entity(other, row), etag_of(row)))
-    return found, others
-
-
-def _if_unchanged(etag: str) -> dict[str, Any]:
-    return {"etag": etag, "match_condition": MatchConditions.IfNotModified}
-
-
-def replace_op(entity: dict[str, Any], etag: str) -> tuple[Any, ...]:
-    """A transaction operation replacing a row only if it is unchanged since it was read."""
-    return ("update", entity, {"mode": UpdateMode.REPLACE, **_if_unchanged(etag)})
-
-
-_replace = replace_op
-
-
-class CustomerStore:
-    """Customers, one row each (partition = customer id)."""
-
-    def __init__(self, tables: Tables, cache: CustomerCache | None = None, expiry: ExpiryIndex | None = None) -> None:
-        self._table = tables.client("customers")
-        self._cache = cache
-        self._expiry = expiry
-
-    def _file_relay_check(self, customer: Customer, audit: AuditEntry) -> None:
-        """Ahead of a change carrying its audit entry: a retention check that relays the entry if
-        the relay right after the change fails."""
-        if self._expiry is not None:
-            self._expiry.schedule("customers", customer.customer_id, audit.at)
-
-    def get(self, customer_id: str) -> Versioned[Customer] | None:
-        return read_versioned(self._table, Customer, customer_id, CUSTOMER_ROW)
-
-    def get_recent(self, customer_id: str) -> Customer | None:
-        """The customer as this instance read it at most CUSTOMER_CACHE_SECONDS ago (for authenticating
-        api keys); a change this instance writes is seen at once, another instance's within the bound."""
-        if self._cache is None:
-            found = self.get(customer_id)
-            return found.record if found else None
-        return self._cache.get(customer_id, self.get)
-
-    def forget(self, customer_id: str) -> None:
-        """Drop this instance's cached copy (after a write elsewhere in the customer's partition)."""
-        if self._cache is not None:
-            self._cache.forget(customer_id)
-
-    def create(self, customer: Customer, audit: AuditEntry) -> None:
-        """Insert a new customer together with the audit entry recording it (one transaction)."""
-        self._file_relay_check(customer, audit)
-        submit(
-            self._table, [("create", to_entity(customer, customer.customer_id, CUSTOMER_ROW)), _audit(customer, audit)]
-        )
-
-    def page(self, size: int, token: dict[str, str] | None) -> tuple[list[Customer], dict[str, str] | None]:
-        """One page of customers in id order."""
-        rows, next_token = read_page(
-            lambda n: self._table.query_entities(
-                "RowKey eq @row", parameters={"row": CUSTOMER_ROW}, results_per_page=n
-            ),
-            size,
-            token,
-        )
-        return [from_entity(Customer, row) for row in rows], next_token
-
-    def replace(self, change: CustomerChange) -> None:
-        """Write a changed customer (and the audit entry recording the change, and the webhook events
-        it causes, in the same transaction); StaleWrite when it changed since it was read."""
-        customer, audit = change.customer.record, change.audit
-        operations = [_replace(to_entity(customer, customer.customer_id, CUSTOMER_ROW), change.customer.etag)]
-        operations += [("upsert", event_row(e)) for e in change.events]
-        if audit is not None:
-            self._file_relay_check(customer, audit)
-        try:
-            submit(self._table, operations + ([_audit(customer, audit)] if audit else []))
-        finally:
-            if self._cache is not None:
-                self._cache.forget(customer.customer_id)
-
-
-def _audit(customer: Customer, entry: AuditEntry) -> tuple[Any, ...]:
-    return ("create", to_entity(entry, customer.customer_id, audit_row(entry.entry_id)))
+    from shared.unit_of_work import SubjectChange
 
 
 class SubjectStore:
@@ -266,7 +130,7 @@ class SubjectStore:
         guarded row moved."""
         pk = change.key.partition
         operations: list[tuple[Any, ...]] = [
-            _replace(to_entity(v.record, pk, row_key_of(v.record)), v.etag) for v in change.replace
+            replace_op(to_entity(v.record, pk, row_key_of(v.record)), v.etag) for v in change.replace
         ]
         operations += [("create", to_entity(record, pk, row_key_of(record))) for record in change.create]
         operations += [("upsert", event_row(e, pk)) for e in change.events]
@@ -302,7 +166,7 @@ class SubjectStore:
     def delete_with_entry(self, row: Any, entry: AuditEntry) -> None:
         """Delete a subject row (as read, ETag-guarded) and record why, in one transaction."""
         self._forget(row["PartitionKey"])
-        delete = ("delete", {"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"]}, _if_unchanged(etag_of(row)))
+        delete = ("delete", {"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"]}, if_unchanged(etag_of(row)))
         submit(self._table, [delete, ("create", to_entity(entry, row["PartitionKey"], audit_row(entry.entry_id)))])
 
     def partition(self, customer_id: str, correlation_id: str) -> list[dict[str, Any]]:
@@ -448,49 +312,3 @@ def _due_parameters(partition: str, cutoff: datetime) -> dict[str, Any]:
         "w_lo": EVENT_PREFIX,
         "w_hi": "webhook`",
     }
-
-
-class ReviewIndex:
-    """Subjects listed by review status (`pending`, `blocked`, `retired`), so a listing costs what it lists.
-
-    The subject row is the truth. An index row is written *before* the subject change it announces,
-    and every listing checks each row against its subject and drops the ones that do not match — so
-    an interrupted or lost write can leave a stale index row (cleaned on read), never a missing one.
-    """
-
-    def __init__(self, tables: Tables) -> None:
-        self._table = tables.client("reviewindex")
-
-    def put(self, status: str, entry: ReviewIndexEntry) -> None:
-        row = subject_partition(entry.customer_id, entry.correlation_id)
-        self._table.upsert_entity(to_entity(entry, _index_partition(status, row), row), mode=UpdateMode.REPLACE)
-
-    def remove(
-        self, status: str, customer_id: str, correlation_id: str, etag: str | None = None, partition: str | None = None
-    ) -> None:
-        """Drop a subject's row from a status (from `partition` when a listing read it elsewhere)."""
-        row = subject_partition(customer_id, correlation_id)
-        kwargs: dict[str, Any] = _if_unchanged(etag) if etag else {}
-        with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
-            self._table.delete_entity(partition or _index_partition(status, row), row, **kwargs)
-
-    def page(
-        self, status: str, size: int, token: dict[str, str] | None
-    ) -> tuple[list[IndexRow], dict[str, str] | None]:
-        """One page of a status's rows across its shards, in (customer, GUID) order."""
-
-        partitions = [f"{status}-{shard}" for shard in all_shards()] + [status]  # + rows from before shards
-        queries = [shard_query(self._table, "PartitionKey eq @pk", {"pk": p}) for p in partitions]
-        rows, next_token = merged_page(queries, size, token)
-        return [IndexRow(from_entity(ReviewIndexEntry, r), etag_of(r), r["PartitionKey"]) for r in rows], next_token
-
-
-@dataclass(frozen=True)
-class IndexRow(Versioned[ReviewIndexEntry]):
-    """A review index row as listed: with the partition (shard) it was read from."""
-
-    partition: str = ""
-
-
-def _index_partition(status: str, row: str) -> str:
-    return f"{status}-{shard_of(row)}"
