@@ -84,6 +84,22 @@ def test_stopped_storage_answers_503_even_on_a_cold_start(ready, own_azurite: Az
     assert_unavailable(response, elapsed)
 
 
+def test_stopped_storage_answers_503_on_a_cold_start_as_deployed(ready, own_azurite: Azurite, monkeypatch) -> None:
+    """In Azure the instance creates nothing on its first request (STORAGE_CREATE_MISSING=false), so
+    the first storage call a request makes is the one that meets the outage."""
+    api, key, guid = ready
+    own_azurite.stop()
+    monkeypatch.setenv("STORAGE_CREATE_MISSING", "false")
+    bootstrap.reset()  # a new worker
+    response, elapsed = timed(lambda: new_session(api, key, guid))
+    assert_unavailable(response, elapsed)
+    assert response.json["error"]["code"] == "storage_unavailable"
+    health, elapsed = timed(lambda: api.get("/api/v1/health"))
+    assert_unavailable(health, elapsed)
+    assert health.json["storage"] == "unreachable"
+    assert api.get("/api/v1/privacy").status == 200  # the notice needs no storage, so it stays readable
+
+
 def test_storage_answering_503_gives_503_not_500(configure, router) -> None:
     with BusyStorage() as busy:
         configure_busy = {"AzureWebJobsStorage": busy.connection_string, "STORAGE_MAX_RETRIES": "1"}
