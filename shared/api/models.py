@@ -10,8 +10,8 @@ from pydantic.alias_generators import to_camel
 
 from shared.domain.determinations import Severity
 from shared.domain.ip_policy import normalise_ip
-from shared.domain.policy import SubjectStatus
-from shared.domain.records import CustomerStatus, DecisionKind
+from shared.domain.policy import LivenessDecision, SubjectStatus
+from shared.domain.records import CustomerStatus, DecisionKind, FeedbackCategory
 
 # Portable (ECMA-262 and Python alike): no inline flags; either case is accepted, stored lower case.
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -83,7 +83,7 @@ class SessionResponse(ApiModel):
 class ResultResponse(ApiModel):
     session_id: str
     status: str
-    liveness_decision: Literal["realface", "spoofface", "uncertain"] | None
+    liveness_decision: LivenessDecision | None
     attempts: int
     subject_status: SubjectStatus = Field(
         description="The subject's status after this call: `flagged` when this call's own attempt flagged it "
@@ -350,7 +350,7 @@ class RepairResponse(ApiModel):
 
 
 class FeedbackRequest(ApiModel):
-    category: Literal["false_rejection", "accessibility", "privacy", "other"]
+    category: FeedbackCategory
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     correlation_id: CorrelationId | None = None
     contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)] | None = None
@@ -366,7 +366,7 @@ class FeedbackAccepted(ApiModel):
 
 class FeedbackView(ApiModel):
     feedback_id: str
-    category: Literal["false_rejection", "accessibility", "privacy", "other"]
+    category: FeedbackCategory
     message: str
     correlation_id: str | None = None
     customer_id: str | None = None

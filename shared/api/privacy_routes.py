@@ -24,6 +24,7 @@ from shared.api.openapi import BAD_QUERY, CONTENDED, NOT_FOUND, PAGING, STAFF, S
 from shared.api.router import Api
 from shared.domain.gate import longest_window
 from shared.domain.privacy import notice, render_html
+from shared.domain.records import FeedbackCategory
 from shared.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def submit_feedback(req: func.HttpRequest, s: Services) -> func.HttpResponse:
         client_address=client_network(req),  # an IPv6 caller counts by its /64
     )
     appealed = False  # only with the customer's api key is a named GUID the caller's to appeal for
-    if customer_id and body.correlation_id and body.category == "false_rejection":
+    if customer_id and body.correlation_id and body.category is FeedbackCategory.FALSE_REJECTION:
         appealed = s.appeals.open(customer_id, body.correlation_id, feedback.feedback_id)
     return json_response(FeedbackAccepted(feedback_id=feedback.feedback_id, appeal_opened=appealed), 202)
 

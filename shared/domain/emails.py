@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
-from shared.domain.determinations import determination_id
+from shared.domain.determinations import Severity, determination_id
 from shared.domain.notifications import Notification, NotificationKind
 
 SUBJECTS = {
@@ -53,7 +53,7 @@ def _to_html(text: str, subject: str) -> str:
 
 def _respond_line(note: Notification) -> str:
     """How the customer answers a determination (the API call and the deadline), or why it cannot."""
-    if note.severity == "severe":
+    if note.severity is Severity.SEVERE:
         return "This abuse was judged severe: your application's access is suspended at once."
     if note.respond_by is None:
         return "Explain what happened and how you remediated it to the contact below."

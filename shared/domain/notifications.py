@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from shared.domain.determinations import Severity
+
 SCHEMA_VERSION = 1
 _NAMESPACE = uuid.UUID("6f1c1f0e-3b1a-4c55-9d7e-2f4a8a0b9c11")
 
@@ -38,7 +40,7 @@ class Notification(BaseModel):
     determined_at: AwareDatetime
     reason: str | None = None
     confirmations_in_window: int | None = None
-    severity: Literal["standard", "severe"] | None = None  # of an abuse confirmation (standard when absent)
+    severity: Severity | None = None  # of an abuse confirmation (standard when absent)
     respond_by: AwareDatetime | None = None  # when the customer must have responded (standard confirmations)
     guideline_id: str | None = None  # the reviewer guideline the confirmation followed
 
@@ -54,7 +56,7 @@ def abuse_confirmed(
     flagged_at: datetime,
     at: datetime,
     reason: str,
-    severity: Literal["standard", "severe"] = "standard",
+    severity: Severity = Severity.STANDARD,
     respond_by: datetime | None = None,
     guideline_id: str | None = None,
 ) -> Notification:
@@ -66,7 +68,7 @@ def abuse_confirmed(
         determined_at=at,
         reason=reason,
         severity=severity,
-        respond_by=respond_by if severity == "standard" else None,
+        respond_by=respond_by if severity is Severity.STANDARD else None,
         guideline_id=guideline_id,
     )
 

@@ -28,6 +28,14 @@ class LivenessDecision(StrEnum):
     SPOOFFACE = "spoofface"
     UNCERTAIN = "uncertain"
 
+    @classmethod
+    def parse(cls, raw: str | None) -> LivenessDecision | None:
+        """Face's or a stored decision, whatever its case; None for none or a value Face added since."""
+        try:
+            return cls(raw.lower()) if raw else None
+        except ValueError:
+            return None
+
 
 FAILED_DECISIONS = frozenset({LivenessDecision.SPOOFFACE, LivenessDecision.UNCERTAIN})
 

@@ -222,11 +222,18 @@ class LedgerEntry(Record):
     sent_at: AwareDatetime | None = None
 
 
+class FeedbackCategory(StrEnum):
+    FALSE_REJECTION = "false_rejection"
+    ACCESSIBILITY = "accessibility"
+    PRIVACY = "privacy"
+    OTHER = "other"
+
+
 class Feedback(Record):
     """A report from the feedback channel (kept for the feedback retention period)."""
 
     feedback_id: str
-    category: str
+    category: FeedbackCategory
     message: str
     correlation_id: str | None = None
     customer_id: str | None = None

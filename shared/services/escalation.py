@@ -47,7 +47,7 @@ class CustomerEscalation:
         """Open the determination and count it against the customer; warn, or suspend (at the
         threshold, or at once when severe), audited, with the suspension email queued under an id
         fixed for that suspension."""
-        severity = Severity(note.severity or Severity.STANDARD.value)
+        severity = note.severity or Severity.STANDARD
         the_id = determination_id(note.customer_id, note.notification_id)
 
         def attempt() -> tuple[Customer, int, AuditEntry | None] | None:

@@ -21,7 +21,7 @@ def reading_of(result: FaceSessionResult) -> FaceReading:
                 attempt_id=a.attempt_id,
                 status=a.attempt_status,
                 final=a.final,
-                decision=_decision(a.result.liveness_decision if a.result else None),
+                decision=LivenessDecision.parse(a.result.liveness_decision if a.result else None),
                 abuse_detected=a.abuse.detected,
                 flagged=tuple(
                     FlaggedRef(session_id=f.session_id, attempt_id=f.attempt_id) for f in a.abuse.flagged_sessions
@@ -44,13 +44,6 @@ def _elsewhere(expected: str | None, seen: list[str]) -> bool:
         return any(normalise_ip(ip) != want for ip in seen)
     except ValueError:
         return False
-
-
-def _decision(raw: str | None) -> LivenessDecision | None:
-    try:
-        return LivenessDecision(raw.lower()) if raw else None
-    except ValueError:
-        return None
 
 
 @dataclass

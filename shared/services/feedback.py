@@ -10,7 +10,7 @@ from shared.adapters.rate_limit import RateLimiter
 from shared.adapters.review_stats import ReviewStats
 from shared.domain.clock import Clock
 from shared.domain.keys import Keyring
-from shared.domain.records import Feedback
+from shared.domain.records import Feedback, FeedbackCategory
 from shared.domain.secrets import address_ref, new_id
 from shared.errors import DomainError
 
@@ -30,7 +30,7 @@ class FeedbackService:
     def submit(
         self,
         *,
-        category: str,
+        category: FeedbackCategory,
         message: str,
         correlation_id: str | None,
         contact: str | None,
@@ -52,7 +52,7 @@ class FeedbackService:
             created_at=now,
         )
         self.store.add(feedback)
-        self.stats.record("feedback", category, now, feedback.feedback_id)
+        self.stats.record("feedback", category.value, now, feedback.feedback_id)
         return feedback
 
     def page(

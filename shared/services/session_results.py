@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from shared.adapters.repositories import SubjectRepository
 from shared.domain.attempts import FaceReading
 from shared.domain.clock import Clock
-from shared.domain.policy import Policy, SubjectStatus, record_digest_mismatch
+from shared.domain.policy import LivenessDecision, Policy, SubjectStatus, record_digest_mismatch
 from shared.domain.records import Session
 from shared.domain.secrets import secret_matches, session_token_address
 from shared.errors import CorrelationIdBlocked, TokenExhausted, TokenExpired, TokenInvalid, TokenRevoked
@@ -26,7 +26,7 @@ class ResultView:
 
     session_id: str
     status: str
-    liveness_decision: str | None
+    liveness_decision: LivenessDecision | None
     attempts: int
     subject_status: SubjectStatus = SubjectStatus.ACTIVE
 
@@ -92,9 +92,9 @@ class SessionResults:
         return self.uow.run(attempt, "This session")
 
 
-def _latest(reading: FaceReading, session: Session) -> str | None:
+def _latest(reading: FaceReading, session: Session) -> LivenessDecision | None:
     final = [a for a in sorted(reading.attempts, key=lambda a: a.attempt_id) if a.final and a.decision]
-    return final[-1].decision.value if final and final[-1].decision else session.last_decision
+    return final[-1].decision if final and final[-1].decision else LivenessDecision.parse(session.last_decision)
 
 
 def _valid_session_id(session_id: str) -> bool:

@@ -89,7 +89,7 @@ def test_a_generated_client_runs_a_whole_check(stack: LocalStack, client_package
     answer = result.sync_detailed(UUID(session.session_id), client=with_token)
     assert answer.status_code == 200, answer.content
     assert isinstance(answer.parsed, models.ResultResponse)
-    assert answer.parsed.liveness_decision == models.ResultResponseLivenessDecisionType0.REALFACE
+    assert answer.parsed.liveness_decision == models.LivenessDecision.REALFACE
     assert answer.parsed.subject_status == models.SubjectStatus.ACTIVE
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from shared.adapters.subject_rows import subject_partition
 from shared.adapters.tables import to_entity
-from shared.domain.records import ReviewIndexEntry
+from shared.domain.records import FeedbackCategory, ReviewIndexEntry
 
 pytestmark = pytest.mark.face_api_versions("v1.2")
 
@@ -71,7 +71,7 @@ def test_feedback_spreads_over_shards_and_pages_once(services, clock) -> None:
     for n in range(12):
         clock.advance(milliseconds=5)
         services.feedback.submit(
-            category="other",
+            category=FeedbackCategory.OTHER,
             message=f"m{n:02d}",
             correlation_id=None,
             contact=None,
