@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import Field
 
 from shared.api.models import ApiModel
-from shared.domain.policy import SubjectStatus
+from shared.domain.policy import LivenessDecision, SubjectStatus
 from shared.domain.records import ReviewDecision, Session
 from shared.domain.review_people import decider_name
 from shared.services.subject_access import SubjectRecords
@@ -28,7 +28,7 @@ class SessionHeld(ApiModel):
     calls_allowed: int
     calls_used: int
     status: str | None = None
-    liveness_decision: str | None = None
+    liveness_decision: LivenessDecision | None = None
     attempts_recorded: int
     revoked: bool = False  # its token answers 401 token_revoked; Face no longer takes attempts on it
 
@@ -38,7 +38,7 @@ class AttemptHeld(ApiModel):
     attempt_id: int
     recorded_at: datetime
     attempt_status: str | None = None
-    liveness_decision: str | None = None
+    liveness_decision: LivenessDecision | None = None
     abuse_detected: bool = False
 
 

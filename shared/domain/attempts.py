@@ -102,7 +102,7 @@ def _record(session: Session, attempt: SeenAttempt, now: datetime) -> Attempt:
         session_id=session.session_id,
         attempt_id=attempt.attempt_id,
         attempt_status=attempt.status,
-        liveness_decision=attempt.decision.value if attempt.decision else None,
+        liveness_decision=attempt.decision,
         recorded_at=now,
         abuse_detected=attempt.abuse_detected,
         ip_mismatch=attempt.ip_mismatch,
@@ -137,7 +137,7 @@ def absorb(
             state = record_decision(state, attempt.decision, now, now, policy)
             if attempt.decision in FAILED_DECISIONS:
                 failed.append(failure_key(session.session_id, attempt.attempt_id))
-    latest = next((a.decision.value for a in reversed(ordered) if a.final and a.decision), session.last_decision)
+    latest = next((a.decision for a in reversed(ordered) if a.final and a.decision), session.last_decision)
     recorded = (*session.recorded_attempts, *(a.attempt_id for a in new))
     settled = session.settled or reading.settles(session.expires_at, now)
     passed = any(a.final and a.decision is LivenessDecision.REALFACE for a in ordered)

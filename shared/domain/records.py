@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import AwareDatetime
 
-from shared.domain.policy import SubjectState
+from shared.domain.policy import LivenessDecision, SubjectState
 from shared.domain.review_people import Appeal, Claim, SecondReview
 from shared.domain.secrets import ERASED_PREFIX
 from shared.domain.values import Value
@@ -138,7 +138,7 @@ class Session(Record):
     calls_used: int = 0
     recorded_attempts: tuple[int, ...] = ()
     face_status: str | None = None
-    last_decision: str | None = None
+    last_decision: LivenessDecision | None = None
     last_digest: str | None = None  # Face's digest of the newest final attempt (the device's is checked against it)
     settled: bool = False  # read after its expiry with every attempt final (or gone at Face): nothing more to count
     ip_ref: str | None = None  # keyed hash of (customer, end-user IP) the session was issued for
@@ -154,7 +154,7 @@ class Attempt(Record):
     session_id: str
     attempt_id: int
     attempt_status: str | None = None
-    liveness_decision: str | None = None
+    liveness_decision: LivenessDecision | None = None
     recorded_at: AwareDatetime
     abuse_detected: bool = False  # Face v1.3 abuse monitoring flagged this attempt
     ip_mismatch: bool = False  # v1.3: attempted from outside the address expected (evidence, no raw IP)

@@ -94,7 +94,7 @@ class SessionResults:
 
 def _latest(reading: FaceReading, session: Session) -> LivenessDecision | None:
     final = [a for a in sorted(reading.attempts, key=lambda a: a.attempt_id) if a.final and a.decision]
-    return final[-1].decision if final and final[-1].decision else LivenessDecision.parse(session.last_decision)
+    return final[-1].decision if final and final[-1].decision else session.last_decision
 
 
 def _valid_session_id(session_id: str) -> bool:
