@@ -84,7 +84,7 @@ class SecondReviews:
             pending = self.request(customer_id, correlation_id, reason, decider, guideline_id)
             return pending.subject, pending
         decided = self.review.decide(customer_id, correlation_id, decision, reason, decider, severity, guideline_id)
-        if decision is not DecisionKind.CONFIRM or severity is not Severity.SEVERE:
+        if not severe:
             self.opinions.maybe_ask(decided)  # best kept: a failure here leaves the decision as it is
         return decided, None
 
