@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -59,6 +60,19 @@ def _module(package: str, name: str) -> ModuleType:
     return importlib.import_module(f"{package}.{name}")
 
 
+def _customer_client(stack: LocalStack, package: str, contact: str) -> Any:
+    """A generated client sending a new customer's api key, as a client app's backend would."""
+    key = stack.create_customer("Generated client", contact)["apiKey"]
+    return _module(package, "client").AuthenticatedClient(
+        base_url=_root(stack), token=key, prefix="", auth_header_name="x-api-key"
+    )
+
+
+def _root(stack: LocalStack) -> str:
+    """Where the document's paths (`/api/v1/...`) start."""
+    return stack.base_url.removesuffix("/api")
+
+
 def test_a_generated_client_runs_a_whole_check(stack: LocalStack, client_package: str):
     client = _module(client_package, "client")
     models = _module(client_package, "models")
@@ -66,9 +80,7 @@ def test_a_generated_client_runs_a_whole_check(stack: LocalStack, client_package
     create = _module(client_package, "api.client.create_session")
     result = _module(client_package, "api.client.get_session_result")
 
-    root = stack.base_url.removesuffix("/api")
-    key = stack.create_customer("Generated client", "gen@contoso.example")["apiKey"]
-    with_key = client.AuthenticatedClient(base_url=root, token=key, prefix="", auth_header_name="x-api-key")
+    with_key = _customer_client(stack, client_package, "gen@contoso.example")
     guid = str(uuid4())
     body = models.ConsentRequest(correlation_id=guid, policy_version="v1")
     granted = consent.sync_detailed(client=with_key, body=body)
@@ -85,7 +97,7 @@ def test_a_generated_client_runs_a_whole_check(stack: LocalStack, client_package
         timeout=30,
     )
 
-    with_token = client.AuthenticatedClient(base_url=root, token=session.session_token)
+    with_token = client.AuthenticatedClient(base_url=_root(stack), token=session.session_token)
     answer = result.sync_detailed(UUID(session.session_id), client=with_token)
     assert answer.status_code == 200, answer.content
     assert isinstance(answer.parsed, models.ResultResponse)
@@ -94,13 +106,10 @@ def test_a_generated_client_runs_a_whole_check(stack: LocalStack, client_package
 
 
 def test_a_refusal_reads_as_the_typed_error_envelope(stack: LocalStack, client_package: str):
-    client = _module(client_package, "client")
     models = _module(client_package, "models")
     create = _module(client_package, "api.client.create_session")
 
-    root = stack.base_url.removesuffix("/api")
-    key = stack.create_customer("Generated client", "gen2@contoso.example")["apiKey"]
-    with_key = client.AuthenticatedClient(base_url=root, token=key, prefix="", auth_header_name="x-api-key")
+    with_key = _customer_client(stack, client_package, "gen2@contoso.example")
     refused = create.sync_detailed(client=with_key, body=models.SessionRequest(correlation_id=str(uuid4())))
     assert refused.status_code == 403, refused.content
     assert isinstance(refused.parsed, models.Error)

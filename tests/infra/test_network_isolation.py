@@ -2,7 +2,6 @@
 deploys no network and leaves the resources public (Entra ID only); on makes storage, Face and Key
 Vault reachable only through private endpoints. Broken copies are reported."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -83,10 +82,10 @@ BREAKAGES = [
 ]
 
 
-def _cut_module(text: str, symbol: str) -> str:
+def _module_text(text: str, symbol: str) -> str:
+    """A module declaration of main.bicep, whole (to cut it out of a copy)."""
     start = text.index(f"module {symbol} ")
-    end = text.index("\n}\n", start) + 3
-    return text[:start] + text[end:]
+    return text[start : text.index("\n}\n", start) + 3]
 
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), BREAKAGES, ids=[b[3] for b in BREAKAGES])
@@ -97,8 +96,5 @@ def test_a_broken_copy_is_reported(tmp_path: Path, file: str, old: str, new: str
 
 
 def test_a_copy_with_one_endpoint_module_removed_is_reported(tmp_path: Path):
-    copy = tmp_path / "infra"
-    shutil.copytree(INFRA, copy)
-    main = copy / "main.bicep"
-    main.write_text(_cut_module(main.read_text(), "faceEndpoint"))
+    copy = broken_copy(tmp_path, "main.bicep", _module_text((INFRA / "main.bicep").read_text(), "faceEndpoint"), "")
     assert "vnetEnabled=true: face has no private endpoint for account" in check(copy, SAMPLE)

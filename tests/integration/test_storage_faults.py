@@ -53,16 +53,21 @@ def assert_unavailable(response, elapsed: float) -> None:
     assert int(response.headers["Retry-After"]) >= 1
 
 
+def assert_sessions_and_health_unavailable(api: ApiClient, key: str, guid: str) -> None:
+    """A session request answers 503 storage_unavailable, and the health check says storage is unreachable."""
+    response, elapsed = timed(lambda: new_session(api, key, guid))
+    assert_unavailable(response, elapsed)
+    assert response.json["error"]["code"] == "storage_unavailable"
+    health, elapsed = timed(lambda: api.get("/api/v1/health"))
+    assert_unavailable(health, elapsed)
+    assert health.json["storage"] == "unreachable"
+
+
 def test_paused_storage_answers_503_within_seconds(ready, own_azurite: Azurite) -> None:
     api, key, guid = ready
     own_azurite.pause()
     try:
-        response, elapsed = timed(lambda: new_session(api, key, guid))
-        assert_unavailable(response, elapsed)
-        assert response.json["error"]["code"] == "storage_unavailable"
-        health, elapsed = timed(lambda: api.get("/api/v1/health"))
-        assert_unavailable(health, elapsed)
-        assert health.json["storage"] == "unreachable"
+        assert_sessions_and_health_unavailable(api, key, guid)
     finally:
         own_azurite.resume()
     assert new_session(api, key, guid).status == 201  # back as soon as storage is
@@ -91,12 +96,7 @@ def test_stopped_storage_answers_503_on_a_cold_start_as_deployed(ready, own_azur
     own_azurite.stop()
     monkeypatch.setenv("STORAGE_CREATE_MISSING", "false")
     bootstrap.reset()  # a new worker
-    response, elapsed = timed(lambda: new_session(api, key, guid))
-    assert_unavailable(response, elapsed)
-    assert response.json["error"]["code"] == "storage_unavailable"
-    health, elapsed = timed(lambda: api.get("/api/v1/health"))
-    assert_unavailable(health, elapsed)
-    assert health.json["storage"] == "unreachable"
+    assert_sessions_and_health_unavailable(api, key, guid)
     assert api.get("/api/v1/privacy").status == 200  # the notice needs no storage, so it stays readable
 
 
