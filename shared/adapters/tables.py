@@ -112,6 +112,17 @@ class Tables:
     def client(self, table: str) -> TableClient:
         return self._service.get_table_client(self.name(table))
 
+    def missing(self) -> list[str]:
+        """The app's tables storage does not have (one query over the prefix's names): what a
+        deployment that did not create them all would be missing (`STORAGE_CREATE_MISSING=false`)."""
+        found = {
+            t.name
+            for t in self._service.query_tables(
+                "TableName ge @lo and TableName lt @hi", parameters={"lo": self._prefix, "hi": self._prefix + "~"}
+            )
+        }
+        return [table for table in TABLES if self.name(table) not in found]
+
     def ensure(self) -> None:
         """Create every table the app uses if it is missing, one after the other: storage that is
         down answers the first call and is not asked again (docs/scale.md, "Cold start")."""

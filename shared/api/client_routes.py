@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import azure.functions as func
-from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core.exceptions import AzureError
 
-from shared import __version__
+from shared import __version__, telemetry
 from shared.adapters.tables import is_storage_outage
 from shared.api.http import STORAGE_DOWN, bearer_token, json_response, parse_body
 from shared.api.models import (
@@ -36,6 +37,7 @@ TOKEN_REFUSALS = {
 if TYPE_CHECKING:
     from shared.bootstrap import Services
 
+log = logging.getLogger(__name__)
 api = Api()
 bp = api.bp
 
@@ -122,15 +124,20 @@ def get_session_result(req: func.HttpRequest, s: Services) -> func.HttpResponse:
 )
 def health(req: func.HttpRequest) -> func.HttpResponse:
     try:
-        s = services()  # a cold start creates the tables: storage down answers here too
-        s.tables.client("customers").get_entity("health-probe", "none")
-    except ResourceNotFoundError:
-        s = services()  # storage answered
+        s = services()  # a cold start may create the tables: storage down answers here too
+        missing = s.tables.missing()
     except AzureError as exc:
         if not is_storage_outage(exc):
             raise
         return json_response(
             HealthResponse(status="unavailable", storage="unreachable", version=__version__),
+            503,
+            {"Retry-After": str(STORAGE_DOWN.retry_after)},
+        )
+    if missing:
+        telemetry.event(log, "health.tables_missing", logging.ERROR, missing=",".join(missing))
+        return json_response(
+            HealthResponse(status="unavailable", storage="incomplete", version=__version__),
             503,
             {"Retry-After": str(STORAGE_DOWN.retry_after)},
         )

@@ -122,7 +122,9 @@ class CustomerKeyResponse(ApiModel):
 
 class HealthResponse(ApiModel):
     status: Literal["ok", "unavailable"]
-    storage: Literal["ok", "unreachable"]
+    storage: Literal["ok", "unreachable", "incomplete"] = Field(
+        description="`incomplete`: storage answers but lacks tables the app uses (the deployment did not create them)"
+    )
     version: str
     face_api_version: str | None = None
     face_abuse_monitoring: Literal["on", "off", "unknown"] | None = Field(

@@ -36,3 +36,21 @@ def test_without_it_nothing_is_created(configure, clock):
     configure(STORAGE_CREATE_MISSING="false")
     settings = load_settings()
     assert _tables(settings.table_prefix) == set()
+
+
+def test_health_says_storage_is_incomplete_when_the_deployment_did_not_create_a_table(
+    configure, router, caplog
+) -> None:
+    from tests.support import ApiClient
+
+    configure()  # every table exists
+    settings = load_settings()
+    service = TableServiceClient.from_connection_string(settings.storage_connection_string)
+    api = ApiClient(router)
+    assert api.get("/api/v1/health").json["storage"] == "ok"
+    service.delete_table(settings.table_prefix + "opinions")  # a table added to the app, not to the Bicep
+    health = api.get("/api/v1/health")
+    assert health.status == 503 and int(health.headers["Retry-After"]) >= 1
+    assert health.json["status"] == "unavailable" and health.json["storage"] == "incomplete"
+    logged = [r for r in caplog.records if getattr(r, "event", "") == "health.tables_missing"]
+    assert logged and logged[-1].missing == "opinions"
