@@ -71,9 +71,14 @@
       $("#admin-key").focus();
       return;
     }
-    $("#views").hidden = false;
-    await loadGuidelines();
-    await loadFlags(currentStatus);
+    try {
+      await loadGuidelines();
+      await loadFlags(currentStatus);
+    } finally {
+      // the view buttons appear once the first view is shown: a view chosen earlier would be
+      // replaced by the flag list when its load finished
+      $("#views").hidden = false;
+    }
   }
 
   $("#signin-form").addEventListener("submit", async (event) => {
