@@ -12,9 +12,10 @@ from bench.figures import print_figures
 from bench.harness import ADMIN_KEY, running_app
 
 EXPLAIN = {
-    "POST /sessions (first of a visit)": "1 above the floor: the subject's retention check filed ahead of its first"
-    " session of a visit (the sweep then reads that partition when it falls due, not whole tables); later"
-    " sessions of the visit are covered by the same check.",
+    "POST /sessions (first of a visit)": "at the floor: the consent just before filed the subject's first retention"
+    " check for when this session falls due, so the session files none (the sweep then reads that partition"
+    " when it falls due, not whole tables). The first session of a later visit, once that check ran, files"
+    " its own ahead: 1 above; later sessions of the visit are covered by the same check.",
     "POST /sessions (same instance)": "1 below the floor: the instance that wrote the subject's rows knows them"
     " (ETags from its own writes) and skips the read; the transaction is still guarded by the subject's ETag,"
     " so a change made anywhere else meanwhile sends the request back to a fresh read.",

@@ -163,6 +163,12 @@ def unit_of_work(st: Storage, publisher: WebhookService) -> UnitOfWork:
     )
 
 
+def visit_check_after(settings: Settings) -> timedelta:
+    """How long after its issue a session needs its partition checked: its lifetime and the grace
+    for pulling its results (the session issuer files for the same moment)."""
+    return timedelta(seconds=settings.session_ttl_seconds + settings.retention_session_grace_seconds)
+
+
 def session_service(
     settings: Settings,
     subjects: SubjectRepository,
@@ -355,7 +361,7 @@ def wire(settings: Settings, st: Storage, face: FaceClient, clock: Clock = utcno
         tables=st.tables,
         audit=st.audit,
         staff=StaffAuth(settings.admin_api_key, settings.easy_auth_enabled, st.audit, clock, keys),
-        consent=ConsentService(st.subjects, uow, clock, keys),
+        consent=ConsentService(st.subjects, uow, clock, keys, visit_check_after=visit_check_after(settings)),
         erasure=_erasure(settings, st, uow, parts, clock),
         retention=_retention(settings, st, uow, parts, clock),
         face_settings=FaceSettingsService(face=face, audit=st.audit, clock=clock),

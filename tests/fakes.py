@@ -73,11 +73,12 @@ class MemorySubjects:
     def recent_with_sessions(self, customer_id: str, correlation_id: str) -> None:
         return None  # every request reads, as on an instance that wrote nothing yet
 
-    def create_subject(self, subject: Subject) -> bool:
+    def create_subject(self, subject: Subject, first_check: datetime | None = None) -> bool:
         partition = self._partition(subject.customer_id, subject.correlation_id)
         if "subject" in partition:
             return False
-        partition["subject"] = (subject, _etag())
+        filed = self.file_check(subject.customer_id, subject.correlation_id, first_check) if first_check else None
+        partition["subject"] = (subject.model_copy(update={"sweep_at": filed}), _etag())
         return True
 
     def commit(self, change: SubjectChange) -> None:
@@ -289,7 +290,8 @@ class Fakes:
     def consent(self) -> ConsentService:
         unused = Unused()
         uow = UnitOfWork(self.subjects, unused, unused, self.published, unused, self.published)
-        return ConsentService(self.subjects, uow, self.clock, self.settings.keyring())
+        after = bootstrap.visit_check_after(self.settings)
+        return ConsentService(self.subjects, uow, self.clock, self.settings.keyring(), visit_check_after=after)
 
     def _refuse(self, customer_id: str) -> None:
         from shared.errors import CustomerSuspended

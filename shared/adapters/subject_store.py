@@ -111,16 +111,16 @@ class SubjectStore:
             self._recent.put(pk, (subject, list(sessions)))
         return subject, sessions
 
-    def create_subject(self, subject: Subject) -> bool:
-        """Insert a new subject row (its first retention check filed ahead); False when it already exists."""
-        self.file_check(
-            subject.customer_id,
-            subject.correlation_id,
-            subject.gate_until or subject.last_activity_at + self._idle,
-            new=True,
-        )
+    def create_subject(self, subject: Subject, first_check: datetime | None = None) -> bool:
+        """Insert a new subject row, its first retention check filed ahead and noted on the row
+        (`sweep_at`): at the subject's end, or at `first_check` when that comes sooner; False when
+        it already exists."""
+        kept_until = subject.gate_until or subject.last_activity_at + self._idle
+        at = min(first_check, kept_until) if first_check is not None else kept_until
+        filed = self.file_check(subject.customer_id, subject.correlation_id, at, new=True)
+        row = subject.model_copy(update={"sweep_at": filed})
         try:
-            self._table.create_entity(to_entity(subject, self._pk(subject), SUBJECT_ROW))
+            self._table.create_entity(to_entity(row, self._pk(subject), SUBJECT_ROW))
         except ResourceExistsError:
             return False
         return True

@@ -4,7 +4,7 @@ picked up again (docs/abuse-policy.md, "Erasure and the gate")."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.adapters.subject_store import SubjectStore
 from shared.adapters.tables import Versioned
@@ -22,6 +22,10 @@ class ConsentService:
     uow: UnitOfWork
     clock: Clock
     keys: Keyring
+    # A session issued now is due a retention check this long after it (its lifetime and the grace
+    # for pulling its results): a first consent files its partition's first check for then, so the
+    # visit's first session finds one that covers it (docs/retention.md, "The sweep").
+    visit_check_after: timedelta
 
     def grant_consent(
         self, customer: Customer, correlation_id: str, policy_version: str, purpose: str | None
@@ -41,7 +45,8 @@ class ConsentService:
                 last_activity_at=now,
                 **consent,
             )
-            if self.subjects.create_subject(fresh):  # created first, gate read second: an erasure racing us is seen
+            created = self.subjects.create_subject(fresh, first_check=now + self.visit_check_after)
+            if created:  # created first, gate read second: an erasure racing us is seen
                 gate = self.subjects.gate_record(self.keys, customer.customer_id, correlation_id)
                 if gate is not None:
                     return self._apply_gate(customer.customer_id, correlation_id, gate, now) or fresh

@@ -259,7 +259,8 @@ class SessionIssuer:
 
     def _with_check(self, subject: Subject, due: datetime, now: datetime) -> Subject:
         """The subject with a retention check that will see a new row due at `due`: the one it has
-        when that is early enough, else a new one filed ahead (the first session of a visit)."""
+        when that is early enough, else a new one filed ahead (the first session of a later visit:
+        a first consent files the check its first session needs)."""
         if not needs_check(subject.sweep_at, due, now):
             return subject
         filed = self.subjects.file_check(subject.customer_id, subject.correlation_id, due)

@@ -2,6 +2,7 @@
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
@@ -139,3 +140,52 @@ def test_repair_does_not_recreate_a_successor_the_idle_rule_deleted(configure, r
         assert services.retention.run()["successorsCreated"] == 0
         assert api.post("/api/v1/manage/repair", headers=ADMIN).json["successorsCreated"] == 0
     assert services.sessions.subjects.get(customer_id, successor) is None
+
+
+def _subject_checks(services) -> list[str]:
+    """The hours of the subject checks the expiry index holds (its name rows left out)."""
+    rows = services.tables.client("expiry").list_entities()
+    return sorted(r["PartitionKey"].split("-")[0] for r in rows if r["RowKey"].startswith("subjects|"))
+
+
+def test_a_first_consent_files_the_check_its_first_session_needs(configure, router, face, clock):
+    """One write ahead for consent and session together: the session finds the consent's check."""
+    from shared.domain.retention_rules import bucket_of
+    from tests.integration.helpers import consented_subject, new_customer, new_session
+    from tests.support import ApiClient
+
+    services = configure()
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+    settings = services.settings
+    visit = bucket_of(
+        clock() + timedelta(seconds=settings.session_ttl_seconds + settings.retention_session_grace_seconds)
+    )
+    subject = services.sessions.subjects.get(customer_id, guid).record
+    assert subject.sweep_at == visit
+    assert _subject_checks(services) == [visit.strftime("%Y%m%dT%H")]
+    assert new_session(api, key, guid).status == 201
+    assert _subject_checks(services) == [visit.strftime("%Y%m%dT%H")]  # none filed for the session
+    assert services.sessions.subjects.get(customer_id, guid).record.sweep_at == visit
+
+
+def test_a_consent_never_followed_by_a_session_is_still_deleted_once_idle(configure, router, clock):
+    """The early check finds nothing due, files the idle one, and that one deletes the subject."""
+    from shared.domain.retention_rules import bucket_of
+    from tests.integration.helpers import consented_subject, new_customer
+    from tests.support import ApiClient
+
+    services = configure(RETENTION_SUBJECT_IDLE_SECONDS=str(3 * 86400))
+    api = ApiClient(router)
+    customer_id, key = new_customer(api)
+    guid = consented_subject(api, key)
+    clock.advance(hours=3)
+    assert services.retention.run().get("idleSubjects", 0) == 0
+    assert services.sessions.subjects.get(customer_id, guid) is not None
+    idle_end = bucket_of(clock() - timedelta(hours=3) + timedelta(days=3))
+    assert _subject_checks(services) == [idle_end.strftime("%Y%m%dT%H")]  # the early one replaced
+    clock.advance(days=3)
+    assert services.retention.run()["idleSubjects"] == 1
+    assert services.sessions.subjects.get(customer_id, guid) is None
+    assert _subject_checks(services) == []
