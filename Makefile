@@ -51,7 +51,7 @@ test: deps browser
 
 ## A longer fuzzing campaign against the OpenAPI document (make test runs a bounded one).
 fuzz: deps
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz -p no:cacheprovider
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz -p no:cacheprovider --timeout=5400
 
 ## The benchmarks at full size (each prints ratios measured side by side in one run).
 bench: deps
