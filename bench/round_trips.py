@@ -14,8 +14,12 @@ from bench.harness import ADMIN_KEY, running_app
 EXPLAIN = {
     "POST /sessions (first of a visit)": "at the floor: the consent just before filed the subject's first retention"
     " check for when this session falls due, so the session files none (the sweep then reads that partition"
-    " when it falls due, not whole tables). The first session of a later visit, once that check ran, files"
-    " its own ahead: 1 above; later sessions of the visit are covered by the same check.",
+    " when it falls due, not whole tables).",
+    "POST /sessions (first of a later visit)": "1 above the floor: the consent's check has fallen due, so the"
+    " visit's first session files its own ahead; later sessions of the visit are covered by the same check.",
+    "POST /sessions (later visit, other instance)": "2 above the floor: the check filed ahead as on the instance"
+    " that recorded the consent, and the subject's name row written again, because an instance remembers"
+    " only the name rows it wrote itself.",
     "POST /sessions (same instance)": "1 below the floor: the instance that wrote the subject's rows knows them"
     " (ETags from its own writes) and skips the read; the transaction is still guarded by the subject's ETag,"
     " so a change made anywhere else meanwhile sends the request back to a fresh read.",
@@ -82,6 +86,10 @@ def measure() -> dict[str, list[str]]:
         )
         counts["POST .../decision (confirm)"] = bench.counter.take()
         counts["Face calls of that confirmation"] = list(face_calls)
+        later = _later_visit_sessions(bench, key)
+        counts["POST /sessions (first of a later visit)"], counts["POST /sessions (later visit, other instance)"] = (
+            later
+        )
         return counts
 
 
@@ -161,6 +169,36 @@ def _same_instance_session(bench, key: str) -> list[str]:
     return bench.counter.take()
 
 
+def _later_visit_sessions(bench, key: str) -> tuple[list[str], list[str]]:
+    """The first session of a visit hours after the consent, whose check has fallen due: on the
+    instance that recorded the consent (its clock moved three hours on), and on a fresh one (the
+    services rebuilt). The customer row is read once before counting."""
+    from datetime import timedelta
+
+    from shared import bootstrap
+    from shared.domain.clock import utcnow
+
+    offset = [timedelta(0)]
+    bootstrap.reset(lambda: utcnow() + offset[0], storage_hook=bench.counter)
+    try:
+        same, other = bench.consented(key), bench.consented(key)
+        offset[0] = timedelta(hours=3)
+        counted = []
+        for guid in (same, other):
+            warm = bench.api.post(
+                "/api/v1/sessions", json={"correlationId": bench.consented(key)}, headers={"x-api-key": key}
+            )
+            assert warm.status == 201, warm.json
+            bench.counter.take()
+            later = bench.api.post("/api/v1/sessions", json={"correlationId": guid}, headers={"x-api-key": key})
+            assert later.status == 201, later.json
+            counted.append(bench.counter.take())
+            bootstrap.reset(lambda: utcnow() + timedelta(hours=3), storage_hook=bench.counter)  # another instance
+        return counted[0], counted[1]
+    finally:
+        bootstrap.reset(storage_hook=bench.counter)
+
+
 def _attempt(bench, session: dict, decision: str) -> None:
     import requests
 
@@ -185,6 +223,10 @@ def main(argv: list[str] | None = None) -> dict[str, list[str]]:
     figures = {
         "post_sessions_round_trips": len(counts["POST /sessions"]),
         "post_sessions_first_of_visit_round_trips": len(counts["POST /sessions (first of a visit)"]),
+        "post_sessions_later_visit_round_trips": len(counts["POST /sessions (first of a later visit)"]),
+        "post_sessions_later_visit_other_instance_round_trips": len(
+            counts["POST /sessions (later visit, other instance)"]
+        ),
         "post_sessions_same_instance_round_trips": len(counts["POST /sessions (same instance)"]),
         "result_round_trips": len(counts["GET /sessions/{id}/result (new attempt)"]),
         "confirm_round_trips": len(counts["POST .../decision (confirm)"]),
